@@ -1,0 +1,139 @@
+"""Tagged transcripts (SPEC §1): parsing, label canonicalization, emphasis words.
+
+A tagged transcript is text with inline ``[label]`` tags and CAPITALIZED emphasis words.
+:func:`parse` splits it into the text chunks between tags and the tags themselves, with each
+label mapped through the versioned alias table shipped in ``data/tags.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+TAG_RE = re.compile(r"\[([^\[\]\n]{1,40})\]")
+"""A well-formed tag: 1-40 characters without brackets or a newline, between brackets."""
+
+_SPACES_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class TagTable:
+    """The versioned tag vocabulary: canonical labels, aliases and adapter tables."""
+
+    version: int
+    canonical: dict[str, str]  # label -> one-line gloss, in the benchmark's order
+    aliases: dict[str, str]
+    adapters: dict[str, dict]
+
+    def canonicalize(self, raw: str) -> str:
+        """Canonical label for a raw tag label; an unknown label comes back normalized (OOV)."""
+        label = _SPACES_RE.sub(" ", unicodedata.normalize("NFKC", raw).lower()).strip()
+        return self.aliases.get(label, label)
+
+    def is_canonical(self, label: str) -> bool:
+        return label in self.canonical
+
+
+@lru_cache(maxsize=1)
+def tag_table() -> TagTable:
+    """The tag table shipped with the package (``evoxtral_bench/data/tags.yaml``)."""
+    text = resources.files("evoxtral_bench.data").joinpath("tags.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    return TagTable(
+        version=int(raw["version"]),
+        canonical=dict(raw["canonical"]),
+        aliases=dict(raw["aliases"]),
+        adapters=dict(raw["adapters"]),
+    )
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One tag occurrence. ``position`` is the index of the text chunk that follows it."""
+
+    label: str
+    raw: str
+    oov: bool
+    position: int
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A parsed tagged transcript: ``len(chunks) == len(tags) + 1``; tag i sits before chunk i+1."""
+
+    chunks: tuple[str, ...]
+    tags: tuple[Tag, ...]
+
+    @property
+    def text(self) -> str:
+        """The words with every tag replaced by a space (SPEC §2 step 1)."""
+        return " ".join(self.chunks)
+
+    @property
+    def labels(self) -> list[str]:
+        return [t.label for t in self.tags]
+
+
+def parse(text: str, table: TagTable | None = None) -> Transcript:
+    """Parse a tagged transcript. Stray ``[`` or ``]`` that form no tag stay in the text."""
+    table = table or tag_table()
+    chunks: list[str] = []
+    tags: list[Tag] = []
+    start = 0
+    for m in TAG_RE.finditer(text):
+        chunks.append(text[start : m.start()])
+        label = table.canonicalize(m.group(1))
+        tags.append(Tag(label=label, raw=m.group(1), oov=not table.is_canonical(label), position=len(chunks)))
+        start = m.end()
+    chunks.append(text[start:])
+    return Transcript(chunks=tuple(chunks), tags=tuple(tags))
+
+
+def bracket_problems(text: str) -> list[str]:
+    """Describe malformed tag markup: unbalanced, nested, empty, over-long or multi-line tags.
+
+    Returns an empty list for well-formed text. Used by the submission validator; the parser
+    itself is lenient (SPEC §1).
+    """
+    problems: list[str] = []
+    depth = 0
+    open_at = -1
+    for i, ch in enumerate(text):
+        if ch == "[":
+            if depth:
+                problems.append(f"nested '[' at character {i + 1} inside the tag opened at character {open_at + 1}")
+                return problems
+            depth, open_at = 1, i
+        elif ch == "]":
+            if not depth:
+                problems.append(f"']' at character {i + 1} closes no tag")
+                return problems
+            depth = 0
+            label = text[open_at + 1 : i]
+            if not label.strip():
+                problems.append(f"empty tag '[]' at character {open_at + 1}")
+            elif "\n" in label:
+                problems.append(f"tag at character {open_at + 1} spans a line break")
+            elif len(label) > 40:
+                problems.append(f"tag label at character {open_at + 1} is {len(label)} characters long (at most 40)")
+    if depth:
+        problems.append(f"'[' at character {open_at + 1} is never closed")
+    return problems
+
+
+def emphasis_tokens(text: str) -> list[str]:
+    """Emphasis words of tag-free text: all letters uppercase, at least two letters (SPEC §1).
+
+    Returns the raw tokens; callers normalize them (lowercase, punctuation) before comparing.
+    """
+    out = []
+    for token in text.split():
+        letters = [c for c in token if c.isalpha()]
+        if len(letters) >= 2 and all(c.isupper() for c in letters):
+            out.append(token)
+    return out
