@@ -1,0 +1,185 @@
+"""Per-utterance sufficient statistics (SPEC §3): text -> additive counts.
+
+Every metric is a function of sums of these counts, so the corpus score, any subset and
+every bootstrap resample come from one pass over the text. Word and character error counts
+are Levenshtein distances from rapidfuzz, the engine jiwer itself calls (a test checks that
+the corpus WER and CER equal ``jiwer.wer`` / ``jiwer.cer`` on the same normalized strings);
+the word alignment needed for tag positions comes from ``jiwer.process_words``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import jiwer
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+
+from . import normalize, position
+from .normalize import Normalizer
+from .tags import Transcript, emphasis_tokens
+
+BASE_COLUMNS: tuple[str, ...] = (
+    "word_errors",
+    "ref_words",
+    "char_errors",
+    "ref_chars",
+    "tag_tp",
+    "tag_pred",
+    "tag_ref",
+    "tag_hallucinated",
+    "emph_tp",
+    "emph_pred",
+    "emph_ref",
+    "tag_tp_at0",
+    "tag_tp_at1",
+    "tag_offset_sum",
+)
+
+
+@dataclass(frozen=True)
+class UtteranceStats:
+    """Raw counts for one utterance. Errors are S+D+I; offsets are in words."""
+
+    word_errors: int = 0
+    ref_words: int = 0
+    char_errors: int = 0
+    ref_chars: int = 0
+    tag_tp: int = 0
+    tag_pred: int = 0
+    tag_ref: int = 0
+    tag_hallucinated: int = 0
+    emph_tp: int = 0
+    emph_pred: int = 0
+    emph_ref: int = 0
+    tag_tp_at0: int = 0
+    tag_tp_at1: int = 0
+    tag_offset_sum: int = 0
+    per_label: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # label -> (tp, pred, ref)
+    oov_tags: int = 0
+
+
+@dataclass(frozen=True)
+class StatsTable:
+    """An N x K matrix of counts (float64, integer-valued) with named columns."""
+
+    columns: tuple[str, ...]
+    matrix: np.ndarray
+    labels: tuple[str, ...]
+
+    def col(self, name: str) -> int:
+        return self.columns.index(name)
+
+    def rows(self, index: Sequence[int] | np.ndarray) -> StatsTable:
+        return StatsTable(self.columns, self.matrix[np.asarray(index, dtype=np.intp)], self.labels)
+
+
+def label_columns(label: str) -> tuple[str, str, str]:
+    """Names of the per-label columns: true positives, predicted and reference counts."""
+    return f"tp:{label}", f"pred:{label}", f"ref:{label}"
+
+
+def _emphasis(text: str) -> Counter[str]:
+    words: Counter[str] = Counter()
+    for token in emphasis_tokens(text):
+        words.update(normalize.basic(token).split())
+    return words
+
+
+def _multiset_tp(a: Counter[str], b: Counter[str]) -> int:
+    return sum(min(n, b[k]) for k, n in a.items() if k in b)
+
+
+def _gap_positions(words_per_chunk: list[list[str]], transcript: Transcript) -> list[int]:
+    """Word gap of each tag: the number of normalized words before it."""
+    before = np.cumsum([0] + [len(w) for w in words_per_chunk])
+    return [int(before[t.position]) for t in transcript.tags]
+
+
+def _positions_by_label(labels: list[str], gaps: list[int]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for label, gap in zip(labels, gaps):
+        out.setdefault(label, []).append(gap)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def corpus_stats(
+    *, predictions: Sequence[Transcript], references: Sequence[Transcript], normalizer: Normalizer
+) -> list[UtteranceStats]:
+    """Sufficient statistics for each (prediction, reference) pair, in input order."""
+    if len(predictions) != len(references):
+        raise ValueError("predictions and references must have the same length")
+    ref_chunks = [[normalizer(c).split() for c in r.chunks] for r in references]
+    hyp_chunks = [[normalizer(c).split() for c in p.chunks] for p in predictions]
+    ref_norm = [normalizer(r.text) for r in references]
+    hyp_norm = [normalizer(p.text) for p in predictions]
+
+    # Position needs the alignment of the chunk-wise words; for `basic` and `none` these are
+    # exactly the words of the whole normalized text.
+    need_align = [i for i, (r, p) in enumerate(zip(references, predictions)) if r.tags or p.tags]
+    alignments: dict[int, list] = {}
+    if need_align:
+        ref_joined = [" ".join(w for c in ref_chunks[i] for w in c) for i in need_align]
+        hyp_joined = [" ".join(w for c in hyp_chunks[i] for w in c) for i in need_align]
+        out = jiwer.process_words(ref_joined, hyp_joined)
+        alignments = dict(zip(need_align, out.alignments))
+
+    result = []
+    for i, (ref, hyp) in enumerate(zip(references, predictions)):
+        ref_words, hyp_words = ref_norm[i].split(), hyp_norm[i].split()
+        ref_tags, hyp_tags = Counter(ref.labels), Counter(hyp.labels)
+        ref_emph, hyp_emph = _emphasis(ref.text), _emphasis(hyp.text)
+        per_label = {
+            label: (min(hyp_tags[label], ref_tags[label]), hyp_tags[label], ref_tags[label])
+            for label in ref_tags.keys() | hyp_tags.keys()
+        }
+        at0 = at1 = offsets = 0
+        if i in alignments:
+            n_hyp = sum(len(c) for c in hyp_chunks[i])
+            gap_map = position.hyp_gap_to_ref_gap(alignments[i], n_hyp)
+            ref_pos = _positions_by_label(ref.labels, _gap_positions(ref_chunks[i], ref))
+            hyp_pos = _positions_by_label(hyp.labels, [gap_map[g] for g in _gap_positions(hyp_chunks[i], hyp)])
+            for label, r in ref_pos.items():
+                p = hyp_pos.get(label, [])
+                at0 += position.tp_within(r, p, 0)
+                at1 += position.tp_within(r, p, 1)
+                offsets += position.min_total_offset(r, p)
+        result.append(
+            UtteranceStats(
+                word_errors=Levenshtein.distance(ref_words, hyp_words),
+                ref_words=len(ref_words),
+                char_errors=Levenshtein.distance(ref_norm[i], hyp_norm[i]),
+                ref_chars=len(ref_norm[i]),
+                tag_tp=_multiset_tp(hyp_tags, ref_tags),
+                tag_pred=sum(hyp_tags.values()),
+                tag_ref=sum(ref_tags.values()),
+                tag_hallucinated=sum(n for k, n in hyp_tags.items() if k not in ref_tags),
+                emph_tp=_multiset_tp(hyp_emph, ref_emph),
+                emph_pred=sum(hyp_emph.values()),
+                emph_ref=sum(ref_emph.values()),
+                tag_tp_at0=at0,
+                tag_tp_at1=at1,
+                tag_offset_sum=offsets,
+                per_label=per_label,
+                oov_tags=sum(1 for t in hyp.tags if t.oov),
+            )
+        )
+    return result
+
+
+def to_table(stats: Sequence[UtteranceStats], labels: Sequence[str]) -> StatsTable:
+    """Stack utterance statistics into a matrix with base and per-label columns."""
+    columns = BASE_COLUMNS + tuple(c for label in labels for c in label_columns(label))
+    matrix = np.zeros((len(stats), len(columns)), dtype=np.float64)
+    for i, s in enumerate(stats):
+        matrix[i, : len(BASE_COLUMNS)] = [getattr(s, c) for c in BASE_COLUMNS]
+    offset = len(BASE_COLUMNS)
+    index = {label: offset + 3 * j for j, label in enumerate(labels)}
+    for i, s in enumerate(stats):
+        for label, counts in s.per_label.items():
+            j = index.get(label)
+            if j is not None:
+                matrix[i, j : j + 3] = counts
+    return StatsTable(columns=columns, matrix=matrix, labels=tuple(labels))
