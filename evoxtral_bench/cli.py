@@ -1,0 +1,225 @@
+"""The ``evoxtral-bench`` command line. :func:`main` returns the exit code:
+0 success, 2 bad input or usage, 1 internal failure. Only :func:`run` exits the process."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__, adapters, report
+from .atomic import write_text
+from .errors import InputError
+from .scoring import Options, compare, load_references, load_system, score
+from .submission import Problems
+from .tags import tag_table
+
+
+class UsageError(Exception):
+    """A command-line usage mistake (exit 2)."""
+
+
+class _Exit(Exception):
+    """argparse finished early (--help, --version) with this status."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so :func:`main` owns the exit code."""
+
+    def error(self, message: str):
+        raise UsageError(f"{self.format_usage()}{self.prog}: error: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None):
+        if message:
+            sys.stderr.write(message)
+        raise _Exit(status)
+
+
+def _add_reference_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--references", metavar="FILE", help="references JSONL (id, tagged_text[, split, domain, slice]); default: the shipped corpus")
+    p.add_argument("--split", help="keep reference rows with this split label (default with the shipped corpus: test)")
+    p.add_argument("--adapter", choices=adapters.names(), help="convert another system's event markup first")
+    p.add_argument("--lenient", action="store_true", help="with --adapter: also apply lossy mappings (e.g. HAPPY -> excited)")
+    p.add_argument("--strict", action="store_true", help="ids missing from the predictions are an error, not a warning")
+
+
+def _add_scoring_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (0: no intervals; default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--ci", type=float, default=0.95, help="interval level (default 0.95)")
+    p.add_argument("--legacy", action="store_true", help="the paper's per-utterance averages (SPEC §5)")
+    p.add_argument("--normalizer", default="basic", choices=["basic", "none", "whisper"], help="text normalizer for WER/CER (default basic)")
+    p.add_argument("--format", default="table", choices=["table", "json", "markdown"], help="output format (default table)")
+    p.add_argument("--output", metavar="FILE", help="write the output to FILE (atomically) instead of standard output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="evoxtral-bench", description="Score expressive tagged transcription.")
+    parser.add_argument("--version", action="version", version=f"evoxtral-bench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("score", help="score a predictions JSONL against the references")
+    p.add_argument("predictions", metavar="PREDS")
+    _add_reference_options(p)
+    _add_scoring_options(p)
+
+    p = sub.add_parser("validate", help="check a predictions JSONL and list every problem")
+    p.add_argument("predictions", metavar="PREDS")
+    _add_reference_options(p)
+    p.add_argument("--format", default="text", choices=["text", "json"], help="report format (default text)")
+
+    p = sub.add_parser("compare", help="paired bootstrap comparison of two prediction files (Δ = A − B)")
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+    _add_reference_options(p)
+    _add_scoring_options(p)
+
+    p = sub.add_parser("tags", help="print the tag vocabulary, aliases and adapters")
+    p.add_argument("--format", default="text", choices=["text", "json"])
+
+    from . import data_cli
+
+    data_cli.add_commands(sub)
+    return parser
+
+
+def _options(args: argparse.Namespace) -> Options:
+    options = Options(
+        normalizer=args.normalizer,
+        legacy=args.legacy,
+        adapter=args.adapter,
+        lenient=args.lenient,
+        n_boot=args.bootstrap,
+        seed=args.seed,
+        ci=args.ci,
+        strict=args.strict,
+    )
+    options.check()
+    return options
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        write_text(output, text)
+        print(f"wrote {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def _fail(problems: Problems) -> int:
+    sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
+    return 2
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    options = _options(args)
+    problems = Problems()
+    refs = load_references(args.references, args.split, problems)
+    system = load_system(args.predictions, refs, options, problems) if refs else None
+    if system is None or problems.errors:
+        return _fail(problems)
+    sys.stderr.write(report.problems_text(problems.warnings))
+    results = score(system, refs, options)
+    if args.format == "json":
+        _emit(report.to_json(results), args.output)
+    else:
+        _emit(report.score_report(results, markdown=args.format == "markdown"), args.output)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    options = _options(args)
+    problems = Problems()
+    refs = load_references(args.references, args.split, problems)
+    systems = [load_system(path, refs, options, problems) for path in (args.a, args.b)] if refs else []
+    if len(systems) != 2 or None in systems or problems.errors:
+        return _fail(problems)
+    sys.stderr.write(report.problems_text(problems.warnings))
+    results = compare(systems[0], systems[1], refs, options)
+    if args.format == "json":
+        _emit(report.to_json(results), args.output)
+    else:
+        _emit(report.compare_report(results, markdown=args.format == "markdown"), args.output)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    if args.lenient and not args.adapter:
+        raise InputError("--lenient only applies together with --adapter")
+    problems = Problems()
+    refs = load_references(args.references, args.split, problems)
+    system = None
+    if refs:
+        options = Options(adapter=args.adapter, lenient=args.lenient, strict=args.strict)
+        system = load_system(args.predictions, refs, options, problems)
+    summary = {"path": args.predictions, "predictions": system.n_predictions if system else 0}
+    if args.format == "json":
+        sys.stdout.write(report.problems_json(problems.items, **summary))
+    else:
+        sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
+        if system and not problems.errors:
+            print(f"{args.predictions}: OK, {system.n_predictions} predictions for {len(refs.rows)} reference ids (split {refs.split}), {system.n_missing} missing")
+    return 2 if problems.errors else 0
+
+
+def cmd_tags(args: argparse.Namespace) -> int:
+    table = tag_table()
+    if args.format == "json":
+        sys.stdout.write(
+            report.to_json({"version": table.version, "canonical": table.canonical, "aliases": table.aliases, "adapters": table.adapters})
+        )
+        return 0
+    lines = [f"Tag table version {table.version}: {len(table.canonical)} canonical tags", ""]
+    lines += [f"  [{label}]  {gloss}" for label, gloss in table.canonical.items()]
+    lines += ["", "Aliases (alias -> canonical):"]
+    lines += [f"  [{alias}] -> [{label}]" for alias, label in sorted(table.aliases.items())]
+    lines += ["", "Adapters (--adapter NAME; lossy mappings need --lenient):"]
+    for name in adapters.names():
+        spec = table.adapters[name]
+        lines.append(f"  {name}: {spec['description']}")
+        lines.append("    exact:   " + ", ".join(f"{k} -> {v}" for k, v in spec.get("map", {}).items()))
+        lines.append("    lenient: " + ", ".join(f"{k} -> {v}" for k, v in spec.get("lenient", {}).items()))
+        if spec.get("drop"):
+            lines.append("    dropped: " + ", ".join(spec["drop"]))
+    print("\n".join(lines))
+    return 0
+
+
+COMMANDS = {"score": cmd_score, "validate": cmd_validate, "compare": cmd_compare, "tags": cmd_tags}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code (never raises for user mistakes)."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        handler = COMMANDS.get(args.command) or args.handler
+        return handler(args)
+    except _Exit as exc:
+        return exc.status
+    except UsageError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    except InputError as exc:
+        sys.stderr.write(f"evoxtral-bench: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("evoxtral-bench: interrupted\n")
+        return 130
+    except Exception as exc:  # an internal failure, not the user's mistake
+        if os.environ.get("EVOXTRAL_BENCH_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"evoxtral-bench: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug; rerun with EVOXTRAL_BENCH_DEBUG=1 for a traceback and report it.\n"
+        )
+        return 1
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

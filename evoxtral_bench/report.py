@@ -1,0 +1,143 @@
+"""Reporters: results and problems as text tables, Markdown or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from .submission import Problem
+
+LABELS = {
+    "wer": "WER",
+    "cer": "CER",
+    "tag_precision": "Tag precision",
+    "tag_recall": "Tag recall",
+    "tag_f1": "Tag F1",
+    "tag_hallucination_rate": "Tag hallucination",
+    "emphasis_f1": "Emphasis F1",
+    "tag_macro_f1": "Tag macro-F1",
+    "tag_f1_at_0": "Tag F1 @0 words",
+    "tag_f1_at_1": "Tag F1 @1 word",
+    "mean_tag_offset_words": "Mean tag offset (words)",
+}
+NOT_PERCENT = {"mean_tag_offset_words"}
+MAX_TEXT_PROBLEMS = 50
+
+
+def to_json(document: dict) -> str:
+    """Stable JSON (insertion order, 2-space indent, UTF-8, trailing newline)."""
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _arrow(higher_is_better: bool) -> str:
+    return "↑" if higher_is_better else "↓"
+
+
+def _num(name: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f}" if name in NOT_PERCENT else f"{100 * value:.2f}"
+
+
+def _interval(name: str, entry: dict, lo_key: str = "ci_low", hi_key: str = "ci_high") -> str:
+    if entry.get(lo_key) is None:
+        return ""
+    return f"[{_num(name, entry[lo_key])}, {_num(name, entry[hi_key])}]"
+
+
+def _value(name: str, entry: dict) -> str:
+    text = _num(name, entry["value"])
+    return text if entry["defined"] else f"{text} (undefined)"
+
+
+def _rows(results: dict) -> list[tuple[str, str, str]]:
+    rows = []
+    for group in ("metrics", "extras"):
+        for name, entry in results[group].items():
+            rows.append((f"{LABELS.get(name, name)} {_arrow(entry['higher_is_better'])}", _value(name, entry), _interval(name, entry)))
+    return rows
+
+
+def _grid(header: tuple[str, ...], rows: list[tuple[str, ...]], markdown: bool) -> str:
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines)
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    fmt = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([fmt(header), fmt(tuple("-" * w for w in widths))] + [fmt(r) for r in rows])
+
+
+def _ci_label(results: dict) -> str:
+    boot = results["config"]["bootstrap"]
+    return f"{100 * boot['ci']:g}% CI" if boot["n"] else "CI (no bootstrap)"
+
+
+def score_report(results: dict, *, markdown: bool = False) -> str:
+    """The human-readable score: the seven metrics and extras, per-tag table, signature."""
+    bench, sub, boot = results["benchmark"], results["submission"], results["config"]["bootstrap"]
+    head = (
+        f"Evoxtral-Bench v{bench['version']} · split {bench['split']} · n = {bench['n']} · {sub['path']}\n"
+        f"values in % (except offsets); {_ci_label(results)} from {boot['n']} bootstrap resamples, seed {boot['seed']}"
+    )
+    if results["config"]["legacy"]:
+        head += "\nLEGACY mode: per-utterance averages with the paper's conventions (SPEC §5)"
+    body = _grid(("metric", "value", _ci_label(results)), _rows(results), markdown)
+    tags = sorted(results["per_tag"].items(), key=lambda kv: (-kv[1]["support"], kv[0]))
+    tag_rows = [
+        (
+            label + ("" if t["canonical"] else " (OOV)"),
+            _value("p", t["precision"]),
+            _value("r", t["recall"]),
+            _value("f", t["f1"]),
+            _interval("f", t["f1"]),
+            str(t["support"]),
+            str(t["predicted"]),
+        )
+        for label, t in tags
+    ]
+    per_tag = _grid(("tag", "P", "R", "F1", f"F1 {_ci_label(results)}", "support", "predicted"), tag_rows, markdown)
+    notes = []
+    if sub["missing"]:
+        notes.append(f"{sub['missing']} ids had no prediction and were scored as empty")
+    if sub["oov_tags"]:
+        notes.append(f"{sub['oov_tags']} out-of-vocabulary tags: " + ", ".join(f"[{k}]×{v}" for k, v in sub["oov_labels"].items()))
+    parts = [head, "", body, "", "Per tag (support = reference count):", per_tag]
+    if notes:
+        parts += [""] + [f"note: {n}" for n in notes]
+    parts += ["", f"signature: {results['signature']}"]
+    return "\n".join(parts) + "\n"
+
+
+def compare_report(results: dict, *, markdown: bool = False) -> str:
+    """Δ = A − B, its interval and the paired-bootstrap p-value for each metric."""
+    a, b = results["a"]["path"], results["b"]["path"]
+    ci = f"{100 * results['config']['bootstrap']['ci']:g}% CI of Δ"
+    rows = []
+    for name, e in results["metrics"].items():
+        p = "—" if e["p_value"] is None else f"{e['p_value']:.4f}"
+        rows.append(
+            (
+                f"{LABELS.get(name, name)} {_arrow(e['higher_is_better'])}",
+                _num(name, e["a"]),
+                _num(name, e["b"]),
+                ("+" if e["delta"] > 0 else "") + _num(name, e["delta"]),
+                _interval(name, e),
+                p,
+            )
+        )
+    head = f"A = {a}\nB = {b}\npaired bootstrap, {results['config']['bootstrap']['n']} resamples, seed {results['config']['bootstrap']['seed']}"
+    body = _grid(("metric", "A", "B", "Δ (A−B)", ci, "p"), rows, markdown)
+    return f"{head}\n\n{body}\n\nsignature: {results['signature']}\n"
+
+
+def problems_text(problems: list[Problem]) -> str:
+    lines = [str(p) for p in problems[:MAX_TEXT_PROBLEMS]]
+    if len(problems) > MAX_TEXT_PROBLEMS:
+        lines.append(f"... and {len(problems) - MAX_TEXT_PROBLEMS} more (use --format json to see all)")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def problems_json(problems: list[Problem], **summary: object) -> str:
+    errors = [p.as_dict() for p in problems if p.severity == "error"]
+    warnings = [p.as_dict() for p in problems if p.severity == "warning"]
+    return to_json({"valid": not errors, **summary, "errors": errors, "warnings": warnings})

@@ -1,0 +1,301 @@
+"""Reading and validating predictions and references (SPEC §6).
+
+Every problem is collected as a :class:`Problem` (file, line, field, message) instead of
+stopping at the first one; the CLI reports them through a text or JSON reporter and chooses
+the exit code. Nothing here exits the process.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .tags import bracket_problems
+
+MAX_LINE_BYTES = 1 << 20
+"""A line longer than this (1 MiB) is rejected unparsed."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding. ``line`` is 1-based; ``None`` for whole-file findings."""
+
+    path: str
+    line: int | None
+    field: str | None
+    message: str
+    severity: str = "error"  # or "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}:" if self.line else f"{self.path}:"
+        what = f" {self.field}:" if self.field else ""
+        tag = "" if self.severity == "error" else " warning:"
+        return f"{where}{tag}{what} {self.message}"
+
+    def as_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+            "severity": self.severity,
+        }
+
+
+@dataclass
+class Problems:
+    """An ordered collection of problems."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def error(self, path: str, line: int | None, field_: str | None, message: str) -> None:
+        self.items.append(Problem(path, line, field_, message))
+
+    def warning(self, path: str, line: int | None, field_: str | None, message: str) -> None:
+        self.items.append(Problem(path, line, field_, message, "warning"))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "warning"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    id: str
+    tagged_text: str
+    splits: tuple[str, ...]
+    domain: str | None
+    slice: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Prediction:
+    id: str
+    text: str  # after the adapter, if any
+    line: int
+
+
+@dataclass(frozen=True)
+class PredictionFile:
+    """The scored predictions of one file, with the ids it lacks and those it had in excess."""
+
+    predictions: dict[str, Prediction]
+    missing: list[str]
+    extra: list[str]
+
+
+def _type_name(value: object) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number"
+    )
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    seen: dict[str, object] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r} in one object")
+        seen[key] = value
+    return seen
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _json_lines(path: str, problems: Problems) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each well-formed non-blank line; record the rest."""
+    p = Path(path)
+    if not p.exists():
+        problems.error(path, None, None, "file not found")
+        return
+    if not p.is_file():
+        problems.error(path, None, None, "not a regular file")
+        return
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        problems.error(path, None, None, f"cannot read file: {exc.strerror}")
+        return
+    if data.startswith(b"\xef\xbb\xbf"):
+        problems.error(path, 1, None, "file starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM")
+        data = data[3:]
+    if not data.strip():
+        problems.error(path, None, None, "file is empty: expected one JSON object per line")
+        return
+    crlf_lines: list[int] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if raw.endswith(b"\r"):
+            crlf_lines.append(number)
+            raw = raw[:-1]
+        if len(raw) > MAX_LINE_BYTES:
+            problems.error(path, number, None, f"line is {len(raw):,} bytes long; the limit is {MAX_LINE_BYTES:,}")
+            continue
+        nul = raw.find(b"\x00")
+        if nul >= 0:
+            problems.error(path, number, None, f"NUL byte at column {nul + 1}; is this a text file?")
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.error(path, number, None, f"invalid UTF-8 at column {exc.start + 1} (byte 0x{raw[exc.start]:02x})")
+            continue
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            problems.error(path, number, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        except ValueError as exc:
+            problems.error(path, number, None, f"invalid JSON: {exc}")
+            continue
+        if not isinstance(obj, dict):
+            problems.error(path, number, None, f"expected a JSON object, got {_type_name(obj)}")
+            continue
+        yield number, obj
+    if crlf_lines:
+        extra = f" ({len(crlf_lines)} lines in all)" if len(crlf_lines) > 1 else ""
+        problems.error(path, crlf_lines[0], None, f"line ends with CR LF (Windows line ending){extra}; use LF")
+
+
+def _text_problem(value: str) -> str | None:
+    """A reason why a string cannot be scored as text, or None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"invalid Unicode: lone surrogate \\u{ord(value[exc.start]):04x} at character {exc.start + 1}"
+    for i, ch in enumerate(value):
+        if ch not in "\t\n" and unicodedata.category(ch) == "Cc":
+            return f"control character U+{ord(ch):04X} at character {i + 1}"
+    return None
+
+
+def _string_field(path: str, number: int, obj: dict, name: str, problems: Problems, *, required: bool) -> str | None:
+    if name not in obj:
+        if required:
+            problems.error(path, number, name, f"missing; expected a string field {name!r}")
+        return None
+    value = obj[name]
+    if not isinstance(value, str):
+        problems.error(path, number, name, f"expected a string, got {_type_name(value)}")
+        return None
+    reason = _text_problem(value)
+    if reason:
+        problems.error(path, number, name, reason)
+        return None
+    return value
+
+
+def _id_field(path: str, number: int, obj: dict, problems: Problems, seen: dict[str, int]) -> str | None:
+    value = _string_field(path, number, obj, "id", problems, required=True)
+    if value is None:
+        return None
+    if not value.strip():
+        problems.error(path, number, "id", "empty; expected a non-empty string")
+        return None
+    if value != value.strip():
+        problems.error(path, number, "id", f"{value!r} has leading or trailing whitespace")
+        return None
+    if value in seen:
+        problems.error(path, number, "id", f"duplicate id {value!r} (first on line {seen[value]})")
+        return None
+    seen[value] = number
+    return value
+
+
+def _tagged_field(path: str, number: int, obj: dict, name: str, problems: Problems, adapt=None) -> str | None:
+    value = _string_field(path, number, obj, name, problems, required=True)
+    if value is None:
+        return None
+    if adapt is not None:
+        value = adapt(value)
+    found = bracket_problems(value)
+    if found:
+        problems.error(path, number, name, "; ".join(found))
+        return None
+    return value
+
+
+def read_references(path: str, problems: Problems) -> list[Reference]:
+    """Read a references JSONL (``id``, ``tagged_text``; optional ``split``, ``domain``, ``slice``).
+
+    ``split`` is a label or a list of labels (a row may belong to e.g. ``test`` and ``bench50``).
+    """
+    out: list[Reference] = []
+    seen: dict[str, int] = {}
+    for number, obj in _json_lines(path, problems):
+        rid = _id_field(path, number, obj, problems, seen)
+        text = _tagged_field(path, number, obj, "tagged_text", problems)
+        split = obj.get("split")
+        splits: tuple[str, ...] = ()
+        if isinstance(split, str):
+            splits = (split,)
+        elif isinstance(split, list) and split and all(isinstance(s, str) for s in split):
+            splits = tuple(split)
+        elif split is not None:
+            problems.error(path, number, "split", f"expected a string or a list of strings, got {_type_name(split)}")
+            continue
+        extra = {k: _string_field(path, number, obj, k, problems, required=False) for k in ("domain", "slice")}
+        if rid is not None and text is not None:
+            out.append(Reference(rid, text, splits, extra["domain"], extra["slice"], number))
+    return out
+
+
+def select_split(references: list[Reference], split: str | None) -> list[Reference]:
+    """Rows carrying ``split``; all rows when ``split`` is None or no row has split labels."""
+    if split is None or not any(r.splits for r in references):
+        return references
+    return [r for r in references if split in r.splits]
+
+
+def read_predictions(
+    path: str,
+    problems: Problems,
+    *,
+    scored_ids: set[str],
+    known_ids: set[str],
+    adapt: Callable[[str], str] | None = None,
+    strict: bool = False,
+    scope: str = "the references",
+) -> PredictionFile:
+    """Read ``{"id", "prediction"}`` lines, keeping the ids in ``scored_ids``.
+
+    An id outside ``known_ids`` is an error; one that is known but not scored (another split)
+    is a warning. Ids of ``scored_ids`` missing from the file are a warning (an error with
+    ``strict``) and are scored as empty predictions by the caller.
+    """
+    out: dict[str, Prediction] = {}
+    seen: dict[str, int] = {}
+    extra: list[str] = []
+    for number, obj in _json_lines(path, problems):
+        pid = _id_field(path, number, obj, problems, seen)
+        text = _tagged_field(path, number, obj, "prediction", problems, adapt)
+        if pid is None:
+            continue
+        if pid not in known_ids:
+            problems.error(path, number, "id", f"{pid!r} is not an id of {scope}")
+        elif pid not in scored_ids:
+            extra.append(pid)
+        elif text is not None:
+            out[pid] = Prediction(pid, text, number)
+    if extra:
+        problems.warning(path, None, None, f"{len(extra)} predictions for ids outside the scored split were ignored (first: {extra[0]!r})")
+    broken = any(p.path == path for p in problems.errors)
+    missing = sorted(scored_ids - seen.keys())
+    if missing and not broken:
+        shown = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
+        message = f"{len(missing)} ids have no prediction: {shown}"
+        if strict:
+            problems.error(path, None, "id", message + " (--strict)")
+        else:
+            problems.warning(path, None, "id", message + "; they are scored as empty predictions")
+    return PredictionFile(out, missing, extra)
