@@ -1,0 +1,111 @@
+"""Bootstrap machinery and the statistical properties of the scorer (hypothesis)."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evoxtral_bench import bootstrap
+from evoxtral_bench.scoring import Options, ReferenceSet, build_table, summarize
+from evoxtral_bench.submission import Reference
+
+TOKENS = ["yes", "NO", "well", "the", "cat", "don't", "I", "NEVER", "said", "what?", "[sighs]", "[laughs]", "[pause]", "[gasps]", "[boo]"]
+transcript = st.lists(st.sampled_from(TOKENS), max_size=8).map(" ".join)
+corpus = st.lists(st.tuples(transcript, transcript), min_size=1, max_size=12)
+
+
+def refset(refs):
+    rows = [Reference(f"u{i}", r, ("test",), None, None, i + 1) for i, r in enumerate(refs)]
+    return ReferenceSet("mem", "0" * 64, "test", rows, {r.id for r in rows})
+
+
+def summary(pairs, **kw):
+    options = Options(**kw)
+    table, _ = build_table([p for _, p in pairs], refset([r for r, _ in pairs]), options)
+    return table, summarize(table, options)
+
+
+def all_entries(result):
+    yield from result["metrics"].values()
+    yield from result["extras"].values()
+    for tag in result["per_tag"].values():
+        yield from (tag["precision"], tag["recall"], tag["f1"])
+
+
+def test_resample_counts_are_multinomial_draws_of_size_n_and_chunking_is_deterministic():
+    chunks = list(bootstrap.resample_counts(7, 50, seed=3))
+    counts = np.vstack(chunks)
+    assert counts.shape == (50, 7) and (counts.sum(axis=1) == 7).all()
+    assert np.array_equal(counts, np.vstack(list(bootstrap.resample_counts(7, 50, seed=3))))
+    assert not np.array_equal(counts, np.vstack(list(bootstrap.resample_counts(7, 50, seed=4))))
+
+
+def test_resample_counts_match_indices_drawn_by_default_rng():
+    # independent computation: draw the indices directly and count them
+    rng = np.random.default_rng(11)
+    idx = rng.integers(0, 5, size=(20, 5))
+    expected = np.stack([np.bincount(row, minlength=5) for row in idx])
+    assert np.array_equal(np.vstack(list(bootstrap.resample_counts(5, 20, seed=11))), expected)
+
+
+def test_resample_sums_chunked_over_large_n(monkeypatch):
+    matrix = np.arange(30, dtype=float).reshape(10, 3)
+    whole = bootstrap.resample_sums(matrix, 40, seed=1)
+    monkeypatch.setattr(bootstrap, "_CHUNK_ELEMENTS", 10)  # one resample per chunk
+    assert np.array_equal(bootstrap.resample_sums(matrix, 40, seed=1), whole)
+
+
+def test_paired_p_value():
+    assert bootstrap.paired_p_value(np.zeros(1000)) == 1.0
+    assert bootstrap.paired_p_value(np.full(999, 0.1)) == pytest.approx(2 / 1000)
+    assert 0.9 < bootstrap.paired_p_value(np.linspace(-1, 1, 1001)) <= 1.0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpus, st.randoms(use_true_random=False))
+def test_order_of_utterances_does_not_change_any_metric(pairs, rnd):
+    shuffled = list(pairs)
+    rnd.shuffle(shuffled)
+    for legacy in (False, True):
+        a = summary(pairs, n_boot=0, legacy=legacy)[1]
+        b = summary(shuffled, n_boot=0, legacy=legacy)[1]
+        for x, y in zip(all_entries(a), all_entries(b)):
+            assert x["value"] == pytest.approx(y["value"], abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpus, st.integers(0, 2**32 - 1), st.booleans())
+def test_every_interval_contains_its_point_estimate(pairs, seed, legacy):
+    _, result = summary(pairs, n_boot=200, seed=seed, legacy=legacy)
+    for entry in all_entries(result):
+        assert entry["ci_low"] <= entry["value"] <= entry["ci_high"], entry
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpus, st.integers(0, 12))
+def test_split_statistics_sum_to_the_whole(pairs, cut):
+    cut = min(cut, len(pairs))
+    whole, whole_result = summary(pairs, n_boot=0)
+    parts = [p for p in (pairs[:cut], pairs[cut:]) if p]
+    tables = [summary(p, n_boot=0)[0] for p in parts]
+    summed = {c: sum(t.matrix[:, t.col(c)].sum() for t in tables if c in t.columns) for c in whole.columns}
+    assert summed == {c: whole.matrix[:, whole.col(c)].sum() for c in whole.columns}
+    # and a metric computed from the summed statistics is the whole corpus's metric
+    from evoxtral_bench.metrics import CORPUS_METRICS
+
+    for d in CORPUS_METRICS:
+        assert float(d.formula(summed)[0]) == whole_result["metrics"][d.name]["value"]
+
+
+def test_degenerate_legacy_interval_is_not_an_ulp_off_its_point():
+    # 21 identical utterances of WER 1/3: the point and every resample are 1/3 up to rounding
+    _, result = summary([("a b c", "a b x")] * 21, n_boot=300, legacy=True)
+    wer = result["metrics"]["wer"]
+    assert wer["ci_low"] <= wer["value"] <= wer["ci_high"]
+    assert wer["ci_high"] - wer["ci_low"] < 1e-15
+
+
+def test_percentile_interval_snaps_only_rounding_errors():
+    samples = np.full(100, 0.5 + 1e-17)
+    assert bootstrap.percentile_interval(samples, 0.95, 0.4999999999999999) == (0.4999999999999999, 0.5)
+    assert bootstrap.percentile_interval(np.full(100, 0.6), 0.95, 0.5) == (0.6, 0.6)  # a real gap is kept

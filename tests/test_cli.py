@@ -1,0 +1,121 @@
+"""The command line end to end: formats, signature, compare, tags, determinism, imports."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from evoxtral_bench.cli import main
+
+from conftest import SMALL_REFS, refs_rows, write_jsonl
+
+SPEC_KEYS = {"benchmark", "submission", "config", "metrics", "per_tag", "breakdowns", "extras", "signature"}
+SEVEN = {"wer", "cer", "tag_precision", "tag_recall", "tag_f1", "tag_hallucination_rate", "emphasis_f1"}
+
+
+@pytest.fixture
+def preds(tmp_path):
+    rows = [{"id": r["id"], "prediction": r["tagged_text"].replace("[pause]", "").lower()} for r in refs_rows()]
+    return write_jsonl(tmp_path / "preds.jsonl", rows)
+
+
+def test_json_has_every_spec_key_and_a_signature(cli, preds):
+    code, out, _ = cli("score", preds, "--references", SMALL_REFS, "--format", "json", "--bootstrap", "200")
+    assert code == 0
+    doc = json.loads(out)
+    assert set(doc) == SPEC_KEYS
+    assert set(doc["metrics"]) == SEVEN
+    for entry in doc["metrics"].values():
+        assert set(entry) == {"value", "ci_low", "ci_high", "defined", "higher_is_better"}
+    assert {"name", "version", "split", "n", "references_sha256"} <= set(doc["benchmark"])
+    assert {"path", "sha256", "predictions", "missing", "extra", "oov_tags"} <= set(doc["submission"])
+    assert doc["config"]["bootstrap"] == {"n": 200, "seed": 0, "ci": 0.95}
+    assert doc["signature"].startswith("evoxtral-bench:1|refs:")
+    assert "|norm:basic|legacy:no|" in doc["signature"] and "|boot:200|seed:0|ci:0.95|" in doc["signature"]
+    assert set(doc["breakdowns"]) == {"slice", "domain"}
+    assert doc["breakdowns"]["slice"]["light"]["n"] == 3
+
+
+def test_table_shows_the_seven_metrics_with_intervals(cli, preds):
+    code, out, _ = cli("score", preds, "--references", SMALL_REFS)
+    assert code == 0
+    for label in ("WER ↓", "CER ↓", "Tag precision ↑", "Tag recall ↑", "Tag F1 ↑", "Tag hallucination ↓", "Emphasis F1 ↑"):
+        line = next(row for row in out.splitlines() if row.startswith(label))
+        assert "[" in line and "]" in line
+    assert "signature: evoxtral-bench:1" in out
+    code, md, _ = cli("score", preds, "--references", SMALL_REFS, "--format", "markdown")
+    assert "| metric | value | 95% CI |" in md
+
+
+def test_same_seed_byte_identical_json_and_output_file(cli, preds, tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert cli("score", preds, "--references", SMALL_REFS, "--format", "json", "--output", a)[0] == 0
+    assert cli("score", preds, "--references", SMALL_REFS, "--format", "json", "--output", b)[0] == 0
+    assert a.read_bytes() == b.read_bytes()
+    cli("score", preds, "--references", SMALL_REFS, "--format", "json", "--output", b, "--seed", "1")
+    assert a.read_bytes() != b.read_bytes()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files left
+
+
+def test_compare_identical_files_gives_zero_delta_and_p_one(cli, preds):
+    code, out, _ = cli("compare", preds, preds, "--references", SMALL_REFS, "--format", "json")
+    assert code == 0
+    for entry in json.loads(out)["metrics"].values():
+        assert entry["delta"] == 0.0 and entry["p_value"] == 1.0
+        assert entry["ci_low"] == entry["ci_high"] == 0.0
+
+
+def test_compare_table_prints_delta_interval_and_p(cli, preds, tmp_path):
+    other = write_jsonl(tmp_path / "plain.jsonl", [{"id": r["id"], "prediction": "words"} for r in refs_rows()])
+    code, out, _ = cli("compare", preds, other, "--references", SMALL_REFS)
+    assert code == 0
+    line = next(row for row in out.splitlines() if row.startswith("Tag F1 ↑"))
+    assert line.split()[5].startswith("+") and "[" in line
+
+
+def test_tags_lists_vocabulary_aliases_and_adapters(cli):
+    code, out, _ = cli("tags")
+    assert code == 0 and "[clears throat]" in out and "[chuckles] -> [laughs]" in out and "sensevoice" in out
+    doc = json.loads(cli("tags", "--format", "json")[1])
+    assert len(doc["canonical"]) == 17 and doc["version"] == 1
+
+
+def test_adapter_is_applied_before_scoring(cli, tmp_path):
+    refs = write_jsonl(tmp_path / "r.jsonl", [{"id": "a", "tagged_text": "[laughs] ha so funny"}])
+    preds = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "prediction": "<|en|><|Laughter|> ha so funny"}])
+    doc = json.loads(cli("score", preds, "--references", refs, "--adapter", "sensevoice", "--format", "json")[1])
+    assert doc["metrics"]["tag_f1"]["value"] == 1.0 and "|adapter:sensevoice|" in doc["signature"]
+
+
+def test_help_and_version_return_0_without_exiting():
+    assert main(["--version"]) == 0
+    assert main(["score", "--help"]) == 0
+
+
+def test_internal_failure_exits_1_without_traceback(monkeypatch, cli, preds):
+    from evoxtral_bench import cli as cli_module
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated")
+
+    monkeypatch.setattr(cli_module, "score", boom)
+    code, _, err = cli("score", preds, "--references", SMALL_REFS)
+    assert code == 1 and "internal error: RuntimeError: simulated" in err and "Traceback" not in err
+
+
+def test_scoring_does_not_import_torch_transformers_or_datasets(preds):
+    code = (
+        "import sys\n"
+        "from evoxtral_bench.cli import main\n"
+        f"rc = main(['score', {str(preds)!r}, '--references', {str(SMALL_REFS)!r}, '--format', 'json'])\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'datasets') if m in sys.modules)\n"
+        "print(rc, heavy, file=sys.stderr)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stderr.strip().endswith("0 []"), run.stderr
+
+
+def test_console_script_runs_as_a_process(preds):
+    run = subprocess.run(["evoxtral-bench", "score", str(preds), "--references", str(SMALL_REFS)], capture_output=True, text=True)
+    assert run.returncode == 0 and "Tag F1" in run.stdout

@@ -1,0 +1,35 @@
+import pytest
+
+from evoxtral_bench import normalize
+from evoxtral_bench.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # hand-worked against SPEC §2, step by step
+        ("I DON’T know…", "i don't know"),
+        ("Well—maybe... rock-n-roll!", "well maybe rock n roll"),
+        ("'Quoted' words, 'tis fine", "quoted words tis fine"),
+        ("  Spaces\t\nand  tabs ", "spaces and tabs"),
+        ("ﬁne ＷＯＲＫ", "fine work"),  # NFKC ligature and full-width letters
+        ("50% of $3 & more", "50 of 3 more"),
+        ("", ""),
+    ],
+)
+def test_basic(raw, expected):
+    assert normalize.basic(raw) == expected
+
+
+def test_none_only_collapses_whitespace():
+    assert normalize.none("  Hello,   WORLD! ") == "Hello, WORLD!"
+
+
+def test_unknown_normalizer_is_an_input_error():
+    with pytest.raises(InputError, match="unknown normalizer"):
+        normalize.get("fancy")
+
+
+def test_whisper_normalizer_from_transformers():
+    norm = normalize.get("whisper")
+    assert norm("Mr. Smith's   20 dollars!") == norm("mister smith's 20 dollars")

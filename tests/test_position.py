@@ -1,0 +1,55 @@
+"""Position-aware tag matching: helpers against brute force, and a hand-worked utterance."""
+
+import itertools
+import random
+
+import jiwer
+import pytest
+
+from evoxtral_bench.position import hyp_gap_to_ref_gap, min_total_offset, tp_within
+
+from test_metrics import table_for
+
+
+def brute_tp_within(ref, pred, k):
+    best = 0
+    for r in range(min(len(ref), len(pred)) + 1):
+        for rs in itertools.combinations(range(len(ref)), r):
+            for ps in itertools.permutations(range(len(pred)), r):
+                if all(abs(ref[a] - pred[b]) <= k for a, b in zip(rs, ps)):
+                    best = max(best, r)
+    return best
+
+
+def brute_min_offset(ref, pred):
+    short, long_ = (ref, pred) if len(ref) <= len(pred) else (pred, ref)
+    return min((sum(abs(a - b) for a, b in zip(short, perm)) for perm in itertools.permutations(long_, len(short))), default=0)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_matching_helpers_equal_brute_force(seed):
+    rng = random.Random(seed)
+    ref = sorted(rng.randint(0, 8) for _ in range(rng.randint(0, 4)))
+    pred = sorted(rng.randint(0, 8) for _ in range(rng.randint(0, 4)))
+    for k in (0, 1, 2):
+        assert tp_within(ref, pred, k) == brute_tp_within(ref, pred, k)
+    assert min_total_offset(ref, pred) == brute_min_offset(ref, pred)
+
+
+def test_gap_map_through_insertions_and_deletions():
+    # ref: a b c d ; hyp: a x b d  (x inserted, c deleted)
+    alignment = jiwer.process_words("a b c d", "a x b d").alignments[0]
+    gaps = hyp_gap_to_ref_gap(alignment, 4)
+    assert gaps[0] == 0 and gaps[4] == 4
+    assert gaps[1] == 1  # after "a"
+    assert gaps[3] in (2, 3)  # after "b": before or after the deleted "c"
+
+
+def test_hand_worked_positions():
+    ref = "so [sighs] I went home [pause] and slept"
+    # sighs one word late, pause exactly right
+    pred = "so I [sighs] went home [pause] and slept"
+    extras = table_for([pred], [ref])["extras"]
+    assert extras["tag_f1_at_0"]["value"] == pytest.approx(0.5)  # 1 of 2 at the same gap
+    assert extras["tag_f1_at_1"]["value"] == pytest.approx(1.0)
+    assert extras["mean_tag_offset_words"]["value"] == pytest.approx(0.5)  # (1 + 0) / 2
