@@ -8,50 +8,54 @@ Its name is part of the results signature.
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from collections.abc import Callable
-from functools import lru_cache
 
 from .errors import InputError
 
 Normalizer = Callable[[str], str]
 
-_QUOTES = str.maketrans({c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u02bc\u201c\u201d\u201e\u201f\u2033"})
-_DASHES_ELLIPSES_RE = re.compile(r"[\u2010-\u2015\u2212\-]|\.{2,}|\u2026")
+_ELLIPSIS_RE = re.compile(r"\.{2,}")
 _LONE_APOSTROPHE_RE = re.compile(r"(?<![^\W\d_])'|'(?![^\W\d_])")
+_CURLY = "\u2018\u2019\u201a\u201b\u2032\u02bc\u201c\u201d\u201e\u201f\u2033"
+
+
+class _BasicTable(dict):
+    """``str.translate`` table built lazily, one character at a time: curly quotes -> ``'``,
+    dashes and the ellipsis character -> space, other punctuation (P*) and symbols (S*) ->
+    removed, everything else kept."""
+
+    def __missing__(self, cp: int) -> str | None:
+        ch = chr(cp)
+        category = unicodedata.category(ch)
+        if ch in _CURLY:
+            out: str | None = "'"
+        elif category == "Pd" or ch in "\u2026\u2212":
+            out = " "
+        elif category[0] in "PS" and ch != "'":
+            out = None
+        else:
+            out = ch
+        self[cp] = out
+        return out
+
+
+_TABLE = _BasicTable()
 _SPACES_RE = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=1)
-def _punctuation_re() -> re.Pattern[str]:
-    """Every Unicode punctuation (P*) and symbol (S*) character except the ASCII apostrophe."""
-    ranges: list[str] = []
-    start = prev = None
-    for cp in range(sys.maxunicode + 1):
-        if cp != 0x27 and unicodedata.category(chr(cp))[0] in "PS":
-            if start is None:
-                start = cp
-            elif cp != prev + 1:
-                ranges.append(_char_range(start, prev))
-                start = cp
-            prev = cp
-    ranges.append(_char_range(start, prev))
-    return re.compile("[" + "".join(ranges) + "]")
-
-
-def _char_range(a: int, b: int) -> str:
-    return re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
 
 
 def basic(text: str) -> str:
     """SPEC §2 ``basic``: NFKC, ASCII apostrophes, lowercase, dashes/ellipses to spaces, other
     punctuation and symbols removed except an apostrophe between two letters, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
-    text = _DASHES_ELLIPSES_RE.sub(" ", text)
-    text = _punctuation_re().sub("", text)
-    text = _LONE_APOSTROPHE_RE.sub("", text)
-    return _SPACES_RE.sub(" ", text).strip()
+    if not text.isascii():  # NFKC leaves ASCII unchanged
+        text = unicodedata.normalize("NFKC", text)
+    text = text.lower()
+    if ".." in text:
+        text = _ELLIPSIS_RE.sub(" ", text)
+    text = text.translate(_TABLE)
+    if "'" in text:
+        text = _LONE_APOSTROPHE_RE.sub("", text)
+    return " ".join(text.split())
 
 
 def none(text: str) -> str:
@@ -77,6 +81,12 @@ NORMALIZERS: dict[str, Callable[[], Normalizer]] = {
     "none": lambda: none,
     "whisper": _whisper,
 }
+
+
+def is_chunkwise(normalizer: Normalizer) -> bool:
+    """True when normalizing the text between tags piece by piece yields exactly the words of
+    the normalized whole (``basic`` and ``none``: tags become spaces and no rule spans them)."""
+    return normalizer in (basic, none)
 
 
 def get(name: str) -> Normalizer:

@@ -1,7 +1,8 @@
 """Position-aware tag matching (an extra beside the position-free tag metrics).
 
 Method (also in the README): the prediction's normalized words are aligned to the
-reference's with jiwer. A tag sits in a *word gap* (gap g = after g words). Each predicted
+reference's with the Levenshtein opcodes jiwer's alignment is made of (rapidfuzz, called
+directly; a test checks they equal ``jiwer.process_words`` alignments). A tag sits in a *word gap* (gap g = after g words). Each predicted
 tag's gap is moved to the reference gap it falls in through the alignment; then, per label,
 predicted and reference tags are matched one-to-one:
 
@@ -15,26 +16,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jiwer import AlignmentChunk
+from rapidfuzz.distance import Opcodes
 
 
-def hyp_gap_to_ref_gap(alignment: Sequence[AlignmentChunk], n_hyp: int) -> list[int]:
-    """For each prediction gap 0..n_hyp, the reference gap it falls in.
+def ref_gap(alignment: Opcodes, gap: int) -> int:
+    """The reference gap that prediction gap ``gap`` (after ``gap`` words) falls in.
 
     Gaps inside matched or substituted runs map one to one; gaps inside inserted words map
     to the reference gap where the insertion happens; at a run boundary the earlier run wins,
     so a tag just before deleted reference words lands before them.
     """
-    out: list[int | None] = [None] * (n_hyp + 1)
-    for chunk in alignment:
-        for g in range(chunk.hyp_start_idx, chunk.hyp_end_idx + 1):
-            if out[g] is None:
-                if chunk.type in ("equal", "substitute"):
-                    out[g] = chunk.ref_start_idx + (g - chunk.hyp_start_idx)
-                else:
-                    out[g] = chunk.ref_start_idx
-    last_ref = alignment[-1].ref_end_idx if alignment else 0
-    return [last_ref if g is None else g for g in out]
+    last = 0
+    for op in alignment:
+        if op.dest_start <= gap <= op.dest_end:
+            if op.tag in ("equal", "replace"):
+                return op.src_start + (gap - op.dest_start)
+            return op.src_start
+        last = op.src_end
+    return last
 
 
 def tp_within(ref: Sequence[int], pred: Sequence[int], k: int) -> int:

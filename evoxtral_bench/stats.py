@@ -4,7 +4,8 @@ Every metric is a function of sums of these counts, so the corpus score, any sub
 every bootstrap resample come from one pass over the text. Word and character error counts
 are Levenshtein distances from rapidfuzz, the engine jiwer itself calls (a test checks that
 the corpus WER and CER equal ``jiwer.wer`` / ``jiwer.cer`` on the same normalized strings);
-the word alignment needed for tag positions comes from ``jiwer.process_words``.
+the word alignment needed for tag positions is the same engine's opcodes, which is what
+``jiwer.process_words`` returns as its alignment (also checked by a test).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
-import jiwer
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
@@ -94,8 +95,8 @@ def _multiset_tp(a: Counter[str], b: Counter[str]) -> int:
 
 def _gap_positions(words_per_chunk: list[list[str]], transcript: Transcript) -> list[int]:
     """Word gap of each tag: the number of normalized words before it."""
-    before = np.cumsum([0] + [len(w) for w in words_per_chunk])
-    return [int(before[t.position]) for t in transcript.tags]
+    before = list(accumulate((len(w) for w in words_per_chunk), initial=0))
+    return [before[t.position] for t in transcript.tags]
 
 
 def _positions_by_label(labels: list[str], gaps: list[int]) -> dict[str, list[int]]:
@@ -111,24 +112,17 @@ def corpus_stats(
     """Sufficient statistics for each (prediction, reference) pair, in input order."""
     if len(predictions) != len(references):
         raise ValueError("predictions and references must have the same length")
-    ref_chunks = [[normalizer(c).split() for c in r.chunks] for r in references]
-    hyp_chunks = [[normalizer(c).split() for c in p.chunks] for p in predictions]
-    ref_norm = [normalizer(r.text) for r in references]
-    hyp_norm = [normalizer(p.text) for p in predictions]
-
-    # Position needs the alignment of the chunk-wise words; for `basic` and `none` these are
-    # exactly the words of the whole normalized text.
-    need_align = [i for i, (r, p) in enumerate(zip(references, predictions)) if r.tags or p.tags]
-    alignments: dict[int, list] = {}
-    if need_align:
-        ref_joined = [" ".join(w for c in ref_chunks[i] for w in c) for i in need_align]
-        hyp_joined = [" ".join(w for c in hyp_chunks[i] for w in c) for i in need_align]
-        out = jiwer.process_words(ref_joined, hyp_joined)
-        alignments = dict(zip(need_align, out.alignments))
-
+    chunkwise = normalize.is_chunkwise(normalizer)
     result = []
-    for i, (ref, hyp) in enumerate(zip(references, predictions)):
-        ref_words, hyp_words = ref_norm[i].split(), hyp_norm[i].split()
+    for ref, hyp in zip(references, predictions):
+        ref_chunks = [normalizer(c).split() for c in ref.chunks]
+        hyp_chunks = [normalizer(c).split() for c in hyp.chunks]
+        if chunkwise:  # normalizing chunk by chunk gives exactly the words of the whole text
+            ref_words = [w for c in ref_chunks for w in c]
+            hyp_words = [w for c in hyp_chunks for w in c]
+        else:
+            ref_words, hyp_words = normalizer(ref.text).split(), normalizer(hyp.text).split()
+        ref_norm, hyp_norm = " ".join(ref_words), " ".join(hyp_words)
         ref_tags, hyp_tags = Counter(ref.labels), Counter(hyp.labels)
         ref_emph, hyp_emph = _emphasis(ref.text), _emphasis(hyp.text)
         per_label = {
@@ -136,11 +130,14 @@ def corpus_stats(
             for label in ref_tags.keys() | hyp_tags.keys()
         }
         at0 = at1 = offsets = 0
-        if i in alignments:
-            n_hyp = sum(len(c) for c in hyp_chunks[i])
-            gap_map = position.hyp_gap_to_ref_gap(alignments[i], n_hyp)
-            ref_pos = _positions_by_label(ref.labels, _gap_positions(ref_chunks[i], ref))
-            hyp_pos = _positions_by_label(hyp.labels, [gap_map[g] for g in _gap_positions(hyp_chunks[i], hyp)])
+        if ref.tags or hyp.tags:
+            # positions use the chunk-wise words (the same as the whole text's for chunkwise normalizers)
+            ref_chunk_words = [w for c in ref_chunks for w in c]
+            hyp_chunk_words = [w for c in hyp_chunks for w in c]
+            alignment = Levenshtein.opcodes(ref_chunk_words, hyp_chunk_words)
+            ref_pos = _positions_by_label(ref.labels, _gap_positions(ref_chunks, ref))
+            hyp_gaps = [position.ref_gap(alignment, g) for g in _gap_positions(hyp_chunks, hyp)]
+            hyp_pos = _positions_by_label(hyp.labels, hyp_gaps)
             for label, r in ref_pos.items():
                 p = hyp_pos.get(label, [])
                 at0 += position.tp_within(r, p, 0)
@@ -150,8 +147,8 @@ def corpus_stats(
             UtteranceStats(
                 word_errors=Levenshtein.distance(ref_words, hyp_words),
                 ref_words=len(ref_words),
-                char_errors=Levenshtein.distance(ref_norm[i], hyp_norm[i]),
-                ref_chars=len(ref_norm[i]),
+                char_errors=Levenshtein.distance(ref_norm, hyp_norm),
+                ref_chars=len(ref_norm),
                 tag_tp=_multiset_tp(hyp_tags, ref_tags),
                 tag_pred=sum(hyp_tags.values()),
                 tag_ref=sum(ref_tags.values()),

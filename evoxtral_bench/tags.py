@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from importlib import resources
 
 import yaml
@@ -21,7 +22,7 @@ TAG_RE = re.compile(r"\[([^\[\]\n]{1,40})\]")
 _SPACES_RE = re.compile(r"\s+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TagTable:
     """The versioned tag vocabulary: canonical labels, aliases and adapter tables."""
 
@@ -32,11 +33,16 @@ class TagTable:
 
     def canonicalize(self, raw: str) -> str:
         """Canonical label for a raw tag label; an unknown label comes back normalized (OOV)."""
-        label = _SPACES_RE.sub(" ", unicodedata.normalize("NFKC", raw).lower()).strip()
-        return self.aliases.get(label, label)
+        return _canonicalize(raw, self)
 
     def is_canonical(self, label: str) -> bool:
         return label in self.canonical
+
+
+@lru_cache(maxsize=4096)
+def _canonicalize(raw: str, table: TagTable) -> str:
+    label = _SPACES_RE.sub(" ", unicodedata.normalize("NFKC", raw).lower()).strip()
+    return table.aliases.get(label, label)
 
 
 @lru_cache(maxsize=1)
@@ -52,8 +58,7 @@ def tag_table() -> TagTable:
     )
 
 
-@dataclass(frozen=True)
-class Tag:
+class Tag(NamedTuple):
     """One tag occurrence. ``position`` is the index of the text chunk that follows it."""
 
     label: str
@@ -131,8 +136,10 @@ def emphasis_tokens(text: str) -> list[str]:
 
     Returns the raw tokens; callers normalize them (lowercase, punctuation) before comparing.
     """
+    # str.isupper() is False when a cased letter is lowercase or none is cased: a cheap filter
+    candidates = [t for t in text.split() if t.isupper()]
     out = []
-    for token in text.split():
+    for token in candidates:
         letters = [c for c in token if c.isalpha()]
         if len(letters) >= 2 and all(c.isupper() for c in letters):
             out.append(token)

@@ -5,8 +5,9 @@ import random
 
 import jiwer
 import pytest
+from rapidfuzz.distance import Levenshtein
 
-from evoxtral_bench.position import hyp_gap_to_ref_gap, min_total_offset, tp_within
+from evoxtral_bench.position import min_total_offset, ref_gap, tp_within
 
 from test_metrics import table_for
 
@@ -36,10 +37,21 @@ def test_matching_helpers_equal_brute_force(seed):
     assert min_total_offset(ref, pred) == brute_min_offset(ref, pred)
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_alignment_is_jiwers(seed):
+    # the opcodes we use are exactly the alignment jiwer.process_words reports
+    rng = random.Random(seed)
+    ref = [rng.choice("abcde") for _ in range(rng.randint(0, 9))]
+    hyp = [rng.choice("abcdf") for _ in range(rng.randint(0, 9))]
+    ours = [(o.tag.replace("replace", "substitute"), o.src_start, o.src_end, o.dest_start, o.dest_end) for o in Levenshtein.opcodes(ref, hyp)]
+    theirs = [(c.type, c.ref_start_idx, c.ref_end_idx, c.hyp_start_idx, c.hyp_end_idx) for c in jiwer.process_words(" ".join(ref) or " ", " ".join(hyp) or " ").alignments[0]]
+    assert ours == theirs
+
+
 def test_gap_map_through_insertions_and_deletions():
     # ref: a b c d ; hyp: a x b d  (x inserted, c deleted)
-    alignment = jiwer.process_words("a b c d", "a x b d").alignments[0]
-    gaps = hyp_gap_to_ref_gap(alignment, 4)
+    alignment = Levenshtein.opcodes("a b c d".split(), "a x b d".split())
+    gaps = [ref_gap(alignment, g) for g in range(5)]
     assert gaps[0] == 0 and gaps[4] == 4
     assert gaps[1] == 1  # after "a"
     assert gaps[3] in (2, 3)  # after "b": before or after the deleted "c"
