@@ -1,0 +1,111 @@
+"""The shipped corpus: constraints, fixed splits, statistics, and the validator's teeth."""
+
+import dataclasses
+import json
+from collections import Counter
+
+import pytest
+
+from evoxtral_bench import corpus
+from evoxtral_bench.tags import parse, tag_table
+
+ROWS = corpus.load()
+
+
+def test_data_validate_passes_on_the_shipped_corpus(cli):
+    code, out, err = cli("data", "validate")
+    assert code == 0, err
+    assert "valid — 1240 scripts" in out
+
+
+def test_sizes_slices_and_emphasis():
+    n = len(ROWS)
+    assert n >= 1200
+    slices = Counter(r.slice for r in ROWS)
+    for name, share in corpus.SLICE_SHARE.items():
+        assert abs(slices[name] / n - share) <= 0.02
+    with_emphasis = sum(1 for r in ROWS if corpus.emphasis_words(r.tagged_text))
+    assert with_emphasis / n >= 0.40
+    for r in ROWS:
+        assert 12 <= len(corpus.words(r.tagged_text)) <= 80, r.id
+        labels = parse(r.tagged_text).labels
+        lo, hi = corpus.SLICE_TAGS[r.slice]
+        assert lo <= len(labels) <= hi and all(tag_table().is_canonical(x) for x in labels), r.id
+
+
+def test_every_tag_is_frequent_enough_and_test_support_is_at_least_15():
+    everywhere = Counter(label for r in ROWS for label in parse(r.tagged_text).labels)
+    test = Counter(label for r in ROWS if r.splits == ("test",) for label in parse(r.tagged_text).labels)
+    validation = Counter(label for r in ROWS if r.splits == ("validation",) for label in parse(r.tagged_text).labels)
+    for label in tag_table().canonical:
+        assert everywhere[label] >= 60, label
+        assert test[label] >= 15, label
+        assert validation[label] >= 8, label
+
+
+def test_splits_are_about_80_10_10_and_spread_over_domains():
+    counts = Counter(r.splits[0] for r in ROWS)
+    assert abs(counts["test"] / len(ROWS) - 0.10) <= 0.02 and abs(counts["train"] / len(ROWS) - 0.80) <= 0.02
+    for split in ("validation", "test"):
+        domains = Counter(r.domain for r in ROWS if r.splits[0] == split)
+        assert set(domains) == set(corpus.DOMAINS)
+
+
+def test_no_near_duplicates():
+    assert corpus.near_duplicates(ROWS) == []
+
+
+def test_near_duplicate_detector_on_a_hand_made_pair():
+    a = corpus.Reference("evx-00001", "the quick brown fox jumps over the lazy dog today", ("train",), "podcast", "plain", 1)
+    b = corpus.Reference("evx-00002", "the quick brown fox jumps over the lazy cat today", ("train",), "podcast", "plain", 2)
+    # 3-grams: 8 each, 6 shared, union 10 -> Jaccard 0.6 > 0.5
+    [(x, y, jaccard)] = corpus.near_duplicates([a, b])
+    assert (x, y) == ("evx-00001", "evx-00002") and jaccard == pytest.approx(0.6)
+
+
+def test_checksum_recorded_beside_the_corpus_and_in_the_signature(cli, tmp_path):
+    assert corpus.file_sha256(corpus.corpus_path()) == corpus.recorded_sha256()
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("".join(json.dumps({"id": r.id, "prediction": r.tagged_text}) + "\n" for r in ROWS if "test" in r.splits))
+    code, out, _ = cli("score", preds, "--format", "json", "--bootstrap", "0")
+    doc = json.loads(out)
+    assert code == 0 and doc["benchmark"]["split"] == "test" and doc["benchmark"]["n"] == 128
+    assert doc["benchmark"]["references_sha256"] == corpus.recorded_sha256()
+    assert f"refs:{corpus.recorded_sha256()[:12]}" in doc["signature"]
+    assert doc["metrics"]["tag_f1"]["value"] == 1.0 and doc["metrics"]["wer"]["value"] == 0.0
+
+
+def test_validator_reports_broken_corpora(cli, tmp_path):
+    rows = [dataclasses.asdict(r) for r in ROWS]
+    rows[3]["tagged_text"] = "[yawns] " + rows[3]["tagged_text"]  # not canonical
+    rows[5]["tagged_text"] = rows[6]["tagged_text"]  # a duplicate
+    rows[7]["id"] = "evx-99999"  # ids are sequential
+    rows[8]["slice"] = "plain" if rows[8]["slice"] != "plain" else "dense"  # wrong tag count for its slice
+    path = tmp_path / "corpus.jsonl"
+    path.write_text(
+        "".join(json.dumps({"id": r["id"], "split": r["splits"][0], "domain": r["domain"], "slice": r["slice"], "tagged_text": r["tagged_text"]}) + "\n" for r in rows)
+    )
+    code, _, err = cli("data", "validate", "--corpus", path)
+    assert code == 2
+    assert f"{path}:4: evx-00004: tags must be written as canonical labels: yawns" in err
+    assert "near-duplicates: evx-00006 and evx-00007 share 100%" in err
+    assert f"{path}:8: evx-99999: id should be evx-00008" in err
+    assert f"{path}:9: evx-00009: slice" in err
+
+
+def test_assign_splits_reproduces_the_constraints_deterministically():
+    rows = [{"tagged_text": r.tagged_text, "domain": r.domain, "slice": r.slice} for r in ROWS]
+    labels = corpus.assign_splits(rows, seed=0)
+    assert labels == corpus.assign_splits(rows, seed=0)
+    relabeled = [dataclasses.replace(r, splits=(s,)) for r, s in zip(ROWS, labels)]
+    assert corpus._validate_splits(relabeled) == []
+
+
+def test_stats_command_writes_json_per_split(cli, tmp_path):
+    out = tmp_path / "stats.json"
+    code, markdown, _ = cli("data", "stats", "--out", out)
+    stats = json.loads(out.read_text())
+    assert code == 0 and set(stats) == {"train", "validation", "test", "all"}
+    assert stats["all"]["utterances"] == len(ROWS)
+    assert sum(stats[s]["tags"]["pause"] for s in ("train", "validation", "test")) == stats["all"]["tags"]["pause"]
+    assert f"| utterances | {stats['train']['utterances']} |" in markdown
