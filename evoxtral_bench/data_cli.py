@@ -1,9 +1,167 @@
-"""``evoxtral-bench data …``: corpus validation, statistics, synthesis, export, legacy import."""
+"""``evoxtral-bench data …``: corpus validation, statistics, synthesis, export, legacy import.
+
+Heavy libraries (datasets, soundfile, the ElevenLabs SDK) are imported inside the commands
+that need them, so the scoring commands stay light.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from . import corpus
+from .atomic import write_text
+from .errors import InputError
+from .report import to_json
+
+CARD_START, CARD_END = "<!-- stats:start -->\n", "<!-- stats:end -->"
+
+
+def card_path() -> Path:
+    return corpus.corpus_path().with_name("DATASET_CARD.md")
+
+
+def _corpus_rows(path: str | None) -> list:
+    return corpus.load(Path(path) if path else None)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    path = Path(args.corpus) if args.corpus else corpus.corpus_path()
+    rows = corpus.load(path)
+    problems = corpus.validate(rows, path)
+    if not args.corpus and corpus.file_sha256(path) != corpus.recorded_sha256():
+        problems.append(f"{path}: sha256 {corpus.file_sha256(path)} differs from the recorded {corpus.recorded_sha256()}")
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems:
+        print(f"{path}: {len(problems)} problems", file=sys.stderr)
+        return 2
+    stats = corpus.statistics(rows)
+    print(
+        f"{path}: valid — {len(rows)} scripts; train/validation/test "
+        f"{stats['train'].utterances}/{stats['validation'].utterances}/{stats['test'].utterances}; "
+        f"sha256 {corpus.file_sha256(path)}"
+    )
+    return 0
+
+
+def replace_card_statistics(card: str, markdown: str) -> str:
+    """The card text with the block between the statistics markers replaced by ``markdown``."""
+    if CARD_START not in card or CARD_END not in card:
+        raise InputError(f"the dataset card lacks the markers {CARD_START.strip()} … {CARD_END}")
+    head, rest = card.split(CARD_START, 1)
+    _, tail = rest.split(CARD_END, 1)
+    return head + CARD_START + markdown + CARD_END + tail
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats = corpus.statistics(_corpus_rows(args.corpus))
+    markdown = corpus.statistics_markdown(stats)
+    sys.stdout.write(markdown)
+    if args.out:
+        write_text(args.out, to_json({k: dataclasses.asdict(v) for k, v in stats.items()}))
+        print(f"wrote {args.out}", file=sys.stderr)
+    if args.update_card:
+        card = card_path()
+        write_text(card, replace_card_statistics(card.read_text(encoding="utf-8"), markdown))
+        print(f"updated the statistics in {card}", file=sys.stderr)
+    return 0
+
+
+def _split_rows(args: argparse.Namespace) -> list[dict]:
+    rows = [dataclasses.asdict(r) for r in _corpus_rows(args.corpus)]
+    if args.split != "all":
+        rows = [r for r in rows if args.split in r["splits"]]
+    if not rows:
+        raise InputError(f"no corpus rows in split {args.split!r}")
+    return rows
+
+
+def cmd_synthesize(args: argparse.Namespace) -> int:
+    from .synth import synthesize
+
+    rows = _split_rows(args)
+    voices = [v.strip() for v in args.voices.split(",") if v.strip()] if args.voices else None
+    manifest = synthesize(
+        rows=rows,
+        out_dir=Path(args.out),
+        backend=args.backend,
+        seed=args.seed,
+        voices=voices,
+        concurrency=args.concurrency,
+        progress=not args.no_progress,
+    )
+    print(f"{len(rows)} clips; manifest {manifest}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import logging
+
+    from .export import export_dataset
+
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    rows = [
+        {"id": r.id, "tagged_text": r.tagged_text, "split": r.splits[0], "domain": r.domain, "slice": r.slice}
+        for r in _corpus_rows(args.corpus)
+    ]
+    out = Path(args.out)
+    dataset = export_dataset(corpus_rows=rows, manifest=Path(args.audio) / "manifest.jsonl", out_dir=out, push_to_hub=args.push_to_hub)
+    write_text(out / "README.md", card_path().read_text(encoding="utf-8"))
+    sizes = ", ".join(f"{name} {len(split)}" for name, split in dataset.items())
+    print(f"saved {out} ({sizes}) with the dataset card as README.md")
+    return 0
+
+
+def cmd_import_legacy(args: argparse.Namespace) -> int:
+    from .legacy_split import import_legacy, write_legacy_references
+
+    rows = import_legacy(Path(args.scripts_json))
+    write_legacy_references(rows, Path(args.out))
+    counts = {s: sum(1 for r in rows if s in (r["split"] if isinstance(r["split"], list) else [r["split"]])) for s in ("train", "validation", "test", "bench50")}
+    print(f"wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f"; score with --references {args.out} --split bench50 --legacy")
+    return 0
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the ``data`` command group on the main parser's subcommands."""
+    data = sub.add_parser("data", help="the benchmark corpus: validate, stats, synthesize, export, import-legacy")
+    group = data.add_subparsers(dest="data_command", required=True, parser_class=type(data))
+
+    def corpus_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--corpus", metavar="FILE", help="a corpus JSONL instead of the shipped one")
+
+    p = group.add_parser("validate", help="check every corpus constraint (sizes, slices, tags, splits, near-duplicates, sha256)")
+    corpus_option(p)
+    p.set_defaults(handler=cmd_validate)
+
+    p = group.add_parser("stats", help="print per-split statistics as Markdown tables")
+    corpus_option(p)
+    p.add_argument("--out", metavar="FILE", help="also write them as JSON")
+    p.add_argument("--update-card", action="store_true", help="rewrite the statistics block of the shipped dataset card")
+    p.set_defaults(handler=cmd_stats)
+
+    p = group.add_parser("synthesize", help="render audio for a split (resumable; a manifest records every clip)")
+    corpus_option(p)
+    p.add_argument("--backend", choices=["offline", "elevenlabs"], default="offline", help="offline (espeak-ng, default) or elevenlabs (needs ELEVENLABS_API_KEY)")
+    p.add_argument("--split", default="test", help="train, validation, test or all (default test)")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--seed", type=int, default=0, help="voice assignment and rendering seed (default 0)")
+    p.add_argument("--voices", help="comma-separated voice pool (elevenlabs voice ids, or offline voice names)")
+    p.add_argument("--concurrency", type=int, default=2, help="clips rendered at once (default 2)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=cmd_synthesize)
+
+    p = group.add_parser("export", help="write a datasets.DatasetDict (audio + transcripts) with save_to_disk")
+    corpus_option(p)
+    p.add_argument("--audio", required=True, metavar="DIR", help="a synthesis output folder (with manifest.jsonl)")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--push-to-hub", metavar="REPO", help="also push to the Hugging Face Hub (needs HF_TOKEN)")
+    p.set_defaults(handler=cmd_export)
+
+    p = group.add_parser("import-legacy", help="the paper's scripts list -> references with its exact splits and bench50")
+    p.add_argument("scripts_json", metavar="SCRIPTS_JSON")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.set_defaults(handler=cmd_import_legacy)

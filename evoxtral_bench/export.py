@@ -1,0 +1,234 @@
+"""Export the synthesized corpus as a self-contained Hugging Face ``datasets.DatasetDict``.
+
+Each corpus row that has a clip in the synthesis manifest becomes one example with the clip's
+file bytes embedded (no paths outside the saved folder), its tagged transcript, the plain
+transcript, and its canonical tag labels (parsed with :func:`evoxtral_bench.tags.parse`).
+
+Building and saving need ``datasets`` and ``soundfile`` only (the ``[data]`` extra): the audio
+column is written as ``{"bytes", "path"}`` and cast to ``Audio``, which skips ``datasets``'
+torch/torchcodec encoder. *Decoding* the saved audio through ``datasets`` (``ds[0]["audio"]``)
+needs ``torchcodec`` and FFmpeg, as ``datasets`` >= 4 does for every audio dataset; without them,
+``ds.cast_column("audio", Audio(decode=False))`` gives the WAV bytes for ``soundfile``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.tags import parse
+
+if TYPE_CHECKING:
+    import datasets
+
+logger = logging.getLogger(__name__)
+
+SAMPLING_RATE = 16_000
+"""Sampling rate of the ``audio`` feature (Hz); ``datasets`` resamples other files on decoding."""
+
+_SPLIT_ORDER = {"train": 0, "validation": 1, "test": 2}
+_SPLIT_NAME_RE = re.compile(r"^\w+(\.\w+)*$")  # what ``datasets`` accepts as a split name
+
+
+def _require(module: str) -> Any:
+    try:
+        return __import__(module)
+    except ImportError as err:
+        raise InputError(f"exporting the dataset needs '{module}': pip install 'evoxtral-bench[data]'") from err
+
+
+def features() -> datasets.Features:
+    """The exported schema: id, audio (16 kHz), tagged_text, plain_text, tags, split, domain, slice."""
+    ds = _require("datasets")
+    string = ds.Value("string")
+    return ds.Features(
+        {
+            "id": string,
+            "audio": ds.Audio(sampling_rate=SAMPLING_RATE),
+            "tagged_text": string,
+            "plain_text": string,
+            "tags": ds.List(string),
+            "split": string,
+            "domain": string,
+            "slice": string,
+        }
+    )
+
+
+def _check_corpus(rows: list[dict]) -> None:
+    """Corpus rows need string ``id``/``tagged_text``/``split`` and string-or-null domain/slice."""
+    seen: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        where = f"corpus row {i}"
+        if not isinstance(row, dict):
+            raise InputError(f"{where}: expected an object, got {type(row).__name__}")
+        for key in ("id", "tagged_text", "split"):
+            if not isinstance(row.get(key), str):
+                raise InputError(f"{where}: field '{key}': expected a string, got {type(row.get(key)).__name__}")
+        for key in ("domain", "slice"):
+            if not isinstance(row.get(key), (str, type(None))):
+                raise InputError(f"{where}: field '{key}': expected a string, got {type(row[key]).__name__}")
+        if not _SPLIT_NAME_RE.match(row["split"]):
+            raise InputError(f"{where}: field 'split': {row['split']!r} is not a valid split name (letters, digits, _)")
+        if row["id"] in seen:
+            raise InputError(f"{where}: duplicate id {row['id']!r} (first in corpus row {seen[row['id']]})")
+        seen[row["id"]] = i
+
+
+def _read_manifest(manifest: Path) -> dict[str, tuple[int, dict]]:
+    """Manifest entries by id, with their line numbers (1-based); blank lines are skipped."""
+    try:
+        lines = Path(manifest).read_bytes().decode("utf-8").splitlines()
+    except OSError as err:
+        raise InputError(f"{manifest}: cannot read the manifest: {err.strerror or err}") from err
+    except UnicodeDecodeError as err:
+        raise InputError(f"{manifest}: not UTF-8 (byte {err.start + 1})") from err
+    entries: dict[str, tuple[int, dict]] = {}
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InputError(f"{manifest}:{n}: not valid JSON: {err.msg}") from err
+        if not isinstance(entry, dict):
+            raise InputError(f"{manifest}:{n}: expected an object, got {type(entry).__name__}")
+        for key in ("id", "file"):
+            if not isinstance(entry.get(key), str):
+                raise InputError(f"{manifest}:{n}: field '{key}': expected a string")
+        rate = entry.get("sample_rate")
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0):
+            raise InputError(f"{manifest}:{n}: field 'sample_rate': expected a positive integer (Hz), got {rate!r}")
+        if entry["id"] in entries:
+            raise InputError(f"{manifest}:{n}: duplicate id {entry['id']!r} (first on line {entries[entry['id']][0]})")
+        entries[entry["id"]] = (n, entry)
+    return entries
+
+
+def _audio_value(manifest: Path, line: int, entry: dict) -> dict:
+    """``{"bytes", "path"}`` for a manifest entry, after checking that ``soundfile`` can read it."""
+    sf = _require("soundfile")
+    path = Path(manifest).parent / entry["file"]
+    where = f"{manifest}:{line}: field 'file'"
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"{where}: cannot read {path}: {err.strerror or err}") from err
+    try:
+        info = sf.info(path)
+    except RuntimeError as err:  # soundfile's LibsndfileError
+        raise InputError(f"{where}: {path} is not readable audio: {err}") from err
+    if entry.get("sample_rate") is not None and info.samplerate != entry["sample_rate"]:
+        raise InputError(
+            f"{manifest}:{line}: field 'sample_rate': {entry['sample_rate']} Hz, but {path} is {info.samplerate} Hz"
+        )
+    return {"bytes": data, "path": path.name}
+
+
+def _save_replacing(dataset_dict: datasets.DatasetDict, out_dir: Path) -> None:
+    """Save to a temporary folder beside ``out_dir``, then swap it in; refuse to replace a
+    non-empty folder that is not a saved ``DatasetDict``."""
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise InputError(f"{out_dir}: exists and is not a folder")
+        if any(out_dir.iterdir()) and not (out_dir / "dataset_dict.json").is_file():
+            raise InputError(f"{out_dir}: folder is not empty and holds no saved dataset; refusing to replace it")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
+    try:
+        dataset_dict.save_to_disk(str(tmp))
+        if out_dir.exists():
+            old = tmp.with_suffix(".old")
+            out_dir.rename(old)
+            tmp.rename(out_dir)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _hub_token() -> str:
+    hub = _require("huggingface_hub")
+    token = hub.get_token()
+    if not token:
+        raise InputError(
+            "pushing to the Hugging Face Hub needs a token with write access: set HF_TOKEN "
+            "(or run `hf auth login`), or leave out the push"
+        )
+    return token
+
+
+def export_dataset(
+    *,
+    corpus_rows: list[dict],
+    manifest: Path,
+    out_dir: Path,
+    push_to_hub: str | None = None,
+) -> datasets.DatasetDict:
+    """Build, save (``save_to_disk(out_dir)``) and optionally push the corpus as a DatasetDict.
+
+    ``corpus_rows`` carry ``id``, ``tagged_text``, ``split``, ``domain``, ``slice``; ``manifest``
+    is the synthesis JSONL (``id``, ``file`` relative to the manifest's folder, ``sample_rate``
+    in Hz, ...). One split per split label, train/validation/test first, rows in corpus order.
+    Rows without a clip in the manifest are left out and their count is logged as a warning
+    (``corpus rows - sum(num_rows)``); manifest entries for unknown ids are ignored.
+    ``out_dir`` is replaced as a whole, only if it is empty or a saved dataset.
+    ``push_to_hub`` is a repo id; the token (HF_TOKEN or a saved login) is checked before any work.
+
+    Raises :class:`InputError` for malformed rows or manifest lines, unreadable or mismatched
+    audio, no row with audio, or a missing token or package.
+    """
+    ds = _require("datasets")
+    token = _hub_token() if push_to_hub else None
+    _check_corpus(corpus_rows)
+    entries = _read_manifest(manifest)
+
+    columns: dict[str, dict[str, list]] = {}
+    left_out: list[str] = []
+    for row in corpus_rows:
+        if row["id"] not in entries:
+            left_out.append(row["id"])
+            continue
+        transcript = parse(row["tagged_text"])
+        example = {
+            "id": row["id"],
+            "audio": _audio_value(manifest, *entries[row["id"]]),
+            "tagged_text": row["tagged_text"],
+            "plain_text": " ".join(transcript.text.split()),  # tags removed, CAPS kept
+            "tags": transcript.labels,
+            "split": row["split"],
+            "domain": row.get("domain"),
+            "slice": row.get("slice"),
+        }
+        split = columns.setdefault(row["split"], {key: [] for key in example})
+        for key, value in example.items():
+            split[key].append(value)
+    if not columns:
+        raise InputError(f"{manifest}: none of the {len(corpus_rows)} corpus rows has audio in the manifest")
+    if left_out:
+        logger.warning(
+            "%d of %d corpus rows have no audio in %s and were left out (first: %s)",
+            len(left_out),
+            len(corpus_rows),
+            manifest,
+            ", ".join(left_out[:5]),
+        )
+
+    schema = features()
+    order = sorted(columns, key=lambda name: _SPLIT_ORDER.get(name, len(_SPLIT_ORDER)))
+    dataset_dict = ds.DatasetDict(
+        {name: ds.Dataset.from_dict(columns[name], split=name).cast(schema) for name in order}
+    )
+    _save_replacing(dataset_dict, out_dir)
+    if push_to_hub:
+        dataset_dict.push_to_hub(push_to_hub, token=token)
+    return dataset_dict
