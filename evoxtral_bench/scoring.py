@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -138,6 +139,35 @@ def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -
     ref_labels = Counter(label for r in refs_parsed for label in r.labels)
     oov = Counter(t.label for p in preds for t in p.tags if t.oov)
     return to_table(stats, _labels(pred_labels, ref_labels)), oov
+
+
+class MetricValue(NamedTuple):
+    value: float
+    defined: bool  # False when the denominator was 0 (value is then 0)
+
+
+def utterance_metrics(
+    *, predictions: list[str], references: list[str], normalizer: str = "basic"
+) -> list[dict[str, MetricValue]]:
+    """The seven metrics of each (prediction, reference) pair on its own.
+
+    Each utterance is scored with the corpus definitions on its own counts, so a caller can
+    decide what an undefined ratio means for it (e.g. tag F1 with no tags on either side).
+    Used by the RAFT reward.
+    """
+    preds = [parse(t) for t in predictions]
+    refs_parsed = [parse(t) for t in references]
+    stats = corpus_stats(predictions=preds, references=refs_parsed, normalizer=normalize.get(normalizer))
+    table = to_table(stats, [])
+    out = []
+    for row in table.matrix:
+        sums = _sums(table, row)
+        scored = {}
+        for d in CORPUS_METRICS:
+            value, defined = d.formula(sums)
+            scored[d.name] = MetricValue(float(value), bool(defined))
+        out.append(scored)
+    return out
 
 
 def _sums(table: StatsTable, matrix: np.ndarray) -> dict[str, np.ndarray]:

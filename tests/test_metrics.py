@@ -107,3 +107,11 @@ def test_oov_tags_count_as_predicted_and_are_reported():
     assert result["per_tag"]["harrumph"]["canonical"] is False
     stats = corpus_stats(predictions=[parse(p) for p in preds], references=[parse(r) for r in refs], normalizer=normalize.basic)
     assert stats[0].oov_tags == 1
+
+
+def test_utterance_metrics_score_each_pair_alone():
+    from evoxtral_bench.scoring import utterance_metrics
+
+    a, b = utterance_metrics(predictions=["[sighs] hello there", "hi"], references=["[sighs] hello [pause] there", ""])
+    assert a["tag_f1"] == (pytest.approx(2 / 3), True) and a["wer"] == (0.0, True)
+    assert b["tag_f1"] == (0.0, False) and b["wer"] == (0.0, False)
