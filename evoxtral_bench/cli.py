@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from . import __version__, adapters, report
 from .atomic import write_text
 from .errors import InputError
-from .scoring import Options, compare, load_references, load_system, score
+from .scoring import Options, ReferenceSet, System, compare, load_references, load_system, score
 from .submission import Problems
 from .tags import tag_table
 
@@ -110,40 +110,42 @@ def _emit(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
-def _fail(problems: Problems) -> int:
-    sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
-    return 2
+def _load(args: argparse.Namespace, paths: list[str], options: Options) -> tuple[ReferenceSet, list[System]] | None:
+    """References and every system, or None after reporting the problems (exit 2)."""
+    problems = Problems()
+    refs = load_references(args.references, args.split, problems)
+    systems = [load_system(path, refs, options, problems) for path in paths] if refs else []
+    if refs is None or None in systems or problems.errors:
+        sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
+        return None
+    sys.stderr.write(report.problems_text(problems.warnings))
+    return refs, systems
+
+
+def _output(args: argparse.Namespace, results: dict, text_report) -> None:
+    if args.format == "json":
+        _emit(report.to_json(results), args.output)
+    else:
+        _emit(text_report(results, markdown=args.format == "markdown"), args.output)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     options = _options(args)
-    problems = Problems()
-    refs = load_references(args.references, args.split, problems)
-    system = load_system(args.predictions, refs, options, problems) if refs else None
-    if system is None or problems.errors:
-        return _fail(problems)
-    sys.stderr.write(report.problems_text(problems.warnings))
-    results = score(system, refs, options)
-    if args.format == "json":
-        _emit(report.to_json(results), args.output)
-    else:
-        _emit(report.score_report(results, markdown=args.format == "markdown"), args.output)
+    loaded = _load(args, [args.predictions], options)
+    if loaded is None:
+        return 2
+    refs, (system,) = loaded
+    _output(args, score(system, refs, options), report.score_report)
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     options = _options(args)
-    problems = Problems()
-    refs = load_references(args.references, args.split, problems)
-    systems = [load_system(path, refs, options, problems) for path in (args.a, args.b)] if refs else []
-    if len(systems) != 2 or None in systems or problems.errors:
-        return _fail(problems)
-    sys.stderr.write(report.problems_text(problems.warnings))
-    results = compare(systems[0], systems[1], refs, options)
-    if args.format == "json":
-        _emit(report.to_json(results), args.output)
-    else:
-        _emit(report.compare_report(results, markdown=args.format == "markdown"), args.output)
+    loaded = _load(args, [args.a, args.b], options)
+    if loaded is None:
+        return 2
+    refs, (a, b) = loaded
+    _output(args, compare(a, b, refs, options), report.compare_report)
     return 0
 
 
