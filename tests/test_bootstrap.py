@@ -109,3 +109,15 @@ def test_percentile_interval_snaps_only_rounding_errors():
     samples = np.full(100, 0.5 + 1e-17)
     assert bootstrap.percentile_interval(samples, 0.95, 0.4999999999999999) == (0.4999999999999999, 0.5)
     assert bootstrap.percentile_interval(np.full(100, 0.6), 0.95, 0.5) == (0.6, 0.6)  # a real gap is kept
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpus, st.integers(0, 2**32 - 1))
+def test_identical_seed_gives_byte_identical_json(pairs, seed):
+    from evoxtral_bench.report import to_json
+    from evoxtral_bench.scoring import System, score
+
+    refs = refset([r for r, _ in pairs])
+    system = System("mem.jsonl", "0" * 64, [p for _, p in pairs], len(pairs), 0, 0)
+    first = to_json(score(system, refs, Options(n_boot=100, seed=seed)))
+    assert to_json(score(system, refs, Options(n_boot=100, seed=seed))) == first
