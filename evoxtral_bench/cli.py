@@ -209,6 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         sys.stderr.write(f"evoxtral-bench: error: {exc}\n")
         return 2
+    except BrokenPipeError:  # e.g. `evoxtral-bench tags | head`: the reader left, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         sys.stderr.write("evoxtral-bench: interrupted\n")
         return 130

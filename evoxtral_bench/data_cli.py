@@ -110,6 +110,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     dataset = export_dataset(corpus_rows=rows, manifest=Path(args.audio) / "manifest.jsonl", out_dir=out, push_to_hub=args.push_to_hub)
     write_text(out / "README.md", card_path().read_text(encoding="utf-8"))
+    if args.push_to_hub:  # push_to_hub wrote a generated card; replace it with ours
+        from huggingface_hub import HfApi
+
+        HfApi().upload_file(path_or_fileobj=str(out / "README.md"), path_in_repo="README.md", repo_id=args.push_to_hub, repo_type="dataset")
     sizes = ", ".join(f"{name} {len(split)}" for name, split in dataset.items())
     print(f"saved {out} ({sizes}) with the dataset card as README.md")
     return 0

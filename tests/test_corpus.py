@@ -109,3 +109,20 @@ def test_stats_command_writes_json_per_split(cli, tmp_path):
     assert stats["all"]["utterances"] == len(ROWS)
     assert sum(stats[s]["tags"]["pause"] for s in ("train", "validation", "test")) == stats["all"]["tags"]["pause"]
     assert f"| utterances | {stats['train']['utterances']} |" in markdown
+
+
+def test_dataset_card_statistics_and_schema_agree_with_the_data():
+    import yaml
+
+    from evoxtral_bench.data_cli import CARD_END, CARD_START, card_path, replace_card_statistics
+    from evoxtral_bench.export import features
+
+    card = card_path().read_text(encoding="utf-8")
+    markdown = corpus.statistics_markdown(corpus.statistics(ROWS))
+    assert card.split(CARD_START, 1)[1].split(CARD_END, 1)[0] == markdown
+    assert replace_card_statistics(card, markdown) == card
+    header = yaml.safe_load(card.split("---\n")[1])
+    assert header["license"] and header["language"] == ["en"]
+    assert [f["name"] for f in header["dataset_info"]["features"]] == list(features())
+    sizes = {s["name"]: s["num_examples"] for s in header["dataset_info"]["splits"]}
+    assert sizes == {s: sum(1 for r in ROWS if r.splits == (s,)) for s in ("train", "validation", "test")}
