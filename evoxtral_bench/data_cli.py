@@ -80,19 +80,24 @@ def _split_rows(args: argparse.Namespace) -> list[dict]:
 
 
 def cmd_synthesize(args: argparse.Namespace) -> int:
-    from .synth import synthesize
+    from .synth import ElevenLabsError, synthesize
 
     rows = _split_rows(args)
     voices = [v.strip() for v in args.voices.split(",") if v.strip()] if args.voices else None
-    manifest = synthesize(
-        rows=rows,
-        out_dir=Path(args.out),
-        backend=args.backend,
-        seed=args.seed,
-        voices=voices,
-        concurrency=args.concurrency,
-        progress=not args.no_progress,
-    )
+    try:
+        manifest = synthesize(
+            rows=rows,
+            out_dir=Path(args.out),
+            backend=args.backend,
+            seed=args.seed,
+            voices=voices,
+            concurrency=args.concurrency,
+            progress=not args.no_progress,
+            base_url=args.base_url,
+        )
+    except ElevenLabsError as exc:  # the service kept failing: not the user's input, not our bug
+        print(f"evoxtral-bench: ElevenLabs failed: {exc}; rerun the same command to resume", file=sys.stderr)
+        return 1
     print(f"{len(rows)} clips; manifest {manifest}")
     return 0
 
@@ -155,6 +160,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="voice assignment and rendering seed (default 0)")
     p.add_argument("--voices", help="comma-separated voice pool (elevenlabs voice ids, or offline voice names)")
     p.add_argument("--concurrency", type=int, default=2, help="clips rendered at once (default 2)")
+    p.add_argument("--base-url", help="ElevenLabs API base URL (default: the SDK's, or ELEVENLABS_BASE_URL)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_synthesize)
 

@@ -1,0 +1,178 @@
+"""The synthesis pipeline: validate rows, skip finished clips, render the rest, write the manifest.
+
+Layout of ``out_dir``::
+
+    audio/<id>.wav      16 kHz mono PCM16
+    records/<id>.json   {"request": fingerprint, "entry": manifest entry}, written after its wav
+    manifest.jsonl      one entry per row, sorted by id, written when every clip is done
+
+Every file is written atomically (temporary file, then rename). A clip is finished when its record
+matches the request (text, backend, seed, voice) and the sha256 of its wav, so a run killed at any
+point and started again redoes only unfinished clips and ends with the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from tqdm import tqdm
+
+from evoxtral_bench.atomic import write_bytes, write_text
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.synth.audio import wav_bytes
+from evoxtral_bench.synth.clip import Clip, Job, Span
+from evoxtral_bench.synth.script import Script, read_script
+
+BACKENDS = ("offline", "elevenlabs")
+MANIFEST = "manifest.jsonl"
+AUDIO_DIR = "audio"
+RECORDS_DIR = "records"
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class Backend(Protocol):
+    name: str
+
+    def check(self, script: Script) -> None: ...
+
+    def voice_for(self, clip_id: str, seed: int) -> str: ...
+
+    def render(self, jobs: Sequence[Job], seed: int, concurrency: int) -> Iterable[tuple[Job, Clip]]: ...
+
+
+def synthesize(
+    *,
+    rows: Iterable[Mapping],
+    out_dir: str | Path,
+    backend: str = "offline",
+    seed: int = 0,
+    voices: Sequence[str] | None = None,
+    concurrency: int = 2,
+    progress: bool = True,
+    base_url: str | None = None,
+) -> Path:
+    """Render every row (``id``, ``tagged_text``) to ``out_dir/audio/<id>.wav``; return the manifest path.
+
+    ``voices`` is the backend's voice pool (espeak-ng voices such as ``en-gb+f3`` or ``en-gb+f3@47``
+    offline, voice ids for ElevenLabs), assigned per clip by a hash of id and seed. ``base_url``
+    (or ``ELEVENLABS_BASE_URL``) points the ElevenLabs client at another server. Raises
+    :class:`InputError` for an unknown backend, a missing API key or a bad row.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
+    engine = _backend(backend, voices, base_url)
+    jobs = _jobs(rows, engine, seed)
+    out = Path(out_dir)
+    _remove_partial_writes(out)
+    entries = {job.id: entry for job in jobs if (entry := _finished(out, job, engine.name, seed))}
+    todo = [job for job in jobs if job.id not in entries]
+    with tqdm(total=len(jobs), initial=len(entries), disable=not progress, unit="clip", desc=engine.name) as bar:
+        for job, clip in engine.render(todo, seed, concurrency):
+            entries[job.id] = _save(out, job, clip, engine.name, seed)
+            bar.update()
+    manifest = out / MANIFEST
+    write_text(manifest, "".join(json.dumps(entries[job.id], ensure_ascii=False) + "\n" for job in jobs))
+    return manifest
+
+
+def _backend(name: str, voices: Sequence[str] | None, base_url: str | None) -> Backend:
+    if voices is not None and (isinstance(voices, str) or not all(isinstance(v, str) and v for v in voices)):
+        raise InputError(f"voices must be a list of voice names, got {voices!r}")
+    if name == "offline":
+        from evoxtral_bench.synth.offline import OfflineBackend
+
+        return OfflineBackend(voices)
+    if name == "elevenlabs":
+        from evoxtral_bench.synth.elevenlabs import ElevenLabsBackend
+
+        return ElevenLabsBackend(voices, base_url)
+    raise InputError(f"unknown synthesis backend {name!r}; choose one of: {', '.join(BACKENDS)}")
+
+
+def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int) -> list[Job]:
+    """Validated jobs sorted by id."""
+    jobs: dict[str, Job] = {}
+    for number, row in enumerate(rows, start=1):
+        where = f"row {number}"
+        if not isinstance(row, Mapping):
+            raise InputError(f"{where}: expected an object with 'id' and 'tagged_text', got {type(row).__name__}")
+        clip_id, text = row.get("id"), row.get("tagged_text")
+        if not isinstance(clip_id, str) or not _ID.match(clip_id):
+            raise InputError(
+                f"{where}: 'id' must be a string of letters, digits, '.', '_' or '-' (at most 128), got {clip_id!r}"
+            )
+        where = f"row {number} (id {clip_id!r})"
+        if clip_id in jobs:
+            raise InputError(f"{where}: duplicate id")
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"{where}: 'tagged_text' must be a non-empty string")
+        try:
+            engine.check(read_script(text))
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from exc
+        jobs[clip_id] = Job(clip_id, text, engine.voice_for(clip_id, seed))
+    return [jobs[key] for key in sorted(jobs)]
+
+
+def _fingerprint(job: Job, backend: str, seed: int) -> str:
+    request = {"backend": backend, "seed": seed, "text": job.text, "voice": job.voice}
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _finished(out: Path, job: Job, backend: str, seed: int) -> dict | None:
+    """The manifest entry of a clip finished by an earlier run for the same request, else None."""
+    try:
+        record = json.loads((out / RECORDS_DIR / f"{job.id}.json").read_text("utf-8"))
+        entry = record["entry"]
+        wav = (out / entry["file"]).read_bytes()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if record.get("request") != _fingerprint(job, backend, seed) or hashlib.sha256(wav).hexdigest() != entry.get("sha256"):
+        return None
+    return entry
+
+
+def _save(out: Path, job: Job, clip: Clip, backend: str, seed: int) -> dict:
+    """Write the clip's wav, then its record; return its manifest entry."""
+    wav = wav_bytes(clip.pcm, clip.sample_rate)
+    relative = f"{AUDIO_DIR}/{job.id}.wav"
+    write_bytes(out / relative, wav)
+    entry = {
+        "id": job.id,
+        "file": relative,
+        "duration": round(len(clip.pcm) / clip.sample_rate, 3),
+        "sample_rate": clip.sample_rate,
+        "voice": clip.voice,
+        "backend": backend,
+        "seed": seed,
+        "sha256": hashlib.sha256(wav).hexdigest(),
+        "tags": [_span(span, "label") for span in clip.tags],
+        "words": None if clip.words is None else [_span(span, "word") for span in clip.words],
+    }
+    record = {"request": _fingerprint(job, backend, seed), "entry": entry}
+    write_text(out / RECORDS_DIR / f"{job.id}.json", json.dumps(record, ensure_ascii=False) + "\n")
+    return entry
+
+
+def _span(span: Span, key: str) -> dict:
+    """A span as JSON, times rounded to the millisecond."""
+    return {
+        key: span.label,
+        "start": None if span.start is None else round(span.start, 3),
+        "end": None if span.end is None else round(span.end, 3),
+    }
+
+
+def _remove_partial_writes(out: Path) -> None:
+    """Delete temporary files left by a run killed in the middle of an atomic write."""
+    for folder in (out, out / AUDIO_DIR, out / RECORDS_DIR):
+        if folder.is_dir():
+            for leftover in folder.glob(".*.tmp"):
+                leftover.unlink(missing_ok=True)

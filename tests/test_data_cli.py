@@ -1,0 +1,60 @@
+"""The `data` commands end to end: synthesize -> export -> load_from_disk; import-legacy -> score."""
+
+import json
+import random
+
+import datasets
+import soundfile as sf
+
+from conftest import write_jsonl
+
+ROWS = [
+    {"id": "evx-00001", "split": "train", "domain": "podcast", "slice": "light", "tagged_text": "[laughs] Okay, that was a GREAT question, honestly."},
+    {"id": "evx-00002", "split": "test", "domain": "voicemail", "slice": "moderate", "tagged_text": "Hi Sam, it's me. [sighs] Call me back. [pause] Please."},
+    {"id": "evx-00003", "split": "test", "domain": "argument", "slice": "plain", "tagged_text": "No, I said Tuesday, not Thursday, and you know it."},
+]
+
+
+def test_synthesize_then_export_then_reload(cli, tmp_path):
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", ROWS)
+    audio, hf = tmp_path / "audio", tmp_path / "hf"
+    code, out, err = cli("data", "synthesize", "--corpus", corpus, "--split", "all", "--out", audio, "--no-progress")
+    assert code == 0, err
+    manifest = [json.loads(line) for line in (audio / "manifest.jsonl").read_text().splitlines()]
+    assert [m["id"] for m in manifest] == ["evx-00001", "evx-00002", "evx-00003"]
+    assert [t["label"] for t in manifest[1]["tags"]] == ["sighs", "pause"]
+
+    code, out, err = cli("data", "export", "--corpus", corpus, "--audio", audio, "--out", hf)
+    assert code == 0, err
+    assert "train 1, test 2" in out
+    assert (hf / "README.md").read_text(encoding="utf-8").startswith("---\n")
+    loaded = datasets.load_from_disk(str(hf)).cast_column("audio", datasets.Audio(decode=False))
+    row = loaded["test"][0]
+    assert row["id"] == "evx-00002" and row["tags"] == ["sighs", "pause"]
+    assert row["plain_text"] == "Hi Sam, it's me. Call me back. Please."
+    samples, rate = sf.read(__import__("io").BytesIO(row["audio"]["bytes"]))
+    assert rate == 16000 and abs(len(samples) / rate - manifest[1]["duration"]) < 0.01
+
+
+def test_synthesize_without_a_key_is_a_clear_error(cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", ROWS)
+    code, _, err = cli("data", "synthesize", "--corpus", corpus, "--backend", "elevenlabs", "--out", tmp_path / "a")
+    assert code == 2 and "ELEVENLABS_API_KEY" in err
+
+
+def test_import_legacy_then_score_the_paper_bench(cli, tmp_path):
+    rng = random.Random(1)
+    scripts = [{"tagged_text": f"[{rng.choice(['sighs', 'laughs'])}] line {i} of the OLD bench"} for i in range(1010)]
+    src = tmp_path / "scripts.json"
+    src.write_text(json.dumps(scripts))
+    refs = tmp_path / "legacy.jsonl"
+    code, out, err = cli("data", "import-legacy", src, "--out", refs)
+    assert code == 0, err
+    assert "train 808, validation 101, test 101, bench50 50" in out
+    bench = [json.loads(line) for line in refs.read_text().splitlines() if "bench50" in json.loads(line)["split"]]
+    preds = write_jsonl(tmp_path / "p.jsonl", [{"id": r["id"], "prediction": r["tagged_text"]} for r in bench])
+    code, out, err = cli("score", preds, "--references", refs, "--split", "bench50", "--legacy", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["benchmark"]["n"] == 50 and doc["metrics"]["tag_f1"]["value"] == 1.0
+    assert "|split:bench50|" in doc["signature"] and "|legacy:yes|" in doc["signature"]
