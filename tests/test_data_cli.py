@@ -58,3 +58,16 @@ def test_import_legacy_then_score_the_paper_bench(cli, tmp_path):
     doc = json.loads(out)
     assert code == 0 and doc["benchmark"]["n"] == 50 and doc["metrics"]["tag_f1"]["value"] == 1.0
     assert "|split:bench50|" in doc["signature"] and "|legacy:yes|" in doc["signature"]
+
+
+def test_offline_synthesis_of_the_whole_test_split(cli, tmp_path):
+    # issue acceptance: the test split renders, every clip decodes, durations 2-40 s
+    code, out, err = cli("data", "synthesize", "--split", "test", "--out", tmp_path, "--no-progress", "--concurrency", "2")
+    assert code == 0, err
+    manifest = [json.loads(line) for line in (tmp_path / "manifest.jsonl").read_text().splitlines()]
+    assert len(manifest) == 128
+    for entry in manifest:
+        samples, rate = sf.read(tmp_path / entry["file"])
+        assert rate == 16000 and samples.ndim == 1
+        assert 2.0 <= len(samples) / rate <= 40.0, entry["id"]
+        assert len(entry["words"]) >= 12
