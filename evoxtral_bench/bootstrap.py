@@ -46,19 +46,19 @@ def resample_sums(matrix: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
 _ROUNDING = 1e-9
 
 
-def percentile_interval(samples: np.ndarray, ci: float, point: float) -> tuple[float, float]:
-    """Percentile interval at level ``ci`` (numpy's default linear interpolation).
+def percentile_intervals(samples: np.ndarray, ci: float, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile intervals at level ``ci`` for each row of an (M, B) array of resampled values.
 
-    Summation order differs between the point estimate and the resamples, so a degenerate
-    interval can land a few ulps beside the point; an endpoint within 1e-9 (relative) of
-    the point on the wrong side is snapped to it. Nothing larger is ever changed.
+    numpy's default linear interpolation. Summation order differs between a point estimate and
+    its resamples, so a degenerate interval can land a few ulps beside the point; an endpoint
+    within 1e-9 (relative) of the point on the wrong side is snapped to it. Nothing larger is
+    ever changed.
     """
-    lo, hi = (float(x) for x in np.percentile(samples, [50 * (1 - ci), 50 * (1 + ci)]))
-    tol = _ROUNDING * max(1.0, abs(point))
-    if point < lo <= point + tol:
-        lo = point
-    if point - tol <= hi < point:
-        hi = point
+    lo, hi = np.percentile(np.atleast_2d(samples), [50 * (1 - ci), 50 * (1 + ci)], axis=1)
+    points = np.atleast_1d(np.asarray(points, dtype=np.float64))
+    tol = _ROUNDING * np.maximum(1.0, np.abs(points))
+    lo = np.where((points < lo) & (lo <= points + tol), points, lo)
+    hi = np.where((points - tol <= hi) & (hi < points), points, hi)
     return lo, hi
 
 

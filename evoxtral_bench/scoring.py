@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import BENCHMARK_NAME, BENCHMARK_VERSION, __version__, adapters, legacy, normalize
-from .bootstrap import paired_p_value, percentile_interval, resample_sums
+from .bootstrap import paired_p_value, percentile_intervals, resample_sums
 from .errors import InputError
 from .metrics import CORPUS_METRICS, LEGACY_METRICS, POSITION_METRICS, MetricDef, macro_f1, per_label_defs
 from .stats import StatsTable, corpus_stats, label_columns, to_table
@@ -174,42 +174,46 @@ def _sums(table: StatsTable, matrix: np.ndarray) -> dict[str, np.ndarray]:
     return {c: matrix[..., j] for j, c in enumerate(table.columns)}
 
 
-def _entry(defn_value: np.ndarray, defined: np.ndarray, samples: np.ndarray | None, options: Options, hib: bool) -> dict:
-    value = float(defn_value)
-    lo = hi = None
-    if samples is not None:
-        lo, hi = percentile_interval(samples, options.ci, value)
-    return {"value": value, "ci_low": lo, "ci_high": hi, "defined": bool(defined), "higher_is_better": hib}
-
-
 def summarize(table: StatsTable, options: Options) -> dict:
-    """Metrics, per-tag scores and extras with percentile intervals for one table."""
+    """Metrics, per-tag scores and extras with percentile intervals for one table.
+
+    Every interval comes from one vectorized percentile call over all resampled values.
+    """
     point = _sums(table, table.matrix.sum(axis=0))
     boot = _sums(table, resample_sums(table.matrix, options.n_boot, options.seed)) if options.n_boot else None
+    entries: list[dict] = []
+    samples: list[np.ndarray] = []
 
-    def evaluate(defs: tuple[MetricDef, ...], pt: dict, bs: dict | None) -> dict:
-        out = {}
-        for d in defs:
-            value, defined = d.formula(pt)
-            samples = d.formula(bs)[0] if bs is not None else None
-            out[d.name] = _entry(value, defined, samples, options, d.higher_is_better)
+    def entry(value: np.ndarray, defined: np.ndarray, resampled: np.ndarray | None, hib: bool) -> dict:
+        out = {"value": float(value), "ci_low": None, "ci_high": None, "defined": bool(defined), "higher_is_better": hib}
+        if resampled is not None:
+            entries.append(out)
+            samples.append(resampled)
         return out
 
-    metric_defs = LEGACY_METRICS if options.legacy else CORPUS_METRICS
+    def evaluate(defs: tuple[MetricDef, ...]) -> dict:
+        return {
+            d.name: entry(*d.formula(point), d.formula(boot)[0] if boot is not None else None, d.higher_is_better)
+            for d in defs
+        }
+
+    metrics = evaluate(LEGACY_METRICS if options.legacy else CORPUS_METRICS)
     per_tag = {}
     canonical = tag_table().canonical
     for label in table.labels:
         tp, pred, ref = label_columns(label)
-        entry = evaluate(per_label_defs(label), point, boot)
-        entry.update(support=int(point[ref]), predicted=int(point[pred]), canonical=label in canonical)
-        per_tag[label] = entry
+        per_tag[label] = evaluate(per_label_defs(label))
+        per_tag[label].update(support=int(point[ref]), predicted=int(point[pred]), canonical=label in canonical)
     macro_labels = [label for label in table.labels if label in canonical and point[label_columns(label)[2]] > 0]
-    value, defined = macro_f1(point, macro_labels)
-    samples = macro_f1(boot, macro_labels)[0] if boot is not None else None
-    extras = {"tag_macro_f1": _entry(value, defined, samples, options, True)}
+    resampled_macro = macro_f1(boot, macro_labels)[0] if boot is not None else None
+    extras = {"tag_macro_f1": entry(*macro_f1(point, macro_labels), resampled_macro, True)}
     if not options.legacy:
-        extras.update(evaluate(POSITION_METRICS, point, boot))
-    return {"metrics": evaluate(metric_defs, point, boot), "per_tag": per_tag, "extras": extras}
+        extras.update(evaluate(POSITION_METRICS))
+    if entries:
+        lo, hi = percentile_intervals(np.vstack(samples), options.ci, np.array([e["value"] for e in entries]))
+        for e, low, high in zip(entries, lo.tolist(), hi.tolist()):
+            e["ci_low"], e["ci_high"] = low, high
+    return {"metrics": metrics, "per_tag": per_tag, "extras": extras}
 
 
 def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict:
@@ -248,7 +252,7 @@ def signature(refs: ReferenceSet, options: Options) -> str:
     return "|".join(parts)
 
 
-def _benchmark(refs: ReferenceSet) -> dict:
+def benchmark_info(refs: ReferenceSet) -> dict:
     return {
         "name": BENCHMARK_NAME,
         "version": BENCHMARK_VERSION,
@@ -287,7 +291,7 @@ def score(system: System, refs: ReferenceSet, options: Options) -> dict:
     table, oov = build_table(system.texts, refs, options)
     summary = summarize(table, options)
     return {
-        "benchmark": _benchmark(refs),
+        "benchmark": benchmark_info(refs),
         "submission": _submission(system, oov),
         "config": _config(options),
         "metrics": summary["metrics"],
@@ -323,11 +327,12 @@ def compare(a: System, b: System, refs: ReferenceSet, options: Options) -> dict:
         }
         if boot is not None:
             deltas = d.formula(_sums(table_a, boot[:, :k]))[0] - d.formula(_sums(table_b, boot[:, k:]))[0]
-            entry["ci_low"], entry["ci_high"] = percentile_interval(deltas, options.ci, entry["delta"])
+            (low,), (high,) = percentile_intervals(deltas, options.ci, entry["delta"])
+            entry["ci_low"], entry["ci_high"] = float(low), float(high)
             entry["p_value"] = paired_p_value(deltas)
         metrics[d.name] = entry
     return {
-        "benchmark": _benchmark(refs),
+        "benchmark": benchmark_info(refs),
         "a": {"path": a.path, "sha256": a.sha256},
         "b": {"path": b.path, "sha256": b.sha256},
         "config": _config(options),

@@ -167,7 +167,7 @@ def _json_lines(path: str, problems: Problems) -> Iterator[tuple[int, dict]]:
         problems.error(path, crlf_lines[0], None, f"line ends with CR LF (Windows line ending){extra}; use LF")
 
 
-def _text_problem(value: str) -> str | None:
+def text_problem(value: str) -> str | None:
     """A reason why a string cannot be scored as text, or None."""
     try:
         value.encode("utf-8")
@@ -188,7 +188,7 @@ def _string_field(path: str, number: int, obj: dict, name: str, problems: Proble
     if not isinstance(value, str):
         problems.error(path, number, name, f"expected a string, got {_type_name(value)}")
         return None
-    reason = _text_problem(value)
+    reason = text_problem(value)
     if reason:
         problems.error(path, number, name, reason)
         return None
