@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     from . import data_cli
 
     data_cli.add_commands(sub)
+    from .leaderboard import cli as leaderboard_cli
+    leaderboard_cli.add_commands(sub)
     return parser
 
 

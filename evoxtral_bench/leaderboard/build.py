@@ -1,0 +1,145 @@
+"""``leaderboard build``: score (cached, in parallel), rank, and write the static site.
+
+The output folder holds ``index.html``, ``leaderboard.json``, ``leaderboard.csv``,
+``assets/``, ``plots/*.svg``, ``entries/<slug>/`` (``index.html``, and for verified entries
+``results.json`` and ``predictions.jsonl``) and ``.cache/``: one JSON document per scored
+entry and per neighbour comparison, keyed by the sha256 of the predictions, the references,
+the scoring signature and the scorer's source code (:func:`.cache.scorer_fingerprint`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits
+from tqdm import tqdm
+
+from ..atomic import write_bytes
+from ..report import to_json
+from ..scoring import ReferenceSet, System, benchmark_info, score, signature
+from . import downloads, plots, samples, site, standings
+from .cache import Cache, cache_key, scorer_fingerprint
+from .entries import OPTIONS, PREDICTIONS, Entry
+from .ties import compare_neighbours
+
+CACHE_DIR = ".cache"
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did: entries shown, and how many scorings and comparisons ran or were cached."""
+
+    verified: int
+    reported: int
+    scored: int
+    compared: int
+    cached: int
+    written: int
+
+
+def score_entry(system: System, refs: ReferenceSet) -> dict:
+    """The results document and the sample utterance ids of one verified entry."""
+    return {"results": score(system, refs, OPTIONS), "samples": samples.pick(system, refs)}
+
+
+def _one_blas_thread() -> None:
+    """Worker initializer: scoring multiplies small matrices, where BLAS threads only add
+    contention (2-3x slower on a busy 2-core machine)."""
+    threadpool_limits(1, user_api="blas")
+
+
+def _run(fn: Callable, jobs: list[tuple], workers: int, desc: str, progress: bool) -> list:
+    """``fn(*job)`` for every job, in order; in ``workers`` processes when there are several jobs."""
+    out = []
+    with tqdm(total=len(jobs), desc=desc, unit="job", disable=not progress or not jobs, leave=False) as bar:
+        if workers <= 1 or len(jobs) <= 1:
+            with threadpool_limits(1, user_api="blas"):
+                for job in jobs:
+                    out.append(fn(*job))
+                    bar.update()
+        else:
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_one_blas_thread) as pool:
+                for result in pool.map(fn, *zip(*jobs)):
+                    out.append(result)
+                    bar.update()
+    return out
+
+
+def _cached(cache: Cache, keys: list[str], fn: Callable, jobs: list[tuple], workers: int, desc: str, progress: bool) -> tuple[list, int]:
+    """Documents for ``keys``: from the cache, or computed by ``fn(*job)`` and stored."""
+    found = [cache.get(key) for key in keys]
+    todo = [i for i, doc in enumerate(found) if doc is None]
+    for i, doc in zip(todo, _run(fn, [jobs[i] for i in todo], workers, desc, progress)):
+        cache.put(keys[i], doc)
+        found[i] = doc
+    return found, len(todo)
+
+
+def _write(path: Path, data: bytes) -> bool:
+    """Write unless the file already holds exactly ``data`` (keeps rebuilds cheap)."""
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    write_bytes(path, data)
+    return True
+
+
+def _remove_stale_entries(out: Path, files: dict[str, bytes]) -> None:
+    """Delete what earlier builds left under ``entries/`` that this build did not write."""
+    folder = out / "entries"
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*"), reverse=True):  # children before their folder
+        if path.is_symlink() or path.is_file():
+            if path.relative_to(out).as_posix() not in files:
+                path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
+def build_site(
+    refs: ReferenceSet,
+    entries: list[Entry],
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    progress: bool = True,
+) -> BuildReport:
+    """Score, rank and write the site for checked ``entries`` (see :func:`.entries.check`)."""
+    out = Path(out)
+    workers = workers or os.cpu_count() or 1
+    cache = Cache(out / CACHE_DIR)
+    fingerprint = scorer_fingerprint()
+    sig = signature(refs, OPTIONS)
+    base = (fingerprint, refs.sha256, sig)
+
+    verified = [e for e in entries if e.verified]
+    keys = [cache_key("score", *base, e.system.sha256, e.system.path) for e in verified]
+    docs, scored = _cached(cache, keys, score_entry, [(e.system, refs) for e in verified], workers, "scoring", progress)
+    by_slug = dict(zip((e.slug for e in verified), docs))
+
+    order = standings.verified_order(verified, by_slug)
+    pairs = list(zip(order, order[1:]))
+    keys = [cache_key("compare", *base, a.system.sha256, b.system.sha256) for a, b in pairs]
+    comparisons, compared = _cached(cache, keys, compare_neighbours, [(a.system, b.system, refs) for a, b in pairs], workers, "ties", progress)
+
+    ranked = standings.verified(order, by_slug, comparisons)
+    quoted = standings.reported_order([standings.reported(e) for e in entries if not e.verified])
+    context = site.Context(sig, refs.sha256, fingerprint, refs.split, len(refs.rows))
+
+    files: dict[str, bytes] = {}
+    for standing in ranked:
+        files[f"entries/{standing.slug}/results.json"] = to_json(standing.results).encode("utf-8")
+        files[f"entries/{standing.slug}/predictions.jsonl"] = (standing.entry.folder / PREDICTIONS).read_bytes()
+    files["leaderboard.json"] = downloads.leaderboard_json(benchmark_info(refs), sig, fingerprint, ranked, quoted).encode("utf-8")
+    files["leaderboard.csv"] = downloads.leaderboard_csv(ranked, quoted).encode("utf-8")
+    files.update({f"plots/{name}": svg for name, svg in plots.render(ranked).items()})
+    files.update(site.render(ranked, quoted, refs, context))
+
+    written = sum(_write(out / relative, data) for relative, data in sorted(files.items()))
+    _remove_stale_entries(out, files)
+    cache.prune()
+    return BuildReport(len(ranked), len(quoted), scored, compared, len(docs) + len(comparisons) - scored - compared, written)

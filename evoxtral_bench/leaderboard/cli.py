@@ -1,0 +1,97 @@
+"""``evoxtral-bench leaderboard …``: check, build, oracle. Handlers return the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import report
+from ..atomic import write_text
+from ..errors import InputError
+from ..submission import Problems
+from . import oracle
+from .entries import Entry, check, shipped_test_references
+
+DEFAULT_SUBMISSIONS = "submissions"
+DEFAULT_OUT = "site"
+
+
+def _checked(folder: str, problems: Problems) -> tuple | None:
+    refs, entries = check(folder, problems)
+    return None if refs is None or problems.errors else (refs, entries)
+
+
+def _summary(entries: list[Entry]) -> str:
+    verified = sum(e.verified for e in entries)
+    return f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'} ({verified} verified, {len(entries) - verified} reported)"
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    problems = Problems()
+    _, entries = check(args.submissions, problems)
+    if args.format == "json":
+        sys.stdout.write(report.problems_json(problems.items, path=args.submissions, entries=sorted(e.slug for e in entries)))
+    else:
+        sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
+        if problems.errors:
+            print(f"{args.submissions}: {len(problems.errors)} problems; {_summary(entries)} valid", file=sys.stderr)
+        else:
+            print(f"{args.submissions}: OK, {_summary(entries)}")
+    return 2 if problems.errors else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build_site
+
+    if args.jobs is not None and args.jobs < 1:
+        raise InputError(f"--jobs must be 1 or more, got {args.jobs}")
+    problems = Problems()
+    checked = _checked(args.submissions, problems)
+    sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
+    if checked is None:
+        print(f"{args.submissions}: {len(problems.errors)} problems; nothing built (see `evoxtral-bench leaderboard check`)", file=sys.stderr)
+        return 2
+    refs, entries = checked
+    done = build_site(refs, entries, args.out, workers=args.jobs, progress=not args.no_progress)
+    print(
+        f"built {args.out}/index.html: {done.verified} verified and {done.reported} reported entries; "
+        f"{done.scored} scored and {done.compared} compared ({done.cached} from the cache); {done.written} files written"
+    )
+    return 0
+
+
+def cmd_oracle(args: argparse.Namespace) -> int:
+    problems = Problems()
+    refs = shipped_test_references(problems)
+    if refs is None:
+        sys.stderr.write(report.problems_text(problems.items))
+        return 2
+    write_text(args.out, oracle.plain(refs))
+    print(f"wrote {args.out}: {len(refs.rows)} {args.kind} oracle predictions (split {refs.split})", file=sys.stderr)
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register the ``leaderboard`` command group on the main parser's subcommands."""
+    board = sub.add_parser("leaderboard", help="the leaderboard: check submissions/, build the static site, oracle baselines")
+    group = board.add_subparsers(dest="leaderboard_command", required=True, parser_class=type(board))
+
+    def submissions_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--submissions", default=DEFAULT_SUBMISSIONS, metavar="DIR", help=f"folder of entries (default {DEFAULT_SUBMISSIONS})")
+
+    p = group.add_parser("check", help="validate every entry (meta.yaml schema, folder layout, predictions); exit 2 on any problem")
+    submissions_option(p)
+    p.add_argument("--format", default="text", choices=["text", "json"], help="report format (default text)")
+    p.set_defaults(handler=cmd_check)
+
+    p = group.add_parser("build", help="re-score verified entries (cached) and write the static site")
+    submissions_option(p)
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default {DEFAULT_OUT}); its .cache/ keeps scores between builds")
+    p.add_argument("--jobs", type=int, metavar="N", help="scoring processes (default: the number of CPUs)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=cmd_build)
+
+    p = group.add_parser("oracle", help="write oracle predictions for the test split (plain: the references without tags or CAPS)")
+    p.add_argument("kind", choices=oracle.ORACLES)
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.set_defaults(handler=cmd_oracle)

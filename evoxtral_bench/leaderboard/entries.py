@@ -1,0 +1,126 @@
+"""The submissions folder: one ``<slug>/`` per entry, checked without reading outside it."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+from ..scoring import Options, ReferenceSet, System, load_references, load_system
+from ..submission import Problems
+from .meta import Meta, read_meta
+
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+META, PREDICTIONS = "meta.yaml", "predictions.jsonl"
+REFERENCES_LABEL = "evoxtral_bench/data/corpus.jsonl"
+"""How the shipped references are named in messages and results (not a machine's path)."""
+OPTIONS = Options()
+"""The leaderboard scores with the defaults: 1000 resamples, seed 0, 95% intervals."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One checked entry; ``system`` holds the predictions of a verified one."""
+
+    folder: Path
+    meta: Meta
+    system: System | None
+
+    @property
+    def slug(self) -> str:
+        return self.folder.name
+
+    @property
+    def verified(self) -> bool:
+        return self.meta.kind == "verified"
+
+
+def shipped_test_references(problems: Problems) -> ReferenceSet | None:
+    """The shipped corpus, split ``test``, named by :data:`REFERENCES_LABEL`."""
+    refs = load_references(None, None, problems)
+    return dataclasses.replace(refs, path=REFERENCES_LABEL) if refs else None
+
+
+def _plain_file(path: Path, display: str, problems: Problems) -> bool:
+    """True for a regular file that is not a symbolic link; records why not otherwise."""
+    if path.is_symlink():
+        problems.error(display, None, None, "is a symbolic link; an entry holds plain files only (nothing outside its folder is read)")
+        return False
+    if not path.is_file():
+        problems.error(display, None, None, "not a regular file")
+        return False
+    return True
+
+
+def _entry_files(folder: Path, display: str, problems: Problems) -> set[str]:
+    """Names of the entry's usable files; reports anything else in the folder."""
+    names: set[str] = set()
+    for item in sorted(os.scandir(folder), key=lambda d: d.name):
+        where = f"{display}/{item.name}"
+        if item.name not in (META, PREDICTIONS):
+            problems.error(where, None, None, f"unexpected {'folder' if item.is_dir(follow_symlinks=False) else 'file'}; an entry holds {META} and, when verified, {PREDICTIONS}")
+        elif _plain_file(Path(item.path), where, problems):
+            names.add(item.name)
+    return names
+
+
+def _load_entry(folder: Path, display: str, refs: ReferenceSet, problems: Problems) -> Entry | None:
+    files = _entry_files(folder, display, problems)
+    if META not in files:
+        if not any(p.path.startswith(f"{display}/{META}") for p in problems.errors):
+            problems.error(display, None, None, f"{META} is missing")
+        return None
+    meta = read_meta(folder / META, f"{display}/{META}", problems)
+    if meta is None:
+        return None
+    predictions = f"{display}/{PREDICTIONS}"
+    if meta.kind == "reported":
+        if PREDICTIONS in files:
+            problems.error(predictions, None, None, "a reported entry carries no predictions; use kind: verified to have them scored")
+            return None
+        return Entry(folder, meta, None)
+    if PREDICTIONS not in files:
+        if not any(p.path == predictions for p in problems.errors):
+            problems.error(display, None, None, f"{PREDICTIONS} is missing (required for kind: verified)")
+        return None
+    system = load_system(predictions, refs, OPTIONS, problems)
+    if system is None:
+        return None
+    return Entry(folder, meta, dataclasses.replace(system, path=f"{folder.name}/{PREDICTIONS}"))
+
+
+def load_entries(root: str | Path, refs: ReferenceSet, problems: Problems) -> list[Entry]:
+    """Every valid entry under ``root``, by slug; every problem of the others in ``problems``.
+
+    Names starting with ``.`` and plain files beside the entries (a README) are skipped.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{root}: not a folder of submissions")
+    entries: list[Entry] = []
+    for item in sorted(os.scandir(root), key=lambda d: d.name):
+        display = (root / item.name).as_posix()
+        if item.name.startswith("."):
+            continue
+        if item.is_symlink():
+            problems.error(display, None, None, "is a symbolic link; entries must be folders inside the submissions folder")
+        elif not item.is_dir():
+            continue
+        elif not SLUG_RE.fullmatch(item.name):
+            problems.error(display, None, None, "folder name is not a valid slug: 1-64 characters of a-z, 0-9 and '-', not starting with '-'")
+        else:
+            entry = _load_entry(Path(item.path), display, refs, problems)
+            if entry is not None:
+                entries.append(entry)
+    return entries
+
+
+def check(root: str | Path, problems: Problems) -> tuple[ReferenceSet | None, list[Entry]]:
+    """The shipped test references and every valid entry (problems of the rest recorded)."""
+    refs = shipped_test_references(problems)
+    if refs is None:
+        return None, []
+    return refs, load_entries(root, refs, problems)

@@ -1,0 +1,71 @@
+"""Sample utterances for an entry page: worst and best by tag F1, with a word-level diff."""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+
+from .. import normalize
+from ..scoring import ReferenceSet, System, utterance_metrics
+from ..tags import TAG_RE, emphasis_tokens, tag_table
+
+PER_SIDE = 5
+_TOKEN_RE = re.compile(rf"{TAG_RE.pattern}|[^\s\[\]]+|[\[\]]")
+
+
+def pick(system: System, refs: ReferenceSet, per_side: int = PER_SIDE) -> dict:
+    """Ids of the ``per_side`` worst and best utterances by tag F1 (ties: WER, then order).
+
+    Only utterances where tag F1 is defined (a tag on either side) are candidates; best
+    excludes the worst, so a small set gives fewer best than worst.
+    """
+    scores = utterance_metrics(predictions=system.texts, references=[r.tagged_text for r in refs.rows])
+    rows = [
+        {"id": ref.id, "tag_f1": s["tag_f1"].value, "wer": s["wer"].value, "index": i}
+        for i, (ref, s) in enumerate(zip(refs.rows, scores))
+        if s["tag_f1"].defined
+    ]
+    worst = sorted(rows, key=lambda r: (r["tag_f1"], -r["wer"], r["index"]))[:per_side]
+    taken = {r["id"] for r in worst}
+    best = sorted((r for r in rows if r["id"] not in taken), key=lambda r: (-r["tag_f1"], r["wer"], r["index"]))[:per_side]
+    strip = lambda picked: [{k: r[k] for k in ("id", "tag_f1", "wer")} for r in picked]  # noqa: E731
+    return {"worst": strip(worst), "best": strip(best)}
+
+
+def _tokens(text: str) -> list[str]:
+    return [m.group(0) for m in _TOKEN_RE.finditer(text)]
+
+
+def _key(token: str) -> tuple[str, bool]:
+    """What must match for two tokens to count as equal: canonical tag, or word and emphasis."""
+    tag = TAG_RE.fullmatch(token)
+    if tag:
+        return f"[{tag_table().canonicalize(tag.group(1))}]", True
+    return normalize.basic(token), bool(emphasis_tokens(token))
+
+
+def _mark(tokens: list[str], changed: str | None) -> str:
+    out = []
+    for token in tokens:
+        text = html.escape(token, quote=True)
+        if TAG_RE.fullmatch(token):
+            text = f'<span class="tag">{text}</span>'
+        out.append(f"<{changed}>{text}</{changed}>" if changed else text)
+    return " ".join(out)
+
+
+def diff_html(reference: str, prediction: str) -> tuple[str, str]:
+    """Both texts as escaped HTML; words and tags missing from the other side in ``<del>``/``<ins>``.
+
+    Tokens compare as the scorer sees them: tags by canonical label, words after ``basic``
+    normalization, with emphasis (CAPS) kept as a difference.
+    """
+    ref_tokens, pred_tokens = _tokens(reference), _tokens(prediction)
+    matcher = difflib.SequenceMatcher(a=[_key(t) for t in ref_tokens], b=[_key(t) for t in pred_tokens], autojunk=False)
+    ref_html, pred_html = [], []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        equal = op == "equal"
+        ref_html.append(_mark(ref_tokens[i1:i2], None if equal else "del"))
+        pred_html.append(_mark(pred_tokens[j1:j2], None if equal else "ins"))
+    return " ".join(p for p in ref_html if p), " ".join(p for p in pred_html if p)

@@ -1,0 +1,187 @@
+"""``leaderboard build``: the site, its downloads, the cache, determinism, ties, escaping.
+
+Build speed is measured by benchmarks/leaderboard_build.py, not here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shlex
+import shutil
+
+import pytest
+import yaml
+
+from evoxtral_bench.cli import main
+from evoxtral_bench.leaderboard.plots import pareto_front
+from evoxtral_bench.leaderboard.samples import diff_html
+from evoxtral_bench.leaderboard.ties import TIE_ALPHA, ranks
+from test_leaderboard_fixtures import (
+    INJECTION_PREDICTION,
+    PAYLOAD,
+    REPORTED_META,
+    SUBMISSIONS,
+    SYNTHETIC,
+    make_submissions,
+    site_files,
+    verified_entry,
+)
+
+
+def build(cli, submissions, out) -> str:
+    code, out_text, err = cli("leaderboard", "build", "--submissions", submissions, "--out", out, "--no-progress")
+    assert code == 0, err
+    return out_text
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The repository's entries plus synthetic and hostile ones, built once for this module."""
+    root = tmp_path_factory.mktemp("leaderboard")
+    submissions = make_submissions(root / "submissions")
+    assert main(["leaderboard", "build", "--submissions", str(submissions), "--out", str(root / "site"), "--no-progress"]) == 0
+    return submissions, root / "site"
+
+
+def tbody(html: str, kind: str) -> str:
+    return re.search(rf'<tbody class="rows" data-kind="{kind}">(.*?)</tbody>', html, re.S).group(1)
+
+
+def test_repository_site(tmp_path, cli):
+    out = build(cli, SUBMISSIONS, tmp_path / "site")
+    assert "1 verified and 3 reported entries; 1 scored and 0 compared" in out
+    site = tmp_path / "site"
+    for name in ("index.html", "leaderboard.json", "leaderboard.csv", "assets/style.css", "assets/leaderboard.js"):
+        assert (site / name).is_file()
+    assert sorted(p.name for p in (site / "plots").iterdir()) == ["forest_tag_f1.svg", "per_tag_f1.svg", "wer_vs_tag_f1.svg"]
+    for slug in ("oracle-plain", "paper-base-voxtral", "paper-evoxtral-sft", "paper-evoxtral-rl"):
+        assert (site / "entries" / slug / "index.html").is_file()
+        assert (site / "entries" / slug / "results.json").is_file() == (slug == "oracle-plain")
+    board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
+    (oracle,) = board["verified"]
+    assert oracle["slug"] == "oracle-plain" and oracle["rank"] == 1
+    assert oracle["metrics"]["wer"]["value"] == 0 and oracle["metrics"]["tag_f1"]["value"] == 0
+    assert [r["slug"] for r in board["reported"]] == ["paper-evoxtral-rl", "paper-evoxtral-sft", "paper-base-voxtral"]
+    assert all("rank" not in r for r in board["reported"])
+    html = (site / "index.html").read_text(encoding="utf-8")
+    assert 'data-slug="oracle-plain"' in tbody(html, "verified")
+    assert tbody(html, "reported").count("<tr data-slug=") == 3 and "oracle-plain" not in tbody(html, "reported")
+    assert board["signature"] in html and board["benchmark"]["references_sha256"] in html
+    assert 'href="leaderboard.json"' in html and 'href="leaderboard.csv"' in html
+    assert "cannot tell their tag F1 apart (p ≥ 0.05)" in html
+
+
+def test_results_json_is_the_score_output(tmp_path, cli):
+    build(cli, SUBMISSIONS, tmp_path / "site")
+    site_doc = json.loads((tmp_path / "site/entries/oracle-plain/results.json").read_text(encoding="utf-8"))
+    code, out, _ = cli("score", SUBMISSIONS / "oracle-plain/predictions.jsonl", "--format", "json")
+    assert code == 0
+    cli_doc = json.loads(out)
+    assert site_doc["submission"]["path"] == "oracle-plain/predictions.jsonl"
+    assert site_doc["benchmark"]["references"] == "evoxtral_bench/data/corpus.jsonl"
+    for doc in (site_doc, cli_doc):
+        del doc["submission"]["path"], doc["benchmark"]["references"]
+    assert site_doc == cli_doc
+
+
+def test_oracle_command_regenerates_the_predictions(tmp_path, cli):
+    command = re.search(r"^command: (.+)$", (SUBMISSIONS / "oracle-plain/meta.yaml").read_text(encoding="utf-8"), re.M).group(1)
+    args = shlex.split(command)
+    assert args[:4] == ["evoxtral-bench", "leaderboard", "oracle", "plain"]
+    args[args.index("--out") + 1] = str(tmp_path / "plain.jsonl")
+    assert cli(*args[1:])[0] == 0
+    assert (tmp_path / "plain.jsonl").read_bytes() == (SUBMISSIONS / "oracle-plain/predictions.jsonl").read_bytes()
+
+
+def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
+    submissions = tmp_path / "submissions"
+    for slug in ("a", "b", "c"):
+        verified_entry(submissions, slug, seed=len(slug) + ord(slug), tag_drop=0.3)
+    shutil.copytree(SUBMISSIONS / "paper-evoxtral-rl", submissions / "paper-evoxtral-rl")
+    site = tmp_path / "site"
+    assert "3 scored and 2 compared (0 from the cache)" in build(cli, submissions, site)
+    first = site_files(site)
+    assert "0 scored and 0 compared (5 from the cache); 0 files written" in build(cli, submissions, site)
+    assert site_files(site) == first
+    build(cli, submissions, tmp_path / "elsewhere")  # a cold build elsewhere gives the same bytes
+    assert site_files(tmp_path / "elsewhere") == first
+    assert not any(b"<dc:date>" in data for name, data in first.items() if name.endswith(".svg"))
+
+    verified_entry(submissions, "b", seed=99, tag_drop=0.9)  # one entry changes: only it is re-scored
+    assert "1 scored and " in build(cli, submissions, site)
+    shutil.rmtree(submissions / "c")  # an entry leaves: its pages and cache documents go too
+    (submissions / "a/predictions.jsonl").unlink()  # and one becomes reported: its results go
+    (submissions / "a/meta.yaml").write_text(yaml.safe_dump(REPORTED_META), encoding="utf-8")
+    build(cli, submissions, site)
+    assert not (site / "entries/c").exists()
+    assert sorted(p.name for p in (site / "entries/a").iterdir()) == ["index.html"]
+    assert len(list((site / ".cache").glob("*.json"))) == 1
+
+
+def test_ties_agree_with_compare_run_by_hand(built, cli):
+    submissions, site = built
+    board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))["verified"]
+    tied = []
+    for above, below in zip(board, board[1:]):
+        code, out, _ = cli("compare", submissions / above["slug"] / "predictions.jsonl", submissions / below["slug"] / "predictions.jsonl", "--format", "json")
+        assert code == 0
+        by_hand = json.loads(out)["metrics"]["tag_f1"]
+        assert below["tag_f1_vs_above"] == by_hand
+        assert below["tied_with_above"] == (by_hand["p_value"] >= TIE_ALPHA) == (below["rank"] == above["rank"])
+        tied.append(below["tied_with_above"])
+    assert True in tied and False in tied  # the fixture exercises both outcomes
+    assert [r["rank"] for r in board] == ranks(len(board), [r["tag_f1_vs_above"] for r in board[1:]])
+
+
+def test_every_submitted_string_is_escaped(built):
+    submissions, site = built
+    pages = [site / "index.html", site / "entries/hostile/index.html", site / "entries/hostile-reported/index.html"]
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "window.__pwned" in html  # the payload is shown …
+        assert "<script>window" not in html and "<img src=x" not in html and "<svg" not in html  # … as text only
+        assert 'href="javascript:' not in html and 'href="https://example.org/"><script>' not in html
+        assert html.count("<script") == 1  # the site's own script
+    entry = (site / "entries/hostile/index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;window.__pwned=4&lt;/script&gt;" in entry  # predictions in the samples
+    assert "[&lt;img src=x onerror=window.__pwned=5&gt;]" in entry  # an OOV tag in the per-tag table
+    rows = list(csv.DictReader(io.StringIO((site / "leaderboard.csv").read_text(encoding="utf-8"))))
+    hostile = next(r for r in rows if r["slug"] == "hostile")
+    assert hostile["organization"] == "'=1+1 " + PAYLOAD  # no spreadsheet formula
+    preds = (site / "entries/hostile/predictions.jsonl").read_text(encoding="utf-8")
+    assert json.loads(preds.splitlines()[0])["prediction"] == INJECTION_PREDICTION
+
+
+def test_table_is_complete_without_javascript(built):
+    submissions, site = built
+    html = (site / "index.html").read_text(encoding="utf-8")
+    slugs = sorted(p.name for p in submissions.iterdir() if p.is_dir())
+    assert sorted(re.findall(r'<tr data-slug="([^"]+)"', html)) == slugs
+    assert '<form id="filters" class="filters" hidden>' in html  # shown by the script only
+    for slug, (_, _, params_b) in SYNTHETIC.items():
+        size = {0.5: "lt1", 3: "1to10", 7: "1to10", 24: "gt10", None: "unknown"}[params_b]
+        assert f'<tr data-slug="{slug}" data-kind="verified" data-size="{size}">' in html
+    assert html.count("↑") >= 4 and html.count("↓") >= 3
+
+
+def test_build_refuses_broken_entries(tmp_path, cli):
+    verified_entry(tmp_path / "submissions", "ok", seed=1, tag_drop=0.3)
+    (tmp_path / "submissions/ok/meta.yaml").write_text("name: x\n", encoding="utf-8")
+    code, _, err = cli("leaderboard", "build", "--submissions", tmp_path / "submissions", "--out", tmp_path / "site")
+    assert code == 2 and "organization: missing (required)" in err and "nothing built" in err
+    assert not (tmp_path / "site").exists()
+
+
+def test_pareto_front_and_ranks():
+    assert pareto_front([(5.0, 60.0), (4.0, 70.0), (6.0, 80.0), (7.0, 75.0), (4.0, 50.0)]) == [1, 2]
+    tie, gap = {"p_value": 0.5}, {"p_value": 0.01}
+    assert ranks(4, [tie, gap, tie]) == [1, 1, 3, 3]
+    assert ranks(0, []) == []
+
+
+def test_sample_diff_marks_words_tags_and_emphasis():
+    reference, prediction = diff_html("[sighs] I NEVER said that, <b>ok</b>.", "[sighing] I never said that [laughs] <b>ok</b>")
+    assert reference == '<span class="tag">[sighs]</span> I <del>NEVER</del> said that, &lt;b&gt;ok&lt;/b&gt;.'
+    assert prediction == '<span class="tag">[sighing]</span> I <ins>never</ins> said that <ins><span class="tag">[laughs]</span></ins> &lt;b&gt;ok&lt;/b&gt;'
