@@ -1,0 +1,80 @@
+"""One training stage with transformers' Trainer: LoRA model + clips -> adapter.
+
+Trainer owns the loop, mixed precision, NEFTune (``neftune_noise_alpha``), checkpoints and
+multi-GPU data parallelism (launch with ``torchrun`` or ``accelerate launch``). A stage that is
+run again resumes from the last ``checkpoint-*`` in its folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from peft import PeftModel
+from transformers import ProcessorMixin, Trainer, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+from evoxtral_bench.atomic import write_text
+
+from .collator import TranscriptionCollator
+from .config import Config, TrainConfig
+from .data import ClipDataset
+from .modeling import model_dtype
+
+TRAIN_METRICS = "train_metrics.json"
+
+
+def training_arguments(tc: TrainConfig, dtype: torch.dtype) -> TrainingArguments:
+    """TrainingArguments of a stage; precision follows the model's dtype."""
+    checkpointing = {"gradient_checkpointing": True, "gradient_checkpointing_kwargs": {"use_reentrant": False}}
+    return TrainingArguments(
+        output_dir=tc.output_dir,
+        learning_rate=tc.learning_rate,
+        lr_scheduler_type=tc.lr_scheduler_type,
+        warmup_steps=tc.warmup_steps,
+        num_train_epochs=tc.num_train_epochs,
+        max_steps=tc.max_steps,
+        per_device_train_batch_size=tc.per_device_train_batch_size,
+        gradient_accumulation_steps=tc.gradient_accumulation_steps,
+        neftune_noise_alpha=tc.neftune_noise_alpha,
+        weight_decay=tc.weight_decay,
+        max_grad_norm=tc.max_grad_norm,
+        bf16=dtype == torch.bfloat16,
+        fp16=dtype == torch.float16,
+        logging_steps=tc.logging_steps,
+        logging_first_step=True,
+        save_strategy="steps",
+        save_steps=tc.save_steps,
+        save_total_limit=tc.save_total_limit,
+        seed=tc.seed,
+        remove_unused_columns=False,  # the collator needs the raw utterances
+        label_names=["labels"],
+        dataloader_pin_memory=torch.cuda.is_available(),
+        dataloader_num_workers=tc.dataloader_num_workers,
+        disable_tqdm=not tc.progress,
+        report_to="none",
+        **(checkpointing if tc.gradient_checkpointing else {}),
+    )
+
+
+def fit(model: PeftModel, processor: ProcessorMixin, dataset: ClipDataset, cfg: Config, tc: TrainConfig, adapter_dir: Path) -> Trainer:
+    """Train ``model`` on ``dataset``, save the adapter to ``adapter_dir`` and the final
+    training metrics (loss, runtime, steps) to ``output_dir/train_metrics.json``."""
+    collator = TranscriptionCollator(
+        processor, language=cfg.model.language, model_id=cfg.model.base, max_target_tokens=cfg.data.max_target_tokens
+    )
+    trainer = Trainer(model=model, args=training_arguments(tc, model_dtype(model)), train_dataset=dataset, data_collator=collator)
+    last = get_last_checkpoint(tc.output_dir) if Path(tc.output_dir).is_dir() else None
+    result = trainer.train(resume_from_checkpoint=last)
+    trainer.save_model(str(adapter_dir))
+    if trainer.is_world_process_zero():
+        metrics = dict(result.metrics) | {"global_step": result.global_step, "training_loss": result.training_loss}
+        metrics["resumed_from"] = last
+        write_text(Path(tc.output_dir) / TRAIN_METRICS, json.dumps(metrics, indent=2) + "\n")
+    return trainer
+
+
+def finished(run_dir: Path, adapter_dir: Path) -> bool:
+    """Whether the stage saved its adapter (the metrics file is written after the adapter)."""
+    return (run_dir / TRAIN_METRICS).is_file() and (adapter_dir / "adapter_config.json").is_file()
