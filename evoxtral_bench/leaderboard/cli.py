@@ -66,7 +66,7 @@ def cmd_oracle(args: argparse.Namespace) -> int:
     if refs is None:
         sys.stderr.write(report.problems_text(problems.items))
         return 2
-    write_text(args.out, oracle.plain(refs))
+    write_text(args.out, oracle.plain(refs) if args.kind == "plain" else oracle.misplaced(refs, seed=args.seed))
     print(f"wrote {args.out}: {len(refs.rows)} {args.kind} oracle predictions (split {refs.split})", file=sys.stderr)
     return 0
 
@@ -91,7 +91,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_build)
 
-    p = group.add_parser("oracle", help="write oracle predictions for the test split (plain: the references without tags or CAPS)")
+    p = group.add_parser(
+        "oracle",
+        help="write oracle predictions for the test split (plain: the references without tags or CAPS; "
+        "misplaced: the references with every tag moved to another word gap)",
+    )
     p.add_argument("kind", choices=oracle.ORACLES)
+    p.add_argument("--seed", type=int, default=0, help="misplaced: the seed of the new positions (default 0)")
     p.add_argument("--out", required=True, metavar="FILE")
     p.set_defaults(handler=cmd_oracle)

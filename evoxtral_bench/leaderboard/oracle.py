@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
+from itertools import accumulate
 
+from .. import normalize
 from ..scoring import ReferenceSet
 from ..tags import emphasis_tokens, parse
 
-ORACLES = ("plain",)
+ORACLES = ("plain", "misplaced")
 
 
 def plain_text(tagged: str) -> str:
@@ -18,3 +21,37 @@ def plain_text(tagged: str) -> str:
 def plain(refs: ReferenceSet) -> str:
     """JSONL: a perfect plain transcript of every reference (WER 0, tag F1 0, emphasis F1 0)."""
     return "".join(json.dumps({"id": r.id, "prediction": plain_text(r.tagged_text)}, ensure_ascii=False) + "\n" for r in refs.rows)
+
+
+def misplaced_text(tagged: str, rng: random.Random) -> str:
+    """The reference with every tag moved to another word gap, chosen at random.
+
+    Gaps are counted in normalized words (those the position-aware metric aligns), so each
+    tag really lands somewhere else; words, emphasis and the tags' labels are unchanged.
+    """
+    transcript = parse(tagged)
+    tokens = transcript.text.split()
+    # normalized words before each whitespace-token boundary 0..len(tokens)
+    before = list(accumulate((len(normalize.basic(t).split()) for t in tokens), initial=0))
+    token_gap_of_chunk = list(accumulate((len(c.split()) for c in transcript.chunks), initial=0))
+    placed: list[list[str]] = [[] for _ in range(len(tokens) + 1)]
+    for tag in transcript.tags:
+        original = before[token_gap_of_chunk[tag.position]]
+        choices = [g for g in range(len(tokens) + 1) if before[g] != original]
+        placed[rng.choice(choices) if choices else token_gap_of_chunk[tag.position]].append(f"[{tag.raw}]")
+    out: list[str] = []
+    for gap, token in enumerate(tokens + [None]):
+        out.extend(placed[gap])
+        if token is not None:
+            out.append(token)
+    return " ".join(out)
+
+
+def misplaced(refs: ReferenceSet, seed: int = 0) -> str:
+    """JSONL: every reference with its tags moved to other gaps (seeded per id): position-free
+    tag F1 stays 1 while the position-aware scores fall."""
+    rows = []
+    for r in refs.rows:
+        rng = random.Random(f"{seed}:{r.id}")
+        rows.append(json.dumps({"id": r.id, "prediction": misplaced_text(r.tagged_text, rng)}, ensure_ascii=False) + "\n")
+    return "".join(rows)
