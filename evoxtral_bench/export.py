@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evoxtral_bench.errors import InputError
+from evoxtral_bench.errors import InputError, require
 from evoxtral_bench.tags import parse
 
 if TYPE_CHECKING:
@@ -36,16 +36,9 @@ _SPLIT_ORDER = {"train": 0, "validation": 1, "test": 2}
 _SPLIT_NAME_RE = re.compile(r"^\w+(\.\w+)*$")  # what ``datasets`` accepts as a split name
 
 
-def _require(module: str) -> Any:
-    try:
-        return __import__(module)
-    except ImportError as err:
-        raise InputError(f"exporting the dataset needs '{module}': pip install 'evoxtral-bench[data]'") from err
-
-
 def features() -> datasets.Features:
     """The exported schema: id, audio (16 kHz), tagged_text, plain_text, tags, split, domain, slice."""
-    ds = _require("datasets")
+    ds = require("datasets", "exporting the dataset")
     string = ds.Value("string")
     return ds.Features(
         {
@@ -113,7 +106,7 @@ def _read_manifest(manifest: Path) -> dict[str, tuple[int, dict]]:
 
 def _audio_value(manifest: Path, line: int, entry: dict) -> dict:
     """``{"bytes", "path"}`` for a manifest entry, after checking that ``soundfile`` can read it."""
-    sf = _require("soundfile")
+    sf = require("soundfile", "exporting the dataset")
     path = Path(manifest).parent / entry["file"]
     where = f"{manifest}:{line}: field 'file'"
     try:
@@ -157,7 +150,7 @@ def _save_replacing(dataset_dict: datasets.DatasetDict, out_dir: Path) -> None:
 
 
 def _hub_token() -> str:
-    hub = _require("huggingface_hub")
+    hub = require("huggingface_hub", "exporting the dataset")
     token = hub.get_token()
     if not token:
         raise InputError(
@@ -187,7 +180,7 @@ def export_dataset(
     Raises :class:`InputError` for malformed rows or manifest lines, unreadable or mismatched
     audio, no row with audio, or a missing token or package.
     """
-    ds = _require("datasets")
+    ds = require("datasets", "exporting the dataset")
     token = _hub_token() if push_to_hub else None
     _check_corpus(corpus_rows)
     entries = _read_manifest(manifest)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from evoxtral_bench.atomic import write_text
-from evoxtral_bench.errors import InputError
+from evoxtral_bench.errors import InputError, require
 
 SEED = 42
 BENCH_SIZE = 50
@@ -24,16 +24,6 @@ _RESERVED = ("id", "split")
 """Output keys; an original key of the same name is kept as ``original_<name>``."""
 
 
-def _require_datasets() -> Any:
-    try:
-        import datasets
-    except ImportError as err:
-        raise InputError(
-            "importing the legacy split needs the 'datasets' package: pip install 'evoxtral-bench[data]'"
-        ) from err
-    return datasets
-
-
 def legacy_split_indices(n_rows: int) -> dict[str, list[int]]:
     """Original row indices (0-based) of each part of the paper's split, in the split's order.
 
@@ -42,7 +32,7 @@ def legacy_split_indices(n_rows: int) -> dict[str, list[int]]:
     draws its permutation from the row count and the seed only, so an index column stands in
     for the rows themselves.
     """
-    datasets = _require_datasets()
+    datasets = require("datasets", "importing the legacy split")
     full = datasets.Dataset.from_dict({"index": list(range(n_rows))})
     first = full.train_test_split(test_size=0.2, seed=SEED)
     second = first["test"].train_test_split(test_size=0.5, seed=SEED)
