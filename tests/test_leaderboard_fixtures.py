@@ -120,9 +120,22 @@ def injection_entries(root: Path) -> None:
     write_entry(root, "hostile-reported", {**REPORTED_META, **hostile, "url": INJECTION_URL})
 
 
+FIXTURE_SLUGS = ("oracle-plain", "paper-base-voxtral", "paper-evoxtral-sft", "paper-evoxtral-rl")
+"""Repository entries the site tests build on (a fixed set, so new entries change no test)."""
+
+
+def repository_kinds() -> dict[str, str]:
+    """slug -> kind of every entry in the repository's submissions/."""
+    return {
+        p.parent.name: yaml.safe_load(p.read_text(encoding="utf-8"))["kind"] for p in sorted(SUBMISSIONS.glob("*/meta.yaml"))
+    }
+
+
 def make_submissions(root: Path, *, injection: bool = True) -> Path:
-    """The repository's entries, the synthetic ones and (optionally) the hostile ones."""
-    shutil.copytree(SUBMISSIONS, root)
+    """Four of the repository's entries, the synthetic ones and (optionally) the hostile ones."""
+    root.mkdir(parents=True)
+    for slug in FIXTURE_SLUGS:
+        shutil.copytree(SUBMISSIONS / slug, root / slug)
     for slug, (seed, tag_drop, params_b) in SYNTHETIC.items():
         verified_entry(root, slug, seed, tag_drop=tag_drop, params_b=params_b)
     if injection:
