@@ -7,7 +7,7 @@ import sys
 
 from .. import report
 from ..atomic import write_text
-from ..errors import InputError
+from ..errors import InputError, require
 from ..submission import Problems
 from . import oracle
 from .entries import Entry, check, shipped_test_references
@@ -41,6 +41,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    for module in ("matplotlib", "threadpoolctl"):
+        require(module, "building the leaderboard", extra="leaderboard")
     from .build import build_site
 
     if args.jobs is not None and args.jobs < 1:
