@@ -1,4 +1,6 @@
-"""``python -m training {sft,raft,predict}``: the reference training, one command per stage.
+"""``python -m training {sft,raft,predict}``: the reference training, one command per stage;
+``python -m training {whisper,tagger-train,tagger-predict}``: the CPU baselines (``whisper-tiny-en``
+and the ``whisper-tiny-en-tagger`` cascade; :mod:`training.tagger`).
 
 Values come from the paper's defaults, then ``--config FILE`` (YAML sections), then every
 ``--set section.field=value``, then the explicit flags: the stage's own section without a
@@ -10,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from evoxtral_bench.errors import InputError
 
 from . import config as config_mod
+from .tagger import cli as baselines
 
 MULTI_GPU = """several GPUs (data parallel; keep the effective batch with --gradient-accumulation-steps):
   torchrun --nproc_per_node 4 -m training {command} ...   or   accelerate launch -m training {command} ..."""
@@ -28,6 +31,13 @@ STAGES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "predict": ("predict", ("model", "data"), "transcribe a split into a submission JSONL (local model or --endpoint); reports RTFx"),
 }
 
+BASELINES: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], dict], str]] = {
+    # command: (add its arguments, run it, description); each has its own arguments, not the Config
+    "whisper": (baselines.add_whisper_arguments, baselines.run_whisper, "baseline: Whisper tiny.en (faster-whisper, int8, CPU) transcripts with word times; reports RTFx"),
+    "tagger-train": (baselines.add_train_arguments, baselines.run_train, "baseline: train the log-mel event tagger on synthesized audio, tune it on validation"),
+    "tagger-predict": (baselines.add_predict_arguments, baselines.run_predict, "baseline: insert the tagger's events into Whisper's words"),
+}
+
 
 def _flag(section: str, name: str, own: bool) -> str:
     dashed = name.replace("_", "-")
@@ -37,9 +47,10 @@ def _flag(section: str, name: str, own: bool) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m training",
-        description="The Evoxtral reference training (SFT -> RAFT with LoRA on Voxtral) and predict; one command per stage.",
+        description="The Evoxtral reference training (SFT -> RAFT with LoRA on Voxtral) and predict; one command per stage. "
+        "Also the CPU baselines: whisper, tagger-train, tagger-predict.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{sft,raft,predict}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join([*STAGES, *BASELINES]) + "}")
     defaults = config_mod.Config()
     for command, (own, others, description) in STAGES.items():
         p = sub.add_parser(
@@ -64,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                     default=None,
                     help=f"{f.metadata['help']} (default: {shown})",
                 )
+    for command, (add_arguments, _, description) in BASELINES.items():
+        add_arguments(sub.add_parser(command, help=description, description=description))
     return parser
 
 
@@ -102,12 +115,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help (0) or a usage error, already printed (2)
         return int(exc.code or 0)
     try:
-        run_stage(args.command, resolve(args))
+        if args.command in BASELINES:
+            BASELINES[args.command][1](args)
+        else:
+            run_stage(args.command, resolve(args))
     except InputError as exc:
         print(f"python -m training {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"python -m training {args.command}: interrupted; run the same command to resume", file=sys.stderr)
+        resume = "" if args.command in BASELINES else "; run the same command to resume"
+        print(f"python -m training {args.command}: interrupted{resume}", file=sys.stderr)
         return 130
     return 0
 

@@ -30,7 +30,7 @@ OPERATIONAL = frozenset({"progress", "stop_after", "dataloader_num_workers"})
 """Fields that do not change a run's results; a run may be resumed with other values."""
 
 
-def _field(default: Any, help: str) -> Any:
+def described(default: Any, help: str) -> Any:
     """A dataclass field with a help text (shown by ``--help``)."""
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata={"help": help})
@@ -39,23 +39,23 @@ def _field(default: Any, help: str) -> Any:
 
 @dataclass
 class ModelConfig:
-    base: str = _field("mistralai/Voxtral-Mini-3B-2507", "base model: hub id or local folder (from_pretrained)")
-    language: str | None = _field("en", "language of the transcription request (ISO 639-1); null: auto-detect")
-    dtype: str = _field("auto", "weights and compute: auto (bfloat16 on a GPU that has it, else float32), bfloat16, float16, float32")
-    attn_implementation: str = _field("sdpa", "attention kernel: sdpa, eager, flash_attention_2")
+    base: str = described("mistralai/Voxtral-Mini-3B-2507", "base model: hub id or local folder (from_pretrained)")
+    language: str | None = described("en", "language of the transcription request (ISO 639-1); null: auto-detect")
+    dtype: str = described("auto", "weights and compute: auto (bfloat16 on a GPU that has it, else float32), bfloat16, float16, float32")
+    attn_implementation: str = described("sdpa", "attention kernel: sdpa, eager, flash_attention_2")
 
 
 @dataclass
 class LoraSettings:
-    r: int = _field(64, "LoRA rank")
-    alpha: int = _field(128, "LoRA alpha (scaling = alpha / r)")
-    dropout: float = _field(0.05, "dropout on the LoRA input")
-    text_modules: list[str] = _field(
+    r: int = described(64, "LoRA rank")
+    alpha: int = described(128, "LoRA alpha (scaling = alpha / r)")
+    dropout: float = described(0.05, "dropout on the LoRA input")
+    text_modules: list[str] = described(
         ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
         "projections of the language model that get LoRA",
     )
-    projector_modules: list[str] = _field(["linear_1", "linear_2"], "linear layers of the multi-modal projector that get LoRA")
-    audio_encoder_qkv: bool = _field(
+    projector_modules: list[str] = described(["linear_1", "linear_2"], "linear layers of the multi-modal projector that get LoRA")
+    audio_encoder_qkv: bool = described(
         False,
         "also put LoRA on the audio encoder's q/k/v_proj; the encoder's own weights stay frozen either way. "
         "true reproduces the paper's 124.8 M trainable parameters (its module names also matched the encoder)",
@@ -64,76 +64,76 @@ class LoraSettings:
 
 @dataclass
 class DataConfig:
-    dataset: str = _field("artifacts/dataset", "folder written by `evoxtral-bench data export` (DatasetDict.save_to_disk)")
-    train_split: str = _field("train", "split to train on (SFT and RAFT)")
-    max_target_tokens: int = _field(512, "targets longer than this many tokens are cut (EOS kept)")
+    dataset: str = described("artifacts/dataset", "folder written by `evoxtral-bench data export` (DatasetDict.save_to_disk)")
+    train_split: str = described("train", "split to train on (SFT and RAFT)")
+    max_target_tokens: int = described(512, "targets longer than this many tokens are cut (EOS kept)")
 
 
 @dataclass
 class EvalConfig:
     """Scoring a trained adapter with the benchmark, for its model card."""
 
-    split: str | None = _field("validation", "split transcribed and scored after training; null: no evaluation")
-    batch_size: int = _field(8, "utterances per generate() call")
-    max_new_tokens: int = _field(256, "longest transcript (tokens)")
+    split: str | None = described("validation", "split transcribed and scored after training; null: no evaluation")
+    batch_size: int = described(8, "utterances per generate() call")
+    max_new_tokens: int = described(256, "longest transcript (tokens)")
 
 
 @dataclass
 class TrainConfig:
     """Trainer settings of one training stage (names as in transformers.TrainingArguments)."""
 
-    output_dir: str = _field("artifacts/runs/sft", "run folder: checkpoints, config.yaml, adapter/ with its model card")
-    learning_rate: float = _field(2e-4, "peak learning rate")
-    lr_scheduler_type: str = _field("cosine", "learning-rate schedule (transformers SchedulerType)")
-    warmup_steps: float = _field(0, "warm-up: optimizer steps, or a fraction of all steps when < 1 (not stated in the paper)")
-    num_train_epochs: float = _field(3.0, "epochs over the training split")
-    max_steps: int = _field(-1, "stop after this many optimizer steps (-1: run the epochs)")
-    per_device_train_batch_size: int = _field(2, "utterances per device and forward pass")
-    gradient_accumulation_steps: int = _field(8, "forward passes per optimizer step (effective batch = batch x this x devices)")
-    neftune_noise_alpha: float | None = _field(5.0, "NEFTune noise alpha on the input embeddings; null: off")
-    weight_decay: float = _field(0.0, "AdamW weight decay")
-    max_grad_norm: float = _field(1.0, "gradient clipping norm")
-    gradient_checkpointing: bool = _field(False, "recompute activations in the backward pass (less memory, slower)")
-    logging_steps: int = _field(10, "log the loss every this many optimizer steps")
-    save_steps: int = _field(50, "write a resumable checkpoint every this many optimizer steps")
-    save_total_limit: int = _field(2, "checkpoints kept in output_dir")
-    seed: int = _field(42, "seed of initialization, data order, dropout and sampling")
-    dataloader_num_workers: int = _field(2, "processes that decode audio and build batches while the GPU trains")
-    progress: bool = _field(True, "show progress bars")
+    output_dir: str = described("artifacts/runs/sft", "run folder: checkpoints, config.yaml, adapter/ with its model card")
+    learning_rate: float = described(2e-4, "peak learning rate")
+    lr_scheduler_type: str = described("cosine", "learning-rate schedule (transformers SchedulerType)")
+    warmup_steps: float = described(0, "warm-up: optimizer steps, or a fraction of all steps when < 1 (not stated in the paper)")
+    num_train_epochs: float = described(3.0, "epochs over the training split")
+    max_steps: int = described(-1, "stop after this many optimizer steps (-1: run the epochs)")
+    per_device_train_batch_size: int = described(2, "utterances per device and forward pass")
+    gradient_accumulation_steps: int = described(8, "forward passes per optimizer step (effective batch = batch x this x devices)")
+    neftune_noise_alpha: float | None = described(5.0, "NEFTune noise alpha on the input embeddings; null: off")
+    weight_decay: float = described(0.0, "AdamW weight decay")
+    max_grad_norm: float = described(1.0, "gradient clipping norm")
+    gradient_checkpointing: bool = described(False, "recompute activations in the backward pass (less memory, slower)")
+    logging_steps: int = described(10, "log the loss every this many optimizer steps")
+    save_steps: int = described(50, "write a resumable checkpoint every this many optimizer steps")
+    save_total_limit: int = described(2, "checkpoints kept in output_dir")
+    seed: int = described(42, "seed of initialization, data order, dropout and sampling")
+    dataloader_num_workers: int = described(2, "processes that decode audio and build batches while the GPU trains")
+    progress: bool = described(True, "show progress bars")
 
 
 @dataclass
 class RaftConfig(TrainConfig):
     """Rejection-sampling fine-tuning: generate -> reward -> select -> train (paper §3.3)."""
 
-    output_dir: str = _field("artifacts/runs/raft", "run folder: samples, rewards, selection, checkpoints, adapter/")
-    learning_rate: float = _field(5e-5, "peak learning rate")
-    num_train_epochs: float = _field(1.0, "epochs over the selected samples")
-    adapter: str = _field("artifacts/runs/sft/adapter", "SFT adapter to sample from and to continue training")
-    samples_per_utterance: int = _field(4, "sampled transcripts per training utterance")
-    temperature: float = _field(0.7, "sampling temperature")
-    top_p: float = _field(0.9, "nucleus sampling threshold")
-    max_new_tokens: int = _field(256, "longest sampled transcript (tokens)")
-    generation_batch_size: int = _field(8, "utterances per generate() call")
-    reward_wer: float = _field(0.4, "reward weight of 1 - WER (WER clipped to [0, 1])")
-    reward_tag_f1: float = _field(0.4, "reward weight of tag F1")
-    reward_hallucination: float = _field(0.2, "reward weight of 1 - tag hallucination rate")
-    drop_fraction: float = _field(0.1, "fraction of utterances dropped, lowest best-reward first")
-    stop_after: str = _field("train", "last step to run: generate, select or train")
+    output_dir: str = described("artifacts/runs/raft", "run folder: samples, rewards, selection, checkpoints, adapter/")
+    learning_rate: float = described(5e-5, "peak learning rate")
+    num_train_epochs: float = described(1.0, "epochs over the selected samples")
+    adapter: str = described("artifacts/runs/sft/adapter", "SFT adapter to sample from and to continue training")
+    samples_per_utterance: int = described(4, "sampled transcripts per training utterance")
+    temperature: float = described(0.7, "sampling temperature")
+    top_p: float = described(0.9, "nucleus sampling threshold")
+    max_new_tokens: int = described(256, "longest sampled transcript (tokens)")
+    generation_batch_size: int = described(8, "utterances per generate() call")
+    reward_wer: float = described(0.4, "reward weight of 1 - WER (WER clipped to [0, 1])")
+    reward_tag_f1: float = described(0.4, "reward weight of tag F1")
+    reward_hallucination: float = described(0.2, "reward weight of 1 - tag hallucination rate")
+    drop_fraction: float = described(0.1, "fraction of utterances dropped, lowest best-reward first")
+    stop_after: str = described("train", "last step to run: generate, select or train")
 
 
 @dataclass
 class PredictConfig:
-    output: str = _field("artifacts/preds/preds.jsonl", "submission JSONL to write ({id, prediction} per line)")
-    split: str = _field("test", "dataset split to transcribe")
-    adapter: str | None = _field(None, "LoRA adapter folder on top of model.base; null: the base model alone")
-    endpoint: str | None = _field(None, "URL of an OpenAI-compatible server (/v1/audio/transcriptions) instead of a local model")
-    endpoint_model: str | None = _field(None, "model name sent to the endpoint; null: model.base")
-    api_key_env: str = _field("OPENAI_API_KEY", "environment variable holding the endpoint's API key, if it needs one")
-    timeout_s: float = _field(300.0, "endpoint request timeout (seconds)")
-    batch_size: int = _field(8, "utterances per generate() call, or concurrent endpoint requests")
-    max_new_tokens: int = _field(256, "longest transcript (tokens)")
-    progress: bool = _field(True, "show a progress bar")
+    output: str = described("artifacts/preds/preds.jsonl", "submission JSONL to write ({id, prediction} per line)")
+    split: str = described("test", "dataset split to transcribe")
+    adapter: str | None = described(None, "LoRA adapter folder on top of model.base; null: the base model alone")
+    endpoint: str | None = described(None, "URL of an OpenAI-compatible server (/v1/audio/transcriptions) instead of a local model")
+    endpoint_model: str | None = described(None, "model name sent to the endpoint; null: model.base")
+    api_key_env: str = described("OPENAI_API_KEY", "environment variable holding the endpoint's API key, if it needs one")
+    timeout_s: float = described(300.0, "endpoint request timeout (seconds)")
+    batch_size: int = described(8, "utterances per generate() call, or concurrent endpoint requests")
+    max_new_tokens: int = described(256, "longest transcript (tokens)")
+    progress: bool = described(True, "show a progress bar")
 
 
 @dataclass
@@ -169,19 +169,19 @@ def section_fields(section: str) -> list[dataclasses.Field]:
     return list(dataclasses.fields(SECTIONS[section]))
 
 
-def _coerce(value: Any, hint: Any, key: str) -> Any:
+def coerce(value: Any, hint: Any, key: str) -> Any:
     """``value`` (from YAML or a command line string) as the type ``hint``; InputError if it is not one."""
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None or (isinstance(value, str) and value.strip().lower() in ("null", "none", "~")):
             return None
-        return _coerce(value, args[0], key)
+        return coerce(value, args[0], key)
     if typing.get_origin(hint) is list:
         if isinstance(value, str):  # "a,b" or a YAML list "[a, b]"
             value = yaml.safe_load(value) if value.strip().startswith("[") else [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, list):
             raise InputError(f"{key}: expected a list, got {value!r}")
-        return [_coerce(v, typing.get_args(hint)[0], key) for v in value]
+        return [coerce(v, typing.get_args(hint)[0], key) for v in value]
     if hint is bool:
         if isinstance(value, bool):
             return value
@@ -223,7 +223,7 @@ def set_value(config: Config, key: str, value: Any) -> None:
     hints = field_types(section)
     if name not in hints:
         raise InputError(f"unknown config key {key!r}; {section} has: {', '.join(hints)}")
-    setattr(getattr(config, section), name, _coerce(value, hints[name], key))
+    setattr(getattr(config, section), name, coerce(value, hints[name], key))
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
