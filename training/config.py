@@ -215,15 +215,44 @@ def type_label(hint: Any) -> str:
     return {bool: "true|false", int: "INT", float: "NUMBER", str: "TEXT"}[hint]
 
 
+def assign(config: Any, key: str, value: Any, *, what: str = "config") -> None:
+    """Set ``section.field`` of a dataclass made of dataclass sections, converted to the field's type."""
+    sections = {f.name: f.default_factory for f in dataclasses.fields(config)}  # type: ignore[misc]
+    section, _, name = key.partition(".")
+    if section not in sections or not name:
+        raise InputError(f"unknown {what} key {key!r}: expected SECTION.FIELD with SECTION one of {', '.join(sections)}")
+    hints = typing.get_type_hints(sections[section])
+    if name not in hints:
+        raise InputError(f"unknown {what} key {key!r}; {section} has: {', '.join(hints)}")
+    setattr(getattr(config, section), name, coerce(value, hints[name], key))
+
+
+def apply(config: Any, path: str | Path | None, overrides: list[tuple[str, Any]], *, what: str = "config") -> Any:
+    """``config`` updated from the YAML file ``path`` (sections of fields), then from ``overrides``."""
+    sections = [f.name for f in dataclasses.fields(config)]
+    if path is not None:
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except OSError as err:
+            raise InputError(f"{path}: cannot read the {what}: {err.strerror or err}") from err
+        except yaml.YAMLError as err:
+            raise InputError(f"{path}: not valid YAML: {err}") from err
+        if not isinstance(data, dict):
+            raise InputError(f"{path}: expected sections ({', '.join(sections)}), got {type(data).__name__}")
+        for section, values in data.items():
+            if section not in sections or not isinstance(values, dict):
+                raise InputError(f"{path}: {section!r} is not a section with fields; sections: {', '.join(sections)}")
+            for name, value in values.items():
+                assign(config, f"{section}.{name}", value, what=what)
+    for key, value in overrides:
+        assign(config, key, value, what=what)
+    return config
+
+
 def set_value(config: Config, key: str, value: Any) -> None:
     """Set ``section.field`` to ``value`` converted to the field's type."""
-    section, _, name = key.partition(".")
-    if section not in SECTIONS or not name:
-        raise InputError(f"unknown config key {key!r}: expected SECTION.FIELD with SECTION one of {', '.join(SECTIONS)}")
-    hints = field_types(section)
-    if name not in hints:
-        raise InputError(f"unknown config key {key!r}; {section} has: {', '.join(hints)}")
-    setattr(getattr(config, section), name, coerce(value, hints[name], key))
+    assign(config, key, value)
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
@@ -236,24 +265,7 @@ def parse_assignment(text: str) -> tuple[str, str]:
 
 def load(path: str | Path | None = None, overrides: list[tuple[str, Any]] = ()) -> Config:
     """The paper's defaults, then the YAML file ``path`` (sections of fields), then ``overrides``."""
-    config = Config()
-    if path is not None:
-        path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except OSError as err:
-            raise InputError(f"{path}: cannot read the config: {err.strerror or err}") from err
-        except yaml.YAMLError as err:
-            raise InputError(f"{path}: not valid YAML: {err}") from err
-        if not isinstance(data, dict):
-            raise InputError(f"{path}: expected sections ({', '.join(SECTIONS)}), got {type(data).__name__}")
-        for section, values in data.items():
-            if section not in SECTIONS or not isinstance(values, dict):
-                raise InputError(f"{path}: {section!r} is not a section with fields; sections: {', '.join(SECTIONS)}")
-            for name, value in values.items():
-                set_value(config, f"{section}.{name}", value)
-    for key, value in overrides:
-        set_value(config, key, value)
+    config = apply(Config(), path, list(overrides))
     config.check()
     return config
 

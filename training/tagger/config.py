@@ -8,15 +8,12 @@ Values are converted with the reference training's rules (:mod:`training.config`
 from __future__ import annotations
 
 import dataclasses
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from evoxtral_bench.errors import InputError
-from training.config import CONFIG_DIR, coerce, described
+from training.config import CONFIG_DIR, apply, described
 
 DEFAULT_CONFIG = CONFIG_DIR / "tagger.yaml"
 
@@ -66,34 +63,9 @@ class TaggerConfig:
 SECTIONS: dict[str, type] = {f.name: f.default_factory for f in dataclasses.fields(TaggerConfig)}  # type: ignore[misc]
 
 
-def set_value(config: TaggerConfig, key: str, value: Any) -> None:
-    """Set ``section.field`` to ``value`` converted to the field's type."""
-    section, _, name = key.partition(".")
-    if section not in SECTIONS or not name:
-        raise InputError(f"unknown tagger config key {key!r}: expected SECTION.FIELD with SECTION one of {', '.join(SECTIONS)}")
-    hints = typing.get_type_hints(SECTIONS[section])
-    if name not in hints:
-        raise InputError(f"unknown tagger config key {key!r}; {section} has: {', '.join(hints)}")
-    setattr(getattr(config, section), name, coerce(value, hints[name], key))
-
-
 def load(path: str | Path | None = DEFAULT_CONFIG, overrides: list[tuple[str, Any]] = ()) -> TaggerConfig:
     """The dataclass defaults, then the YAML file ``path``, then ``overrides`` (key, value)."""
-    config = TaggerConfig()
-    if path is not None:
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except OSError as err:
-            raise InputError(f"{path}: cannot read the config: {err.strerror or err}") from err
-        except yaml.YAMLError as err:
-            raise InputError(f"{path}: not valid YAML: {err}") from err
-        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-            raise InputError(f"{path}: expected sections of fields ({', '.join(SECTIONS)})")
-        for section, values in data.items():
-            for name, value in values.items():
-                set_value(config, f"{section}.{name}", value)
-    for key, value in overrides:
-        set_value(config, key, value)
+    config = apply(TaggerConfig(), path, list(overrides), what="tagger config")
     if config.train.epochs < 1 or config.train.batch_size < 1 or config.train.threads < 1:
         raise InputError("train.epochs, train.batch_size and train.threads must be at least 1")
     return config
