@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 import yaml
-
 from score_speed import corrupt
 
-from evoxtral_bench import corpus
-from evoxtral_bench.cli import main
+from evoxtral_bench.cli.app import main
+from evoxtral_bench.corpus import scripts as corpus
 
 META = {"organization": "benchmark", "url": None, "base_model": "none", "params_b": 1, "license": "MIT", "date": "2026-01-01", "kind": "verified"}
 

@@ -56,7 +56,7 @@ def corrupt(text: str, rng: random.Random) -> str:
 
 def synthetic(n: int, seed: int = 0) -> tuple[list[dict], list[dict]]:
     """``n`` references cycled from the shipped corpus and their corrupted predictions."""
-    from evoxtral_bench import corpus
+    from evoxtral_bench.corpus import scripts as corpus
 
     scripts = [r.tagged_text for r in corpus.load()]
     rng = random.Random(seed)
@@ -74,10 +74,10 @@ def _write(path: Path, rows: list[dict]) -> None:
 
 def case(n: int, n_boot: int, naive_resamples: int) -> dict:
     """Run in a child process: time both methods for one N, report peak memory."""
-    from evoxtral_bench import normalize
-    from evoxtral_bench.scoring import Options, ReferenceSet, build_table, summarize
-    from evoxtral_bench.submission import Reference
-    from evoxtral_bench.tags import parse
+    from evoxtral_bench.scoring import normalize
+    from evoxtral_bench.scoring.core import Options, ReferenceSet, build_table, summarize
+    from evoxtral_bench.scoring.submission import Reference
+    from evoxtral_bench.scoring.tags import parse
 
     refs, preds = synthetic(n)
     rows = [Reference(r["id"], r["tagged_text"], (), None, None, i + 1) for i, r in enumerate(refs)]
@@ -137,7 +137,7 @@ def main() -> None:
     parser.add_argument("--naive-resamples", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.write_example:
-        from evoxtral_bench import corpus
+        from evoxtral_bench.corpus import scripts as corpus
 
         rng = random.Random(0)
         rows = [{"id": r.id, "prediction": corrupt(r.tagged_text, rng)} for r in corpus.load() if "test" in r.splits]

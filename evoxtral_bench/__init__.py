@@ -1,5 +1,54 @@
-"""Evoxtral-Bench: scoring for expressive tagged transcription."""
+"""Evoxtral-Bench: scoring for expressive tagged transcription.
 
-__version__ = "0.1.0"
-BENCHMARK_NAME = "evoxtral-bench"
-BENCHMARK_VERSION = 1
+    >>> import evoxtral_bench
+    >>> r = evoxtral_bench.score(predictions={"u1": "[sighs] I NEVER said that."},
+    ...                          references=[{"id": "u1", "tagged_text": "[sighs] I NEVER said that."}])
+    >>> r["tag_f1"].value, r["wer"].value
+    (1.0, 0.0)
+
+See docs/spec.md for every definition.
+"""
+
+from evoxtral_bench._version import __version__
+from evoxtral_bench.api import Validation, compare, load_references, score, utterance_metrics, validate
+from evoxtral_bench.errors import InputError, InputWarning
+from evoxtral_bench.files import jsonl_text, sha256_file, write_bytes, write_jsonl, write_text
+from evoxtral_bench.scoring.core import ReferenceSet, UtteranceScore
+from evoxtral_bench.scoring.metrics import METRICS, MetricDef
+from evoxtral_bench.scoring.options import Options, Signature
+from evoxtral_bench.scoring.results import Comparison, Delta, Estimate, Results, TagScore
+from evoxtral_bench.scoring.submission import Problem
+from evoxtral_bench.scoring.tags import Transcript, emphasis_tokens, parse, tag_table
+
+__all__ = [
+    "METRICS",
+    "Comparison",
+    "Delta",
+    "Estimate",
+    "InputError",
+    "InputWarning",
+    "MetricDef",
+    "Options",
+    "Problem",
+    "ReferenceSet",
+    "Results",
+    "Signature",
+    "TagScore",
+    "Transcript",
+    "UtteranceScore",
+    "Validation",
+    "__version__",
+    "compare",
+    "emphasis_tokens",
+    "jsonl_text",
+    "load_references",
+    "parse",
+    "score",
+    "sha256_file",
+    "tag_table",
+    "utterance_metrics",
+    "validate",
+    "write_bytes",
+    "write_jsonl",
+    "write_text",
+]

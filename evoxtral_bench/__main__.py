@@ -1,3 +1,3 @@
-from .cli import run
+from evoxtral_bench.cli.app import run
 
 run()

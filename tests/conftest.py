@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evoxtral_bench.cli import main
+from evoxtral_bench.cli.app import main
 
 DATA = Path(__file__).parent / "data"
 SMALL_REFS = DATA / "refs_small.jsonl"

@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `training/` is run from the repository, not installed
     sys.path.insert(0, str(ROOT))
 
-from evoxtral_bench.cli import main as bench_main  # noqa: E402
-from evoxtral_bench.synth import synthesize  # noqa: E402
+from evoxtral_bench.cli.app import main as bench_main  # noqa: E402
+from evoxtral_bench.corpus.synth import synthesize  # noqa: E402
 from training.__main__ import main  # noqa: E402
 from training.tagger.clips import Clip, Span, read_clips  # noqa: E402
 from training.tagger.config import DecodeConfig, ModelConfig, TaggerConfig  # noqa: E402

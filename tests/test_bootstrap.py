@@ -5,9 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evoxtral_bench import bootstrap
-from evoxtral_bench.scoring import Options, ReferenceSet, build_table, summarize
-from evoxtral_bench.submission import Reference
+from evoxtral_bench.scoring import bootstrap
+from evoxtral_bench.scoring.core import Options, ReferenceSet, build_table, summarize
+from evoxtral_bench.scoring.submission import Reference
 
 TOKENS = ["yes", "NO", "well", "the", "cat", "don't", "I", "NEVER", "said", "what?", "[sighs]", "[laughs]", "[pause]", "[gasps]", "[boo]"]
 transcript = st.lists(st.sampled_from(TOKENS), max_size=8).map(" ".join)
@@ -91,7 +91,7 @@ def test_split_statistics_sum_to_the_whole(pairs, cut):
     summed = {c: sum(t.matrix[:, t.col(c)].sum() for t in tables if c in t.columns) for c in whole.columns}
     assert summed == {c: whole.matrix[:, whole.col(c)].sum() for c in whole.columns}
     # and a metric computed from the summed statistics is the whole corpus's metric
-    from evoxtral_bench.metrics import CORPUS_METRICS
+    from evoxtral_bench.scoring.metrics import CORPUS_METRICS
 
     for d in CORPUS_METRICS:
         assert float(d.formula(summed)[0]) == whole_result["metrics"][d.name]["value"]
@@ -114,8 +114,8 @@ def test_percentile_interval_snaps_only_rounding_errors():
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(corpus, st.integers(0, 2**32 - 1))
 def test_identical_seed_gives_byte_identical_json(pairs, seed):
-    from evoxtral_bench.report import to_json
-    from evoxtral_bench.scoring import System, score
+    from evoxtral_bench.reporters import to_json
+    from evoxtral_bench.scoring.core import System, score
 
     refs = refset([r for r, _ in pairs])
     system = System("mem.jsonl", "0" * 64, [p for _, p in pairs], len(pairs), 0, 0)

@@ -5,10 +5,9 @@ import subprocess
 import sys
 
 import pytest
-
-from evoxtral_bench.cli import main
-
 from conftest import SMALL_REFS, refs_rows, write_jsonl
+
+from evoxtral_bench.cli.app import main
 
 SPEC_KEYS = {"benchmark", "submission", "config", "metrics", "per_tag", "breakdowns", "extras", "signature"}
 SEVEN = {"wer", "cer", "tag_precision", "tag_recall", "tag_f1", "tag_hallucination_rate", "emphasis_f1"}
@@ -94,7 +93,7 @@ def test_help_and_version_return_0_without_exiting():
 
 
 def test_internal_failure_exits_1_without_traceback(monkeypatch, cli, preds):
-    from evoxtral_bench import cli as cli_module
+    from evoxtral_bench.cli import app as cli_module
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated")

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from evoxtral_bench import corpus
-from evoxtral_bench.tags import parse, tag_table
+from evoxtral_bench.corpus import scripts as corpus
+from evoxtral_bench.scoring.tags import parse, tag_table
 
 ROWS = corpus.load()
 
@@ -114,8 +114,8 @@ def test_stats_command_writes_json_per_split(cli, tmp_path):
 def test_dataset_card_statistics_and_schema_agree_with_the_data():
     import yaml
 
-    from evoxtral_bench.data_cli import CARD_END, CARD_START, card_path, replace_card_statistics
-    from evoxtral_bench.export import features
+    from evoxtral_bench.cli.data import CARD_END, CARD_START, card_path, replace_card_statistics
+    from evoxtral_bench.corpus.export import features
 
     card = card_path().read_text(encoding="utf-8")
     markdown = corpus.statistics_markdown(corpus.statistics(ROWS))

@@ -5,7 +5,6 @@ import random
 
 import datasets
 import soundfile as sf
-
 from conftest import write_jsonl
 
 ROWS = [

@@ -1,7 +1,6 @@
 """Empty references and predictions, in the spirit of jiwer's own empty-input tests."""
 
 import pytest
-
 from test_metrics import table_for
 
 

@@ -7,14 +7,13 @@ import json
 import logging
 from pathlib import Path
 
+import datasets
 import numpy as np
 import pytest
-
-import datasets
 import soundfile as sf
 
+from evoxtral_bench.corpus.export import export_dataset
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.export import export_dataset
 
 RATE = 16_000
 
@@ -66,7 +65,7 @@ def _clips(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
 def test_export_round_trip(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     manifest, arrays = _clips(tmp_path)
     out = tmp_path / "hf"
-    with caplog.at_level(logging.WARNING, logger="evoxtral_bench.export"):
+    with caplog.at_level(logging.WARNING, logger="evoxtral_bench.corpus.export"):
         built = export_dataset(corpus_rows=_corpus(), manifest=manifest, out_dir=out)
     assert "1 of 7 corpus rows have no audio" in caplog.text and "c-7" in caplog.text
     assert list(built) == ["train", "test"]

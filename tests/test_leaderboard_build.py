@@ -13,11 +13,6 @@ import shutil
 
 import pytest
 import yaml
-
-from evoxtral_bench.cli import main
-from evoxtral_bench.leaderboard.plots import pareto_front
-from evoxtral_bench.leaderboard.samples import diff_html
-from evoxtral_bench.leaderboard.ties import TIE_ALPHA, ranks
 from test_leaderboard_fixtures import (
     INJECTION_PREDICTION,
     PAYLOAD,
@@ -29,6 +24,11 @@ from test_leaderboard_fixtures import (
     site_files,
     verified_entry,
 )
+
+from evoxtral_bench.cli.app import main
+from evoxtral_bench.leaderboard.plots import pareto_front
+from evoxtral_bench.leaderboard.samples import diff_html
+from evoxtral_bench.leaderboard.ties import TIE_ALPHA, ranks
 
 
 def build(cli, submissions, out) -> str:
@@ -83,7 +83,7 @@ def test_results_json_is_the_score_output(tmp_path, cli):
     assert code == 0
     cli_doc = json.loads(out)
     assert site_doc["submission"]["path"] == "oracle-plain/predictions.jsonl"
-    assert site_doc["benchmark"]["references"] == "evoxtral_bench/data/corpus.jsonl"
+    assert site_doc["benchmark"]["references"] == "evoxtral_bench/corpus/data/corpus.jsonl"
     for doc in (site_doc, cli_doc):
         del doc["submission"]["path"], doc["benchmark"]["references"]
     assert site_doc == cli_doc

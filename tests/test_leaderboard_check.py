@@ -7,7 +7,6 @@ import os
 
 import pytest
 import yaml
-
 from test_leaderboard_fixtures import REPORTED_META, SUBMISSIONS, VERIFIED_META, reference_rows, repository_kinds, write_entry
 
 
@@ -76,7 +75,7 @@ BROKEN = {
     "metric-missing": (_reported(reported_metrics={k: v for k, v in METRICS.items() if k != "cer"}), None, "reported_metrics.cer: missing"),
     "metrics-all-null": (_reported(reported_metrics={k: None for k in METRICS}), None, "every metric is null"),
     "predictions-invalid": (_verified(), '{"id": "evx-00011", "prediction": "[sighs"}\n', "broken/predictions.jsonl:1: prediction: '[' at character 1 is never closed"),
-    "predictions-unknown-id": (_verified(), '{"id": "nope", "prediction": "x"}\n', "broken/predictions.jsonl:1: id: 'nope' is not an id of evoxtral_bench/data/corpus.jsonl"),
+    "predictions-unknown-id": (_verified(), '{"id": "nope", "prediction": "x"}\n', "broken/predictions.jsonl:1: id: 'nope' is not an id of evoxtral_bench/corpus/data/corpus.jsonl"),
     "predictions-other-split": (_verified(), '{"id": "evx-00001", "prediction": "x"}\n', "broken/predictions.jsonl: warning: 1 predictions for ids outside the scored split"),
 }
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 
 from evoxtral_bench.leaderboard.entries import shipped_test_references
-from evoxtral_bench.submission import Problems
-from evoxtral_bench.tags import TAG_RE, emphasis_tokens, tag_table
+from evoxtral_bench.scoring.submission import Problems
+from evoxtral_bench.scoring.tags import TAG_RE, emphasis_tokens, tag_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"

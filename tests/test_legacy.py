@@ -1,11 +1,10 @@
 """Legacy mode (SPEC §5) on a hand-built reference set."""
 
 import pytest
-
-from evoxtral_bench.legacy import emphasis_f1, legacy_text, tag_scores
-from evoxtral_bench.tags import parse
-
 from test_metrics import table_for
+
+from evoxtral_bench.scoring.paper import emphasis_f1, legacy_text, tag_scores
+from evoxtral_bench.scoring.tags import parse
 
 REFS = [
     "[sighs] I NEVER said that.",  # tags, emphasis

@@ -10,12 +10,8 @@ import pytest
 
 datasets = pytest.importorskip("datasets")
 
+from evoxtral_bench.corpus.paper_import import import_legacy, legacy_split_indices, write_legacy_references  # noqa: E402
 from evoxtral_bench.errors import InputError  # noqa: E402
-from evoxtral_bench.legacy_split import (  # noqa: E402
-    import_legacy,
-    legacy_split_indices,
-    write_legacy_references,
-)
 
 TAGS = ["sighs", "laughs", "whispers", "pause", "excited", "clears throat", "gasps", "sad"]
 WORDS = ["well", "I", "never", "thought", "NEVER", "that", "we", "would", "DO", "this", "again"]

@@ -4,16 +4,14 @@ import random
 
 import jiwer
 import pytest
-
-from evoxtral_bench import normalize
-from evoxtral_bench.metrics import CORPUS_METRICS
-from evoxtral_bench.scoring import Options, build_table, summarize
-from evoxtral_bench.stats import corpus_stats
-from evoxtral_bench.submission import Problems
-from evoxtral_bench.scoring import load_references
-from evoxtral_bench.tags import parse
-
 from conftest import SMALL_REFS
+
+from evoxtral_bench.scoring import normalize
+from evoxtral_bench.scoring.core import Options, build_table, load_references, summarize
+from evoxtral_bench.scoring.metrics import CORPUS_METRICS
+from evoxtral_bench.scoring.stats import corpus_stats
+from evoxtral_bench.scoring.submission import Problems
+from evoxtral_bench.scoring.tags import parse
 
 WORDS = ["yes", "NO", "well", "maybe", "the", "cat", "don't", "I", "NEVER", "said", "that,", "what?", "rock-n-roll", "…"]
 TAGS = ["[sighs]", "[laughs]", "[pause]", "[whispers]", "[gasps]"]
@@ -27,8 +25,8 @@ def random_transcript(rng: random.Random, max_words: int = 12) -> str:
 
 
 def table_for(preds, refs, **kw):
-    from evoxtral_bench.scoring import ReferenceSet
-    from evoxtral_bench.submission import Reference
+    from evoxtral_bench.scoring.core import ReferenceSet
+    from evoxtral_bench.scoring.submission import Reference
 
     rows = [Reference(f"u{i}", r, ("test",), None, None, i + 1) for i, r in enumerate(refs)]
     rs = ReferenceSet("mem", "0" * 64, "test", rows, {r.id for r in rows})
@@ -110,7 +108,7 @@ def test_oov_tags_count_as_predicted_and_are_reported():
 
 
 def test_utterance_metrics_score_each_pair_alone():
-    from evoxtral_bench.scoring import utterance_metrics
+    from evoxtral_bench.scoring.core import utterance_metrics
 
     a, b = utterance_metrics(predictions=["[sighs] hello there", "hi"], references=["[sighs] hello [pause] there", ""])
     assert a["tag_f1"] == (pytest.approx(2 / 3), True) and a["wer"] == (0.0, True)

@@ -1,7 +1,7 @@
 import pytest
 
-from evoxtral_bench import normalize
 from evoxtral_bench.errors import InputError
+from evoxtral_bench.scoring import normalize
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,9 @@ import random
 import jiwer
 import pytest
 from rapidfuzz.distance import Levenshtein
-
-from evoxtral_bench.position import min_total_offset, ref_gap, tp_within
-
 from test_metrics import table_for
+
+from evoxtral_bench.scoring.position import min_total_offset, ref_gap, tp_within
 
 
 def brute_tp_within(ref, pred, k):

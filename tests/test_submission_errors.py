@@ -1,10 +1,8 @@
 """Every kind of broken submission under tests/data/broken ends with exit 2 and a file:line message."""
 
 import json
-from pathlib import Path
 
 import pytest
-
 from conftest import DATA, SMALL_REFS, write_jsonl
 
 BROKEN = DATA / "broken"

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from evoxtral_bench.corpus.synth import ElevenLabsError, synthesize
+from evoxtral_bench.corpus.synth import elevenlabs as backend
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.synth import ElevenLabsError, synthesize
-from evoxtral_bench.synth import elevenlabs as backend
 
 CHAR_S = 0.02  # the fake voice speaks one character every 20 ms
 ROWS = [
@@ -220,7 +220,7 @@ def test_killed_run_resumes_and_requests_only_unfinished_clips(server, tmp_path)
     server.requests.clear()
     out = tmp_path / "resumed"
     code = (
-        "import json, sys; from evoxtral_bench.synth import synthesize; "
+        "import json, sys; from evoxtral_bench.corpus.synth import synthesize; "
         "synthesize(rows=json.loads(sys.argv[1]), out_dir=sys.argv[2], backend='elevenlabs', base_url=sys.argv[3], "
         "concurrency=1, progress=False)"
     )

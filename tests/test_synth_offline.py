@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from evoxtral_bench.corpus.synth import synthesize
+from evoxtral_bench.corpus.synth.script import RENDERED_TAGS, read_script
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.synth import synthesize
-from evoxtral_bench.synth.script import RENDERED_TAGS, read_script
 
 SCRIPTS = {
     "a-sounds": (
@@ -273,7 +273,7 @@ RESUME_ROWS = [
 
 def _start(out: Path) -> subprocess.Popen:
     code = (
-        "import json, sys; from evoxtral_bench.synth import synthesize; "
+        "import json, sys; from evoxtral_bench.corpus.synth import synthesize; "
         "synthesize(rows=json.loads(sys.argv[1]), out_dir=sys.argv[2], concurrency=1, progress=False)"
     )
     return subprocess.Popen([sys.executable, "-c", code, json.dumps(RESUME_ROWS), str(out)])

@@ -1,5 +1,5 @@
-from evoxtral_bench import adapters
-from evoxtral_bench.tags import bracket_problems, emphasis_tokens, parse, tag_table
+from evoxtral_bench.scoring import adapters
+from evoxtral_bench.scoring.tags import bracket_problems, emphasis_tokens, parse, tag_table
 
 
 def test_table_has_the_17_canonical_tags_and_aliases_map_onto_them():

@@ -29,9 +29,9 @@ if str(ROOT) not in sys.path:  # `training/` is run from the repository, not ins
     sys.path.insert(0, str(ROOT))
 
 from evoxtral_bench import scoring  # noqa: E402
-from evoxtral_bench.cli import main as bench_main  # noqa: E402
-from evoxtral_bench.export import export_dataset  # noqa: E402
-from evoxtral_bench.tags import bracket_problems  # noqa: E402
+from evoxtral_bench.cli.app import main as bench_main  # noqa: E402
+from evoxtral_bench.corpus.export import export_dataset  # noqa: E402
+from evoxtral_bench.scoring.tags import bracket_problems  # noqa: E402
 from training import config as config_mod  # noqa: E402
 from training.__main__ import STAGES, main  # noqa: E402
 from training.collator import IGNORE_INDEX, TranscriptionCollator  # noqa: E402

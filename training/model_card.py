@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from string import Template
 
-from evoxtral_bench.atomic import write_text
+from evoxtral_bench import METRICS, write_text
 
 from .config import Config
 
@@ -21,15 +21,6 @@ STAGES = {
     ),
 }
 
-METRIC_NAMES = {
-    "wer": "WER ↓",
-    "cer": "CER ↓",
-    "tag_f1": "Tag F1 ↑",
-    "tag_precision": "Tag precision ↑",
-    "tag_recall": "Tag recall ↑",
-    "tag_hallucination_rate": "Tag hallucination ↓",
-    "emphasis_f1": "Emphasis F1 ↑",
-}
 
 
 def _percent(x: float | None) -> str:
@@ -101,7 +92,8 @@ def evaluation_text(results: dict | None) -> str:
         "| metric | value | 95% interval |",
         "|---|---|---|",
     ]
-    for name, label in METRIC_NAMES.items():
+    for name in ("wer", "cer", "tag_f1", "tag_precision", "tag_recall", "tag_hallucination_rate", "emphasis_f1"):
+        label = f"{METRICS[name].label} {METRICS[name].arrow}"
         m = results["metrics"][name]
         if m["defined"]:
             value = _percent(m["value"])

@@ -17,15 +17,15 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
-from evoxtral_bench.atomic import write_text
 from evoxtral_bench.errors import InputError
+from evoxtral_bench.files import jsonl_text, write_jsonl, write_text
 
 T = TypeVar("T")
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:
     """Write ``rows`` as JSONL (UTF-8, one object a line), atomically."""
-    write_text(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    write_jsonl(path, rows)
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -87,7 +87,7 @@ def run_batches(
             began = time.perf_counter()
             rows = work(batch)
             seconds += time.perf_counter() - began
-            fh.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+            fh.write(jsonl_text(rows))
             fh.flush()
             os.fsync(fh.fileno())
             done.extend(rows)

@@ -2,13 +2,13 @@
 
     R = w_wer · (1 − WER) + w_f1 · tag F1 + w_hal · (1 − hallucination rate),  0.4 / 0.4 / 0.2
 
-per utterance, from :func:`evoxtral_bench.scoring.utterance_metrics` (the corpus definitions
-applied to one utterance; looked up on the module at call time, so there is one implementation
-of the metrics). A per-utterance ratio can be undefined; the conventions, chosen so that a
+per utterance, from :func:`evoxtral_bench.utterance_metrics` (the corpus definitions applied
+to one utterance; looked up on the package at call time, so there is one implementation of the
+metrics). A per-utterance ratio can be undefined; the conventions, chosen so that a
 perfect transcript earns R = 1:
 
-* WER undefined (no reference words): 0 if the prediction has no words either (after tag
-  removal and the benchmark's ``basic`` normalization), else 1. WER is clipped to [0, 1]
+* WER undefined (no reference words): 0 if the prediction has no words either (no word errors
+  after tag removal and the benchmark's ``basic`` normalization), else 1. WER is clipped to [0, 1]
   (insertions can push it above 1).
 * tag F1 undefined (no tags in the reference or the prediction): 1.
 * hallucination rate undefined (no predicted tags): 0.
@@ -19,8 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evoxtral_bench import normalize, scoring
-from evoxtral_bench.tags import parse
+import evoxtral_bench
 
 from .config import RaftConfig
 
@@ -48,13 +47,13 @@ class Reward:
 
 def rewards(predictions: Sequence[str], references: Sequence[str], weights: Weights = Weights()) -> list[Reward]:
     """The reward of each (prediction, reference) pair."""
-    metrics = scoring.utterance_metrics(predictions=list(predictions), references=list(references))
+    metrics = evoxtral_bench.utterance_metrics(predictions=list(predictions), references=list(references))
     out = []
     for prediction, m in zip(predictions, metrics):
         if m["wer"].defined:
             wer = min(max(m["wer"].value, 0.0), 1.0)
         else:
-            wer = 0.0 if not normalize.basic(parse(prediction).text) else 1.0
+            wer = 0.0 if m.counts["word_errors"] == 0 else 1.0
         tag_f1 = m["tag_f1"].value if m["tag_f1"].defined else 1.0
         hallucination = m["tag_hallucination_rate"].value if m["tag_hallucination_rate"].defined else 0.0
         value = weights.wer * (1 - wer) + weights.tag_f1 * tag_f1 + weights.hallucination * (1 - hallucination)

@@ -18,13 +18,13 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from ..atomic import write_bytes
-from ..report import to_json
-from ..scoring import ReferenceSet, System, benchmark_info, score, signature
-from . import downloads, plots, samples, site, standings
-from .cache import Cache, cache_key, scorer_fingerprint
-from .entries import OPTIONS, PREDICTIONS, Entry
-from .ties import compare_neighbours
+from evoxtral_bench.files import write_bytes
+from evoxtral_bench.leaderboard import downloads, plots, samples, site, standings
+from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprint
+from evoxtral_bench.leaderboard.entries import OPTIONS, PREDICTIONS, Entry
+from evoxtral_bench.leaderboard.ties import compare_neighbours
+from evoxtral_bench.reporters import to_json
+from evoxtral_bench.scoring.core import ReferenceSet, System, score
 
 CACHE_DIR = ".cache"
 
@@ -43,7 +43,7 @@ class BuildReport:
 
 def score_entry(system: System, refs: ReferenceSet) -> dict:
     """The results document and the sample utterance ids of one verified entry."""
-    return {"results": score(system, refs, OPTIONS), "samples": samples.pick(system, refs)}
+    return {"results": score(system, refs, OPTIONS).to_dict(), "samples": samples.pick(system, refs)}
 
 
 def _one_blas_thread() -> None:
@@ -113,7 +113,7 @@ def build_site(
     workers = workers or os.cpu_count() or 1
     cache = Cache(out / CACHE_DIR)
     fingerprint = scorer_fingerprint()
-    sig = signature(refs, OPTIONS)
+    sig = refs.signature(OPTIONS).format()
     base = (fingerprint, refs.sha256, sig)
 
     verified = [e for e in entries if e.verified]
@@ -134,7 +134,7 @@ def build_site(
     for standing in ranked:
         files[f"entries/{standing.slug}/results.json"] = to_json(standing.results).encode("utf-8")
         files[f"entries/{standing.slug}/predictions.jsonl"] = (standing.entry.folder / PREDICTIONS).read_bytes()
-    files["leaderboard.json"] = downloads.leaderboard_json(benchmark_info(refs), sig, fingerprint, ranked, quoted).encode("utf-8")
+    files["leaderboard.json"] = downloads.leaderboard_json(refs.info().to_dict(), sig, fingerprint, ranked, quoted).encode("utf-8")
     files["leaderboard.csv"] = downloads.leaderboard_csv(ranked, quoted).encode("utf-8")
     files.update({f"plots/{name}": svg for name, svg in plots.render(ranked).items()})
     files.update(site.render(ranked, quoted, refs, context))

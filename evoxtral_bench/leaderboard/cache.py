@@ -8,23 +8,23 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .. import __version__
-from ..atomic import write_text
-from ..report import to_json
+from evoxtral_bench._version import __version__
+from evoxtral_bench.files import write_text
+from evoxtral_bench.reporters import to_json
 
 
 @lru_cache(maxsize=1)
 def scorer_fingerprint() -> str:
-    """The package version and the sha256 of the scorer's sources and tag table.
+    """The package version and the sha256 of every file in ``evoxtral_bench/scoring/``.
 
-    Any edit to the scoring code invalidates the cache, even without a version bump. The
-    leaderboard's own modules are left out: changing the site does not re-score.
+    ``scoring/`` holds everything that can change a number (code and tag table), so any edit
+    there invalidates the cache, even without a version bump; edits anywhere else (the site,
+    the corpus tooling, the CLI) do not re-score.
     """
-    package = resources.files("evoxtral_bench")
+    package = resources.files("evoxtral_bench.scoring")
     digest = hashlib.sha256()
-    for item in sorted((p for p in package.iterdir() if p.name.endswith(".py")), key=lambda p: p.name):
+    for item in sorted((p for p in package.iterdir() if p.name.endswith((".py", ".yaml"))), key=lambda p: p.name):
         digest.update(item.name.encode() + b"\0" + item.read_bytes() + b"\0")
-    digest.update(package.joinpath("data", "tags.yaml").read_bytes())
     return f"{__version__}+{digest.hexdigest()[:16]}"
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
-from ..metrics import METRIC_NAMES
-from ..report import to_json
-from .standings import Standing
-from .ties import RULE, TIE_ALPHA, TIE_METRIC
+from evoxtral_bench.leaderboard.standings import Standing
+from evoxtral_bench.leaderboard.ties import RULE, TIE_ALPHA, TIE_METRIC
+from evoxtral_bench.reporters import to_json
+from evoxtral_bench.scoring.metrics import METRIC_NAMES
 
 META_COLUMNS = ("name", "organization", "url", "base_model", "params_b", "license", "date", "averaging")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -8,14 +8,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
-from ..scoring import Options, ReferenceSet, System, load_references, load_system
-from ..submission import Problems
-from .meta import Meta, read_meta
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.leaderboard.meta import Meta, read_meta
+from evoxtral_bench.scoring.core import Options, ReferenceSet, System, load_references, load_system
+from evoxtral_bench.scoring.submission import Problems
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 META, PREDICTIONS = "meta.yaml", "predictions.jsonl"
-REFERENCES_LABEL = "evoxtral_bench/data/corpus.jsonl"
+REFERENCES_LABEL = "evoxtral_bench/corpus/data/corpus.jsonl"
 """How the shipped references are named in messages and results (not a machine's path)."""
 OPTIONS = Options()
 """The leaderboard scores with the defaults: 1000 resamples, seed 0, 95% intervals."""

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from ..metrics import METRIC_NAMES
-from ..submission import Problems, text_problem
+from evoxtral_bench.scoring.metrics import METRIC_NAMES
+from evoxtral_bench.scoring.submission import Problems, text_problem
 
 MAX_META_BYTES = 64 * 1024
 KINDS = ("verified", "reported")

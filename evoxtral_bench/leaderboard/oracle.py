@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import random
 from itertools import accumulate
 
-from .. import normalize
-from ..scoring import ReferenceSet
-from ..tags import emphasis_tokens, parse
+from evoxtral_bench.files import jsonl_text
+from evoxtral_bench.scoring import normalize
+from evoxtral_bench.scoring.core import ReferenceSet
+from evoxtral_bench.scoring.tags import emphasis_tokens, parse
 
 ORACLES = ("plain", "misplaced")
 
@@ -20,7 +20,7 @@ def plain_text(tagged: str) -> str:
 
 def plain(refs: ReferenceSet) -> str:
     """JSONL: a perfect plain transcript of every reference (WER 0, tag F1 0, emphasis F1 0)."""
-    return "".join(json.dumps({"id": r.id, "prediction": plain_text(r.tagged_text)}, ensure_ascii=False) + "\n" for r in refs.rows)
+    return jsonl_text({"id": r.id, "prediction": plain_text(r.tagged_text)} for r in refs.rows)
 
 
 def misplaced_text(tagged: str, rng: random.Random) -> str:
@@ -50,8 +50,6 @@ def misplaced_text(tagged: str, rng: random.Random) -> str:
 def misplaced(refs: ReferenceSet, seed: int = 0) -> str:
     """JSONL: every reference with its tags moved to other gaps (seeded per id): position-free
     tag F1 stays 1 while the position-aware scores fall."""
-    rows = []
-    for r in refs.rows:
-        rng = random.Random(f"{seed}:{r.id}")
-        rows.append(json.dumps({"id": r.id, "prediction": misplaced_text(r.tagged_text, rng)}, ensure_ascii=False) + "\n")
-    return "".join(rows)
+    return jsonl_text(
+        {"id": r.id, "prediction": misplaced_text(r.tagged_text, random.Random(f"{seed}:{r.id}"))} for r in refs.rows
+    )

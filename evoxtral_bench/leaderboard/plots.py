@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 
-from ..tags import tag_table
-from .standings import Standing
-from .ties import TIE_METRIC
+from evoxtral_bench.leaderboard.standings import Standing
+from evoxtral_bench.leaderboard.ties import TIE_METRIC
+from evoxtral_bench.scoring.tags import tag_table
 
 PLOTS = {
     "wer_vs_tag_f1.svg": "WER against tag F1 with 95% intervals; the dashed line joins the Pareto front (named)",

@@ -6,9 +6,9 @@ import difflib
 import html
 import re
 
-from .. import normalize
-from ..scoring import ReferenceSet, System, utterance_metrics
-from ..tags import TAG_RE, emphasis_tokens, tag_table
+from evoxtral_bench.scoring import normalize
+from evoxtral_bench.scoring.core import ReferenceSet, System, utterance_metrics
+from evoxtral_bench.scoring.tags import TAG_RE, emphasis_tokens, tag_table
 
 PER_SIDE = 5
 _TOKEN_RE = re.compile(rf"{TAG_RE.pattern}|[^\s\[\]]+|[\[\]]")

@@ -4,31 +4,24 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from string import Template
 
-from ..errors import InputError
-from ..metrics import HIGHER_IS_BETTER, METRIC_NAMES
-from ..report import LABELS, NOT_PERCENT
-from ..scoring import ReferenceSet
-from .entries import OPTIONS
-from .plots import PLOTS
-from .samples import diff_html
-from .standings import Standing
-from .ties import RULE
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.leaderboard.entries import OPTIONS
+from evoxtral_bench.leaderboard.plots import PLOTS
+from evoxtral_bench.leaderboard.samples import diff_html
+from evoxtral_bench.leaderboard.standings import Standing
+from evoxtral_bench.leaderboard.ties import RULE
+from evoxtral_bench.reporters import is_percent, label
+from evoxtral_bench.scoring.core import ReferenceSet
+from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS
 
-ASSETS = Path(__file__).resolve().parents[2] / "leaderboard"
-"""Templates and static files: ``leaderboard/`` at the root of the source checkout."""
+ASSETS = Path(str(resources.files("evoxtral_bench.leaderboard.assets")))
+"""Templates and static files: the top-level ``leaderboard/`` folder, carried by the wheel as
+the package ``evoxtral_bench.leaderboard.assets`` (see pyproject.toml)."""
 STATIC = ("style.css", "leaderboard.js")
-SHORT = {
-    "wer": "WER",
-    "cer": "CER",
-    "tag_precision": "Tag P",
-    "tag_recall": "Tag R",
-    "tag_f1": "Tag F1",
-    "tag_hallucination_rate": "Halluc.",
-    "emphasis_f1": "Emph. F1",
-}
 
 
 @dataclass(frozen=True)
@@ -64,7 +57,7 @@ def size_bin(params_b: float | None) -> str:
 
 
 def _number(name: str, value: float, digits: int) -> str:
-    return f"{value:.{digits}f}" if name in NOT_PERCENT else f"{100 * value:.{digits}f}"
+    return f"{100 * value:.{digits}f}" if is_percent(name) else f"{value:.{digits}f}"
 
 
 def _value_html(name: str, metric: dict, digits: int, *, interval: bool = True) -> str:
@@ -93,12 +86,12 @@ def _header() -> str:
         '<th scope="col" data-sort="num" data-first="ascending" aria-sort="none" title="parameters, billions"><button type="button">Params (B)</button></th>',
     ]
     for name in METRIC_NAMES:
-        hib = HIGHER_IS_BETTER[name]
-        title = f"{LABELS[name]}: {'higher' if hib else 'lower'} is better"
+        hib = METRICS[name].higher_is_better
+        title = f"{label(name)}: {'higher' if hib else 'lower'} is better"
         first = "descending" if hib else "ascending"
         cells.append(
             f'<th scope="col" data-sort="num" data-first="{first}" aria-sort="none" title="{_h(title)}">'
-            f'<button type="button">{SHORT[name]} {_arrow(hib)}</button></th>'
+            f'<button type="button">{METRICS[name].short} {_arrow(hib)}</button></th>'
         )
     return "".join(cells)
 
@@ -225,22 +218,22 @@ def _table(header: list[str], rows: list[str]) -> str:
 def _metrics_table(group: dict, *, interval: bool = True) -> str:
     rows = []
     for name, metric in group.items():
-        label = f"{LABELS.get(name, name)} {_arrow(metric['higher_is_better'])}"
+        heading = f"{label(name)} {_arrow(metric['higher_is_better'])}"
         value = _value_html(name, metric, 2, interval=False)
         ci = ""
         if metric["ci_low"] is not None and metric["defined"]:
             ci = f"{_number(name, metric['ci_low'], 2)} – {_number(name, metric['ci_high'], 2)}"
-        rows.append(f"<tr><td>{label}</td><td>{value}</td>" + (f"<td>{ci}</td>" if interval else "") + "</tr>")
+        rows.append(f"<tr><td>{heading}</td><td>{value}</td>" + (f"<td>{ci}</td>" if interval else "") + "</tr>")
     header = ["Metric", "Value (%)"] + (["95% interval"] if interval else [])
     return _table(header, rows)
 
 
 def _per_tag(results: dict) -> str:
     rows = []
-    for label, tag in sorted(results["per_tag"].items(), key=lambda kv: (-kv[1]["support"], kv[0])):
+    for tag_label, tag in sorted(results["per_tag"].items(), key=lambda kv: (-kv[1]["support"], kv[0])):
         cells = [_value_html("p", tag["precision"], 1, interval=False), _value_html("r", tag["recall"], 1, interval=False), _value_html("f", tag["f1"], 1)]
         oov = "" if tag["canonical"] else ' class="oov"'
-        rows.append(f"<tr{oov}><td>[{_h(label)}]</td>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{tag['support']}</td><td>{tag['predicted']}</td></tr>")
+        rows.append(f"<tr{oov}><td>[{_h(tag_label)}]</td>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{tag['support']}</td><td>{tag['predicted']}</td></tr>")
     return _table(["Tag", "Precision", "Recall", "F1 (95% interval)", "Support", "Predicted"], rows)
 
 
@@ -249,7 +242,7 @@ def _breakdown(groups: dict) -> str:
     for name, group in groups.items():
         cells = "".join(f"<td>{_value_html(m, group['metrics'][m], 1)}</td>" for m in METRIC_NAMES)
         rows.append(f"<tr><td>{_h(name)}</td><td>{group['n']}</td>{cells}</tr>")
-    header = ["Group", "n"] + [f"{SHORT[m]} {_arrow(HIGHER_IS_BETTER[m])}" for m in METRIC_NAMES]
+    header = ["Group", "n"] + [f"{METRICS[m].short} {METRICS[m].arrow}" for m in METRIC_NAMES]
     return _table(header, rows)
 
 

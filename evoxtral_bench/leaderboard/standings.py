@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..metrics import HIGHER_IS_BETTER, METRIC_NAMES
-from .entries import Entry
-from .ties import TIE_METRIC, is_tied, ranks
+from evoxtral_bench.leaderboard.entries import Entry
+from evoxtral_bench.leaderboard.ties import TIE_METRIC, is_tied, ranks
+from evoxtral_bench.scoring.metrics import METRIC_NAMES
+from evoxtral_bench.scoring.results import Estimate
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,7 @@ class Standing:
 def reported(entry: Entry) -> Standing:
     """A reported entry's numbers as metrics without intervals."""
     quoted = entry.meta.reported_metrics or {}
-    metrics = {
-        name: {
-            "value": quoted.get(name),
-            "ci_low": None,
-            "ci_high": None,
-            "defined": quoted.get(name) is not None,
-            "higher_is_better": HIGHER_IS_BETTER[name],
-        }
-        for name in METRIC_NAMES
-    }
+    metrics = {name: Estimate(quoted.get(name), defined=quoted.get(name) is not None).to_dict(name) for name in METRIC_NAMES}
     return Standing(entry, metrics)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..scoring import ReferenceSet, System, compare
-from .entries import OPTIONS
+from evoxtral_bench.leaderboard.entries import OPTIONS
+from evoxtral_bench.scoring.core import ReferenceSet, System, compare
 
 TIE_METRIC = "tag_f1"
 TIE_ALPHA = 0.05
@@ -16,7 +16,7 @@ RULE = (
 
 def compare_neighbours(above: System, below: System, refs: ReferenceSet) -> dict:
     """``compare above below`` on tag F1: delta, interval and p-value (as ``evoxtral-bench compare``)."""
-    return compare(above, below, refs, OPTIONS)["metrics"][TIE_METRIC]
+    return compare(above, below, refs, OPTIONS).metrics[TIE_METRIC].to_dict(TIE_METRIC)
 
 
 def is_tied(comparison: dict) -> bool:

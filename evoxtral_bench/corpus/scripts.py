@@ -7,7 +7,6 @@ at run time; :func:`assign_splits` is the procedure that produced them.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 from collections import Counter, defaultdict
@@ -15,10 +14,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from . import normalize
-from .errors import InputError
-from .submission import Problems, Reference, read_references
-from .tags import emphasis_tokens, parse, tag_table
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.files import sha256_file
+from evoxtral_bench.scoring import normalize
+from evoxtral_bench.scoring.submission import Problems, Reference, read_records, read_references
+from evoxtral_bench.scoring.tags import emphasis_tokens, parse, tag_table
 
 DOMAINS = ("conversation", "monologue", "podcast", "presentation", "argument", "storytelling", "interview", "voicemail")
 SLICE_TAGS = {"plain": (0, 0), "light": (1, 2), "moderate": (3, 4), "dense": (5, 8), "edge": (1, 8)}
@@ -36,25 +36,25 @@ ID_RE = re.compile(r"^evx-\d{5}$")
 
 
 def corpus_path() -> Path:
-    return Path(str(resources.files("evoxtral_bench.data").joinpath("corpus.jsonl")))
+    return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath("corpus.jsonl")))
 
 
 def recorded_sha256() -> str:
     """The corpus checksum recorded beside it (``data/corpus.sha256``)."""
-    return resources.files("evoxtral_bench.data").joinpath("corpus.sha256").read_text("utf-8").split()[0]
+    return resources.files("evoxtral_bench.corpus.data").joinpath("corpus.sha256").read_text("utf-8").split()[0]
 
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_file(path)
 
 
 def load(path: Path | None = None) -> list[Reference]:
     """Read the corpus; :class:`InputError` listing every problem if it is not well-formed."""
     path = path or corpus_path()
     problems = Problems()
-    rows = read_references(str(path), problems)
+    rows = read_references(read_records(path, problems, text_field="tagged_text", label=str(path)), problems)
     if problems.errors:
-        raise InputError("\n".join(str(p) for p in problems.errors))
+        raise InputError(problems=problems.errors)
     return rows
 
 

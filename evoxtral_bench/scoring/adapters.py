@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .errors import InputError
-from .tags import TagTable, tag_table
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.scoring.tags import TagTable, tag_table
 
 # Marker syntax per adapter; group 1 is the label.
 _PATTERNS: dict[str, re.Pattern[str]] = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import report
-from ..atomic import write_text
-from ..errors import InputError, require
-from ..submission import Problems
-from . import oracle
-from .entries import Entry, check, shipped_test_references
+from evoxtral_bench import reporters as report
+from evoxtral_bench.errors import InputError, require
+from evoxtral_bench.files import write_text
+from evoxtral_bench.leaderboard import oracle
+from evoxtral_bench.leaderboard.entries import Entry, check, shipped_test_references
+from evoxtral_bench.scoring.submission import Problems
 
 DEFAULT_SUBMISSIONS = "submissions"
 DEFAULT_OUT = "site"
@@ -43,7 +43,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     for module in ("matplotlib", "threadpoolctl"):
         require(module, "building the leaderboard", extra="leaderboard")
-    from .build import build_site
+    from evoxtral_bench.leaderboard.build import build_site
 
     if args.jobs is not None and args.jobs < 1:
         raise InputError(f"--jobs must be 1 or more, got {args.jobs}")

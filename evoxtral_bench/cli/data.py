@@ -11,10 +11,10 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from . import corpus
-from .atomic import write_text
-from .errors import InputError
-from .report import to_json
+from evoxtral_bench.corpus import scripts as corpus
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.files import write_text
+from evoxtral_bench.reporters import to_json
 
 CARD_START, CARD_END = "<!-- stats:start -->\n", "<!-- stats:end -->"
 
@@ -80,7 +80,7 @@ def _split_rows(args: argparse.Namespace) -> list[dict]:
 
 
 def cmd_synthesize(args: argparse.Namespace) -> int:
-    from .synth import ElevenLabsError, synthesize
+    from evoxtral_bench.corpus.synth import ElevenLabsError, synthesize
 
     rows = _split_rows(args)
     voices = [v.strip() for v in args.voices.split(",") if v.strip()] if args.voices else None
@@ -105,7 +105,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import logging
 
-    from .export import export_dataset
+    from evoxtral_bench.corpus.export import export_dataset
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     rows = [
@@ -125,7 +125,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import_legacy(args: argparse.Namespace) -> int:
-    from .legacy_split import import_legacy, write_legacy_references
+    from evoxtral_bench.corpus.paper_import import import_legacy, write_legacy_references
 
     rows = import_legacy(Path(args.scripts_json))
     write_legacy_references(rows, Path(args.out))

@@ -22,11 +22,11 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from evoxtral_bench.atomic import write_bytes, write_text
+from evoxtral_bench.corpus.synth.audio import wav_bytes
+from evoxtral_bench.corpus.synth.clip import Clip, Job, Span
+from evoxtral_bench.corpus.synth.script import Script, read_script
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.synth.audio import wav_bytes
-from evoxtral_bench.synth.clip import Clip, Job, Span
-from evoxtral_bench.synth.script import Script, read_script
+from evoxtral_bench.files import sha256_bytes, write_bytes, write_jsonl, write_text
 
 BACKENDS = ("offline", "elevenlabs")
 MANIFEST = "manifest.jsonl"
@@ -78,7 +78,7 @@ def synthesize(
             entries[job.id] = _save(out, job, clip, engine.name, seed)
             bar.update()
     manifest = out / MANIFEST
-    write_text(manifest, "".join(json.dumps(entries[job.id], ensure_ascii=False) + "\n" for job in jobs))
+    write_jsonl(manifest, (entries[job.id] for job in jobs))
     return manifest
 
 
@@ -86,11 +86,11 @@ def _backend(name: str, voices: Sequence[str] | None, base_url: str | None) -> B
     if voices is not None and (isinstance(voices, str) or not all(isinstance(v, str) and v for v in voices)):
         raise InputError(f"voices must be a list of voice names, got {voices!r}")
     if name == "offline":
-        from evoxtral_bench.synth.offline import OfflineBackend
+        from evoxtral_bench.corpus.synth.offline import OfflineBackend
 
         return OfflineBackend(voices)
     if name == "elevenlabs":
-        from evoxtral_bench.synth.elevenlabs import ElevenLabsBackend
+        from evoxtral_bench.corpus.synth.elevenlabs import ElevenLabsBackend
 
         return ElevenLabsBackend(voices, base_url)
     raise InputError(f"unknown synthesis backend {name!r}; choose one of: {', '.join(BACKENDS)}")
@@ -134,7 +134,7 @@ def _finished(out: Path, job: Job, backend: str, seed: int) -> dict | None:
         wav = (out / entry["file"]).read_bytes()
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if record.get("request") != _fingerprint(job, backend, seed) or hashlib.sha256(wav).hexdigest() != entry.get("sha256"):
+    if record.get("request") != _fingerprint(job, backend, seed) or sha256_bytes(wav) != entry.get("sha256"):
         return None
     return entry
 
@@ -152,7 +152,7 @@ def _save(out: Path, job: Job, clip: Clip, backend: str, seed: int) -> dict:
         "voice": clip.voice,
         "backend": backend,
         "seed": seed,
-        "sha256": hashlib.sha256(wav).hexdigest(),
+        "sha256": sha256_bytes(wav),
         "tags": [_span(span, "label") for span in clip.tags],
         "words": None if clip.words is None else [_span(span, "word") for span in clip.words],
     }

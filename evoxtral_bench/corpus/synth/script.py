@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from evoxtral_bench.tags import emphasis_tokens, parse
+from evoxtral_bench.scoring.tags import emphasis_tokens, parse
 
 SOUND_TAGS = frozenset({"laughs", "sighs", "gasps", "crying", "clears throat"})
 STYLE_TAGS = frozenset(

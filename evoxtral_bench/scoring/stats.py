@@ -18,9 +18,9 @@ from itertools import accumulate
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from . import normalize, position
-from .normalize import Normalizer
-from .tags import Transcript, emphasis_tokens
+from evoxtral_bench.scoring import normalize, position
+from evoxtral_bench.scoring.normalize import Normalizer
+from evoxtral_bench.scoring.tags import Transcript, emphasis_tokens
 
 BASE_COLUMNS: tuple[str, ...] = (
     "word_errors",

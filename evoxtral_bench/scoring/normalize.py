@@ -1,7 +1,7 @@
 """Text normalizers for WER and CER (SPEC §2).
 
 Every normalizer maps tag-free text (tags already replaced by spaces, see
-:attr:`evoxtral_bench.tags.Transcript.text`) to a string of space-separated words.
+:attr:`evoxtral_bench.scoring.tags.Transcript.text`) to a string of space-separated words.
 Its name is part of the results signature.
 """
 
@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from .errors import InputError
+from evoxtral_bench.errors import InputError
 
 Normalizer = Callable[[str], str]
 
@@ -81,6 +81,11 @@ NORMALIZERS: dict[str, Callable[[], Normalizer]] = {
     "none": lambda: none,
     "whisper": _whisper,
 }
+
+
+def names() -> list[str]:
+    """The registered normalizer names (the CLI's ``--normalizer`` choices)."""
+    return list(NORMALIZERS)
 
 
 def is_chunkwise(normalizer: Normalizer) -> bool:

@@ -11,8 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
 from importlib import resources
+from typing import NamedTuple
 
 import yaml
 
@@ -47,8 +47,8 @@ def _canonicalize(raw: str, table: TagTable) -> str:
 
 @lru_cache(maxsize=1)
 def tag_table() -> TagTable:
-    """The tag table shipped with the package (``evoxtral_bench/data/tags.yaml``)."""
-    text = resources.files("evoxtral_bench.data").joinpath("tags.yaml").read_text("utf-8")
+    """The tag table shipped with the package (``evoxtral_bench/scoring/tags.yaml``)."""
+    text = resources.files("evoxtral_bench.scoring").joinpath("tags.yaml").read_text("utf-8")
     raw = yaml.safe_load(text)
     return TagTable(
         version=int(raw["version"]),

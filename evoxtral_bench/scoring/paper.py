@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import jiwer
 import numpy as np
 
-from .stats import StatsTable, label_columns
+from evoxtral_bench.scoring.stats import StatsTable, label_columns
 
 _TAG_STRIP_RE = re.compile(r"\[[^\]]+\]\s*")
 _TAG_RE = re.compile(r"\[([^\]]+)\]")

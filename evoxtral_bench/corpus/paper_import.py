@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evoxtral_bench.atomic import write_text
 from evoxtral_bench.errors import InputError, require
+from evoxtral_bench.files import write_jsonl
 
 SEED = 42
 BENCH_SIZE = 50
@@ -106,4 +106,4 @@ def import_legacy(scripts_json: Path) -> list[dict]:
 
 def write_legacy_references(rows: list[dict], out: Path) -> None:
     """Write ``rows`` as references JSONL (one UTF-8 object a line), atomically."""
-    write_text(out, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    write_jsonl(out, rows)

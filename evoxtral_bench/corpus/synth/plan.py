@@ -2,7 +2,7 @@
 
 Cuts fall at tags, at clause ends, around CAPS-emphasized words (spoken on their own, stressed)
 and before stuttered words (``[stammers]`` or a written ``W-well``), so that every part is
-spoken in one style. Stacked style tags combine (:func:`~evoxtral_bench.synth.styles.stacked`).
+spoken in one style. Stacked style tags combine (:func:`~evoxtral_bench.corpus.synth.styles.stacked`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from functools import reduce
 
 import numpy as np
 
-from evoxtral_bench.synth.script import SOUND_TAGS, STYLE_TAGS, Script, Word
-from evoxtral_bench.synth.styles import NEUTRAL, STYLES, Style, emphasized, stacked
+from evoxtral_bench.corpus.synth.script import SOUND_TAGS, STYLE_TAGS, Script, Word
+from evoxtral_bench.corpus.synth.styles import NEUTRAL, STYLES, Style, emphasized, stacked
 
 _WRITTEN_STUTTER = re.compile(r"^(?:(\w{1,3})-)+(?=\w)")
 _TOKEN_END = re.compile(r"[\s\[]")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, as_completed
 
-from evoxtral_bench.synth.clip import Clip, Job
+from evoxtral_bench.corpus.synth.clip import Clip, Job
 
 
 def completed(

@@ -8,12 +8,15 @@ the exit code. Nothing here exits the process.
 from __future__ import annotations
 
 import json
+import os
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Union
 
-from .tags import bracket_problems
+from evoxtral_bench.files import sha256_bytes, sha256_file
+from evoxtral_bench.scoring.tags import bracket_problems
 
 MAX_LINE_BYTES = 1 << 20
 """A line longer than this (1 MiB) is rejected unparsed."""
@@ -109,6 +112,47 @@ def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
+
+
+Source = Union[str, os.PathLike, Mapping[str, Any], Sequence[Mapping[str, Any]]]
+"""Predictions or references: a JSONL path, a mapping id -> text, or a sequence of records."""
+
+
+@dataclass(frozen=True)
+class Records:
+    """The objects of a source with their 1-based line (or item) numbers, and its identity."""
+
+    label: str  # the path as given, or e.g. "<predictions>" for rows in memory
+    sha256: str
+    items: list[tuple[int, dict]]
+
+
+def read_records(source: Source, problems: Problems, *, text_field: str, label: str) -> Records:
+    """Read a source into numbered objects, recording every problem (nothing is raised).
+
+    A path is read as JSONL. A mapping ``{id: text}`` becomes records ``{"id", text_field}``;
+    a sequence holds records (mappings) as they would appear on JSONL lines. The sha256 of an
+    in-memory source is that of its records written as JSONL (``json.dumps`` per line).
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        items = list(_json_lines(path, problems))
+        return Records(path, sha256_file(path) if Path(path).is_file() else "", items)
+    if isinstance(source, Mapping):
+        rows = [{"id": key, text_field: value} for key, value in source.items()]
+    elif isinstance(source, Sequence) and not isinstance(source, (bytes, bytearray)):
+        rows = list(source)
+    else:
+        problems.error(label, None, None, f"expected a path, a mapping of id to text or a sequence of records, got {type(source).__name__}")
+        return Records(label, "", [])
+    items: list[tuple[int, dict]] = []
+    for number, row in enumerate(rows, start=1):
+        if isinstance(row, Mapping):
+            items.append((number, dict(row)))
+        else:
+            problems.error(label, number, None, f"expected a record (mapping), got {type(row).__name__}")
+    lines = "".join(json.dumps(obj, ensure_ascii=False, default=repr) + "\n" for _, obj in items)
+    return Records(label, sha256_bytes(lines.encode("utf-8", "surrogatepass")), items)
 
 
 def _json_lines(path: str, problems: Problems) -> Iterator[tuple[int, dict]]:
@@ -225,14 +269,15 @@ def _tagged_field(path: str, number: int, obj: dict, name: str, problems: Proble
     return value
 
 
-def read_references(path: str, problems: Problems) -> list[Reference]:
-    """Read a references JSONL (``id``, ``tagged_text``; optional ``split``, ``domain``, ``slice``).
+def read_references(records: Records, problems: Problems) -> list[Reference]:
+    """Validate reference records (``id``, ``tagged_text``; optional ``split``, ``domain``, ``slice``).
 
     ``split`` is a label or a list of labels (a row may belong to e.g. ``test`` and ``bench50``).
     """
     out: list[Reference] = []
     seen: dict[str, int] = {}
-    for number, obj in _json_lines(path, problems):
+    path = records.label
+    for number, obj in records.items:
         rid = _id_field(path, number, obj, problems, seen)
         text = _tagged_field(path, number, obj, "tagged_text", problems)
         split = obj.get("split")
@@ -258,7 +303,7 @@ def select_split(references: list[Reference], split: str | None) -> list[Referen
 
 
 def read_predictions(
-    path: str,
+    records: Records,
     problems: Problems,
     *,
     scored_ids: set[str],
@@ -276,7 +321,8 @@ def read_predictions(
     out: dict[str, Prediction] = {}
     seen: dict[str, int] = {}
     extra: list[str] = []
-    for number, obj in _json_lines(path, problems):
+    path = records.label
+    for number, obj in records.items:
         pid = _id_field(path, number, obj, problems, seen)
         text = _tagged_field(path, number, obj, "prediction", problems, adapt)
         if pid is None:

@@ -8,12 +8,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__, adapters, report
-from .atomic import write_text
-from .errors import InputError
-from .scoring import Options, ReferenceSet, System, compare, load_references, load_system, score
-from .submission import Problems
-from .tags import tag_table
+from evoxtral_bench import reporters as report
+from evoxtral_bench._version import __version__
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.files import write_text
+from evoxtral_bench.scoring import adapters, normalize
+from evoxtral_bench.scoring.core import ReferenceSet, System, compare, load_references, load_system, score
+from evoxtral_bench.scoring.options import Options
+from evoxtral_bench.scoring.submission import Problems
+from evoxtral_bench.scoring.tags import tag_table
 
 
 class UsageError(Exception):
@@ -52,8 +55,8 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--ci", type=float, default=0.95, help="interval level (default 0.95)")
     p.add_argument("--legacy", action="store_true", help="the paper's per-utterance averages (SPEC §5)")
-    p.add_argument("--normalizer", default="basic", choices=["basic", "none", "whisper"], help="text normalizer for WER/CER (default basic)")
-    p.add_argument("--format", default="table", choices=["table", "json", "markdown"], help="output format (default table)")
+    p.add_argument("--normalizer", default="basic", choices=normalize.names(), help="text normalizer for WER/CER (default basic)")
+    p.add_argument("--format", default="table", choices=list(report.REPORTERS), help="output format (default table)")
     p.add_argument("--output", metavar="FILE", help="write the output to FILE (atomically) instead of standard output")
 
 
@@ -66,25 +69,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("predictions", metavar="PREDS")
     _add_reference_options(p)
     _add_scoring_options(p)
+    p.set_defaults(handler=cmd_score)
 
     p = sub.add_parser("validate", help="check a predictions JSONL and list every problem")
     p.add_argument("predictions", metavar="PREDS")
     _add_reference_options(p)
-    p.add_argument("--format", default="text", choices=["text", "json"], help="report format (default text)")
+    p.add_argument("--format", default="text", choices=list(report.PROBLEM_REPORTERS), help="report format (default text)")
+    p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("compare", help="paired bootstrap comparison of two prediction files (Δ = A − B)")
     p.add_argument("a", metavar="A")
     p.add_argument("b", metavar="B")
     _add_reference_options(p)
     _add_scoring_options(p)
+    p.set_defaults(handler=cmd_compare)
 
     p = sub.add_parser("tags", help="print the tag vocabulary, aliases and adapters")
     p.add_argument("--format", default="text", choices=["text", "json"])
+    p.set_defaults(handler=cmd_tags)
 
-    from . import data_cli
+    from evoxtral_bench.cli import data as data_cli
 
     data_cli.add_commands(sub)
-    from .leaderboard import cli as leaderboard_cli
+    from evoxtral_bench.cli import leaderboard as leaderboard_cli
     leaderboard_cli.add_commands(sub)
     return parser
 
@@ -98,7 +105,6 @@ def _options(args: argparse.Namespace) -> Options:
         n_boot=args.bootstrap,
         seed=args.seed,
         ci=args.ci,
-        strict=args.strict,
     )
     options.check()
     return options
@@ -116,7 +122,7 @@ def _load(args: argparse.Namespace, paths: list[str], options: Options) -> tuple
     """References and every system, or None after reporting the problems (exit 2)."""
     problems = Problems()
     refs = load_references(args.references, args.split, problems)
-    systems = [load_system(path, refs, options, problems) for path in paths] if refs else []
+    systems = [load_system(path, refs, options, problems, strict=args.strict, label=path) for path in paths] if refs else []
     if refs is None or None in systems or problems.errors:
         sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
         return None
@@ -124,11 +130,6 @@ def _load(args: argparse.Namespace, paths: list[str], options: Options) -> tuple
     return refs, systems
 
 
-def _output(args: argparse.Namespace, results: dict, text_report) -> None:
-    if args.format == "json":
-        _emit(report.to_json(results), args.output)
-    else:
-        _emit(text_report(results, markdown=args.format == "markdown"), args.output)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -137,7 +138,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if loaded is None:
         return 2
     refs, (system,) = loaded
-    _output(args, score(system, refs, options), report.score_report)
+    _emit(report.REPORTERS[args.format].score(score(system, refs, options).to_dict()), args.output)
     return 0
 
 
@@ -147,7 +148,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if loaded is None:
         return 2
     refs, (a, b) = loaded
-    _output(args, compare(a, b, refs, options), report.compare_report)
+    _emit(report.REPORTERS[args.format].compare(compare(a, b, refs, options).to_dict()), args.output)
     return 0
 
 
@@ -158,8 +159,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     refs = load_references(args.references, args.split, problems)
     system = None
     if refs:
-        options = Options(adapter=args.adapter, lenient=args.lenient, strict=args.strict)
-        system = load_system(args.predictions, refs, options, problems)
+        options = Options(adapter=args.adapter, lenient=args.lenient)
+        system = load_system(args.predictions, refs, options, problems, strict=args.strict, label=args.predictions)
     summary = {"path": args.predictions, "predictions": system.n_predictions if system else 0}
     if args.format == "json":
         sys.stdout.write(report.problems_json(problems.items, **summary))
@@ -193,16 +194,12 @@ def cmd_tags(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"score": cmd_score, "validate": cmd_validate, "compare": cmd_compare, "tags": cmd_tags}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (never raises for user mistakes)."""
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        handler = COMMANDS.get(args.command) or args.handler
-        return handler(args)
+        return args.handler(args)
     except _Exit as exc:
         return exc.status
     except UsageError as exc:

@@ -2,7 +2,7 @@
 
 Each corpus row that has a clip in the synthesis manifest becomes one example with the clip's
 file bytes embedded (no paths outside the saved folder), its tagged transcript, the plain
-transcript, and its canonical tag labels (parsed with :func:`evoxtral_bench.tags.parse`).
+transcript, and its canonical tag labels (parsed with :func:`evoxtral_bench.scoring.tags.parse`).
 
 Building and saving need ``datasets`` and ``soundfile`` only (the ``[data]`` extra): the audio
 column is written as ``{"bytes", "path"}`` and cast to ``Audio``, which skips ``datasets``'
@@ -19,10 +19,10 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from evoxtral_bench.errors import InputError, require
-from evoxtral_bench.tags import parse
+from evoxtral_bench.scoring.tags import parse
 
 if TYPE_CHECKING:
     import datasets

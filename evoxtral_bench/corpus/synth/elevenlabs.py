@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from evoxtral_bench.corpus.synth.audio import SAMPLE_RATE
+from evoxtral_bench.corpus.synth.clip import Clip, Job, Span
+from evoxtral_bench.corpus.synth.pool import completed
+from evoxtral_bench.corpus.synth.script import Script, read_script
+from evoxtral_bench.corpus.synth.voices import pick_voice, stable_int
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.synth.audio import SAMPLE_RATE
-from evoxtral_bench.synth.clip import Clip, Job, Span
-from evoxtral_bench.synth.pool import completed
-from evoxtral_bench.synth.script import Script, read_script
-from evoxtral_bench.synth.voices import pick_voice, stable_int
 
 if TYPE_CHECKING:
     from elevenlabs.types import AudioWithTimestampsResponse, CharacterAlignmentResponseModel

@@ -1,31 +1,31 @@
-"""Reporters: results and problems as text tables, Markdown or JSON."""
+"""Reporters: results as a text table, Markdown or JSON (a registry whose names are the
+CLI's ``--format`` choices), and problems as text or JSON. Labels, units and directions are
+read from the metric definitions (:data:`~evoxtral_bench.scoring.metrics.METRICS`).
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from .submission import Problem
+from evoxtral_bench.files import json_text
+from evoxtral_bench.scoring.metrics import METRICS
+from evoxtral_bench.scoring.submission import Problem
 
-LABELS = {
-    "wer": "WER",
-    "cer": "CER",
-    "tag_precision": "Tag precision",
-    "tag_recall": "Tag recall",
-    "tag_f1": "Tag F1",
-    "tag_hallucination_rate": "Tag hallucination",
-    "emphasis_f1": "Emphasis F1",
-    "tag_macro_f1": "Tag macro-F1",
-    "tag_f1_at_0": "Tag F1 @0 words",
-    "tag_f1_at_1": "Tag F1 @1 word",
-    "mean_tag_offset_words": "Mean tag offset (words)",
-}
-NOT_PERCENT = {"mean_tag_offset_words"}
 MAX_TEXT_PROBLEMS = 50
 
 
-def to_json(document: dict) -> str:
-    """Stable JSON (insertion order, 2-space indent, UTF-8, trailing newline)."""
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+def label(name: str) -> str:
+    """A metric's display label (the name itself for per-tag scores)."""
+    return METRICS[name].label if name in METRICS else name
+
+
+def is_percent(name: str) -> bool:
+    """Whether a metric is shown ×100 (ratios) rather than as is (a distance in words)."""
+    return name not in METRICS or METRICS[name].unit == "%"
+
+
+to_json = json_text
 
 
 def _arrow(higher_is_better: bool) -> str:
@@ -35,7 +35,7 @@ def _arrow(higher_is_better: bool) -> str:
 def _num(name: str, value: float | None) -> str:
     if value is None:
         return "—"
-    return f"{value:.2f}" if name in NOT_PERCENT else f"{100 * value:.2f}"
+    return f"{100 * value:.2f}" if is_percent(name) else f"{value:.2f}"
 
 
 def _interval(name: str, entry: dict, lo_key: str = "ci_low", hi_key: str = "ci_high") -> str:
@@ -53,7 +53,7 @@ def _rows(results: dict) -> list[tuple[str, str, str]]:
     rows = []
     for group in ("metrics", "extras"):
         for name, entry in results[group].items():
-            rows.append((f"{LABELS.get(name, name)} {_arrow(entry['higher_is_better'])}", _value(name, entry), _interval(name, entry)))
+            rows.append((f"{label(name)} {_arrow(entry['higher_is_better'])}", _value(name, entry), _interval(name, entry)))
     return rows
 
 
@@ -117,7 +117,7 @@ def compare_report(results: dict, *, markdown: bool = False) -> str:
         p = "—" if e["p_value"] is None else f"{e['p_value']:.4f}"
         rows.append(
             (
-                f"{LABELS.get(name, name)} {_arrow(e['higher_is_better'])}",
+                f"{label(name)} {_arrow(e['higher_is_better'])}",
                 _num(name, e["a"]),
                 _num(name, e["b"]),
                 ("+" if e["delta"] > 0 else "") + _num(name, e["delta"]),
@@ -130,7 +130,24 @@ def compare_report(results: dict, *, markdown: bool = False) -> str:
     return f"{head}\n\n{body}\n\nsignature: {results['signature']}\n"
 
 
-def problems_text(problems: list[Problem]) -> str:
+@dataclass(frozen=True)
+class Reporter:
+    """How one ``--format`` writes a results document and a comparison document."""
+
+    score: Callable[[dict], str]
+    compare: Callable[[dict], str]
+
+
+REPORTERS: dict[str, Reporter] = {
+    "table": Reporter(score_report, compare_report),
+    "markdown": Reporter(lambda d: score_report(d, markdown=True), lambda d: compare_report(d, markdown=True)),
+    "json": Reporter(to_json, to_json),
+}
+"""The results reporters by name (the ``--format`` choices of ``score`` and ``compare``)."""
+
+
+def problems_text(problems: list[Problem], **summary: object) -> str:
+    """At most 50 problems, one ``file:line: field: message`` per line (``summary`` is unused)."""
     lines = [str(p) for p in problems[:MAX_TEXT_PROBLEMS]]
     if len(problems) > MAX_TEXT_PROBLEMS:
         lines.append(f"... and {len(problems) - MAX_TEXT_PROBLEMS} more (use --format json to see all)")
@@ -141,3 +158,7 @@ def problems_json(problems: list[Problem], **summary: object) -> str:
     errors = [p.as_dict() for p in problems if p.severity == "error"]
     warnings = [p.as_dict() for p in problems if p.severity == "warning"]
     return to_json({"valid": not errors, **summary, "errors": errors, "warnings": warnings})
+
+
+PROBLEM_REPORTERS: dict[str, Callable[..., str]] = {"text": problems_text, "json": problems_json}
+"""The problem reporters by name (the ``--format`` choices of ``validate`` and ``leaderboard check``)."""

@@ -1,6 +1,6 @@
 """Offline backend: espeak-ng speech with audible tags and numpy non-verbal sounds, 16 kHz mono.
 
-A clip is planned (:mod:`evoxtral_bench.synth.plan`) as a sequence of parts: runs of words spoken
+A clip is planned (:mod:`evoxtral_bench.corpus.synth.plan`) as a sequence of parts: runs of words spoken
 in one style, non-verbal sounds and silences. Each speech part is one espeak-ng
 call whose word events give the word start times; parts are trimmed and joined with pauses that
 follow the punctuation. ``[stammers]`` (and a written stutter such as ``W-well``) repeats the
@@ -8,7 +8,7 @@ onset of the word: its first ~0.15 s, faded out, twice before the word.
 
 Determinism: the plan's random choices (pause lengths, sounds) come from a generator seeded by
 clip id and seed; espeak-ng keeps state between calls, so :class:`OfflineBackend` renders every
-clip in a fresh interpreter (``python -m evoxtral_bench.synth.offline``: a pickled (job, seed) on
+clip in a fresh interpreter (``python -m evoxtral_bench.corpus.synth.offline``: a pickled (job, seed) on
 stdin, the pickled :class:`Clip` on stdout).
 """
 
@@ -26,15 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
+from evoxtral_bench.corpus.synth import espeak, sounds
+from evoxtral_bench.corpus.synth.audio import SAMPLE_RATE, resample, to_pcm16
+from evoxtral_bench.corpus.synth.clip import Clip, Job, Span
+from evoxtral_bench.corpus.synth.plan import Part, Sound, Speech, make_plan
+from evoxtral_bench.corpus.synth.pool import completed
+from evoxtral_bench.corpus.synth.script import Cue, Script, read_script
+from evoxtral_bench.corpus.synth.styles import apply_effects
+from evoxtral_bench.corpus.synth.voices import pick_voice, stable_int
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.synth import espeak, sounds
-from evoxtral_bench.synth.audio import SAMPLE_RATE, resample, to_pcm16
-from evoxtral_bench.synth.clip import Clip, Job, Span
-from evoxtral_bench.synth.pool import completed
-from evoxtral_bench.synth.plan import Part, Sound, Speech, make_plan
-from evoxtral_bench.synth.script import Cue, Script, read_script
-from evoxtral_bench.synth.styles import apply_effects
-from evoxtral_bench.synth.voices import pick_voice, stable_int
 
 DEFAULT_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-us+f4", "en", "en+m4", "en+f3", "en-gb-x-rp+f5")
 """espeak-ng voice files + variants (``en`` is British English); the base pitch is drawn per clip
@@ -121,8 +121,8 @@ class OfflineBackend:
 
 
 def _render_in_subprocess(job: Job, seed: int) -> Clip:
-    """Run :func:`render_clip` in a fresh interpreter (``python -m evoxtral_bench.synth.offline``)."""
-    root = str(Path(__file__).resolve().parents[2])  # importable even when not installed
+    """Run :func:`render_clip` in a fresh interpreter (``python -m evoxtral_bench.corpus.synth.offline``)."""
+    root = str(Path(__file__).resolve().parents[3])  # importable even when not installed
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(
         [sys.executable, "-m", __name__], input=pickle.dumps((job, seed)), capture_output=True, check=False, env=env

@@ -1,0 +1,146 @@
+"""The public Python API: thin functions over the scoring core (docs/spec.md).
+
+``predictions`` and ``references`` each accept a JSONL path, a mapping id -> text, or a
+sequence of records (``{"id", "prediction"}`` / ``{"id", "tagged_text", "split"?, …}``);
+``references=None`` is the shipped corpus (split ``test`` unless ``split`` says otherwise).
+Every problem in the inputs is collected first; if any is an error, one :class:`InputError`
+carries them all (``err.problems``, each ``file:line: field: message``). Warnings are issued
+as :class:`InputWarning`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+from evoxtral_bench.errors import InputError, InputWarning
+from evoxtral_bench.scoring import core
+from evoxtral_bench.scoring.core import ReferenceSet, UtteranceScore
+from evoxtral_bench.scoring.options import Options
+from evoxtral_bench.scoring.results import Comparison, Results
+from evoxtral_bench.scoring.submission import Problem, Problems, Source
+
+References = Source | ReferenceSet | None
+
+
+def _raise_or_warn(problems: Problems) -> None:
+    if problems.errors:
+        raise InputError(problems=problems.errors)
+    for problem in problems.warnings:
+        warnings.warn(str(problem), InputWarning, stacklevel=3)
+
+
+def load_references(references: Source | None = None, *, split: str | None = None) -> ReferenceSet:
+    """Read, validate and select references once, to score several systems against them."""
+    problems = Problems()
+    refs = core.load_references(references, split, problems)
+    _raise_or_warn(problems)
+    assert refs is not None
+    return refs
+
+
+def _references(references: References, split: str | None, problems: Problems) -> ReferenceSet | None:
+    if isinstance(references, ReferenceSet):
+        return references
+    return core.load_references(references, split, problems)
+
+
+def _options(normalizer: str, legacy: bool, adapter: str | None, lenient: bool, bootstrap: int, seed: int, ci: float) -> Options:
+    options = Options(normalizer=normalizer, legacy=legacy, adapter=adapter, lenient=lenient, n_boot=bootstrap, seed=seed, ci=ci)
+    options.check()
+    return options
+
+
+def score(
+    *,
+    predictions: Source,
+    references: References = None,
+    split: str | None = None,
+    normalizer: str = "basic",
+    legacy: bool = False,
+    adapter: str | None = None,
+    lenient: bool = False,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    ci: float = 0.95,
+    strict: bool = False,
+) -> Results:
+    """Score one system: the seven metrics with intervals, per-tag scores, breakdowns, extras.
+
+    ``bootstrap`` resamples (0: no intervals) at level ``ci`` with ``seed``; ``strict`` makes
+    ids missing from the predictions an error instead of a warning.
+    """
+    options = _options(normalizer, legacy, adapter, lenient, bootstrap, seed, ci)
+    problems = Problems()
+    refs = _references(references, split, problems)
+    system = core.load_system(predictions, refs, options, problems, strict=strict) if refs else None
+    _raise_or_warn(problems)
+    assert refs is not None and system is not None
+    return core.score(system, refs, options)
+
+
+def compare(
+    *,
+    a: Source,
+    b: Source,
+    references: References = None,
+    split: str | None = None,
+    normalizer: str = "basic",
+    legacy: bool = False,
+    adapter: str | None = None,
+    lenient: bool = False,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    ci: float = 0.95,
+    strict: bool = False,
+) -> Comparison:
+    """Paired bootstrap of A − B on the same resamples: Δ, its interval and p-value per metric."""
+    options = _options(normalizer, legacy, adapter, lenient, bootstrap, seed, ci)
+    problems = Problems()
+    refs = _references(references, split, problems)
+    systems = [core.load_system(s, refs, options, problems, strict=strict, label=f"<{n}>") for s, n in ((a, "a"), (b, "b"))] if refs else []
+    _raise_or_warn(problems)
+    assert refs is not None
+    return core.compare(systems[0], systems[1], refs, options)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Every problem found in a submission; ``valid`` when none is an error."""
+
+    problems: tuple[Problem, ...]
+    predictions: int
+
+    @property
+    def valid(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+
+def validate(
+    *,
+    predictions: Source,
+    references: References = None,
+    split: str | None = None,
+    adapter: str | None = None,
+    lenient: bool = False,
+    strict: bool = False,
+) -> Validation:
+    """Check a submission and return every problem (never raises for the submission's problems)."""
+    options = _options("basic", False, adapter, lenient, 0, 0, 0.95)
+    problems = Problems()
+    refs = _references(references, split, problems)
+    system = core.load_system(predictions, refs, options, problems, strict=strict) if refs else None
+    return Validation(tuple(problems.items), system.n_predictions if system else 0)
+
+
+def utterance_metrics(*, predictions: list[str], references: list[str], normalizer: str = "basic") -> list[UtteranceScore]:
+    """Each (prediction, reference) pair scored on its own with the corpus definitions."""
+    return core.utterance_metrics(predictions=predictions, references=references, normalizer=normalizer)

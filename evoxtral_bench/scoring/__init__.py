@@ -1,0 +1,1 @@
+"""Everything that can change a number: parsing, normalization, statistics, metrics, bootstrap."""

@@ -1,0 +1,316 @@
+"""Scoring: validated inputs -> statistics table -> typed results (docs/spec.md §3-§7)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.scoring import adapters, normalize, paper
+from evoxtral_bench.scoring.bootstrap import paired_p_value, percentile_intervals, resample_sums
+from evoxtral_bench.scoring.metrics import (
+    CORPUS_METRICS,
+    LEGACY_METRICS,
+    POSITION_METRICS,
+    TAG_MACRO_F1,
+    MetricDef,
+    macro_f1,
+    per_label_defs,
+)
+from evoxtral_bench.scoring.options import BENCHMARK_NAME, BENCHMARK_VERSION, Options, Signature
+from evoxtral_bench.scoring.results import (
+    BenchmarkInfo,
+    Comparison,
+    Delta,
+    Estimate,
+    Group,
+    Results,
+    SubmissionInfo,
+    TagScore,
+)
+from evoxtral_bench.scoring.stats import StatsTable, corpus_stats, label_columns, to_table
+from evoxtral_bench.scoring.submission import (
+    Problems,
+    Reference,
+    Source,
+    read_predictions,
+    read_records,
+    read_references,
+    select_split,
+)
+from evoxtral_bench.scoring.tags import parse, tag_table
+
+SHIPPED_REFERENCES = "corpus.jsonl"
+SHIPPED_LABEL = "evoxtral_bench/corpus/data/corpus.jsonl"
+"""How results name the shipped corpus (a stable label, not this machine's install path)."""
+DEFAULT_SPLIT = "test"
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """The scored reference rows; ``path`` is the file as given or a label."""
+
+    path: str
+    sha256: str
+    split: str
+    rows: list[Reference]
+    known_ids: set[str]
+
+    def info(self) -> BenchmarkInfo:
+        return BenchmarkInfo(BENCHMARK_NAME, BENCHMARK_VERSION, self.path, self.sha256, self.split, len(self.rows))
+
+    def signature(self, options: Options) -> Signature:
+        return Signature.build(references_sha256=self.sha256, split=self.split, n=len(self.rows), options=options)
+
+
+@dataclass(frozen=True)
+class System:
+    """One validated submission aligned to the reference rows (missing ids -> empty text)."""
+
+    path: str
+    sha256: str
+    texts: list[str]
+    n_predictions: int
+    n_missing: int
+    n_extra: int
+
+
+def shipped_references() -> Path:
+    """Path of the reference corpus shipped in the package."""
+    return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath(SHIPPED_REFERENCES)))
+
+
+def load_references(source: Source | None, split: str | None, problems: Problems) -> ReferenceSet | None:
+    """Read and select the reference rows (None after recording problems).
+
+    ``source`` None means the shipped corpus, whose split defaults to ``test``. A mapping
+    ``{id: tagged_text}`` or a sequence of records works as well as a JSONL path.
+    """
+    label = "<references>"
+    if source is None:
+        source, label = shipped_references(), SHIPPED_LABEL
+        split = split or DEFAULT_SPLIT
+    records = read_records(source, problems, text_field="tagged_text", label=label)
+    if label == SHIPPED_LABEL:
+        records = type(records)(SHIPPED_LABEL, records.sha256, records.items)
+    rows = read_references(records, problems)
+    if problems.errors:
+        return None
+    path = records.label
+    selected = select_split(rows, split)
+    if not any(r.splits for r in rows) and split is not None:
+        problems.warning(path, None, "split", f"no row carries a split label; --split {split} ignored, file scored whole")
+        split = None
+    if not selected:
+        if not rows:
+            problems.error(path, None, None, "no reference rows")
+            return None
+        labels = sorted({s for r in rows for s in r.splits})
+        problems.error(path, None, "split", f"no row has split {split!r}; labels present: {', '.join(labels)}")
+        return None
+    return ReferenceSet(path, records.sha256, split or "all", selected, {r.id for r in rows})
+
+
+def load_system(
+    source: Source, refs: ReferenceSet, options: Options, problems: Problems, *, strict: bool = False, label: str = "<predictions>"
+) -> System | None:
+    """Read and validate one submission against ``refs`` (None after recording errors)."""
+    adapt = adapters.get(options.adapter, lenient=options.lenient) if options.adapter else None
+    records = read_records(source, problems, text_field="prediction", label=label)
+    found = read_predictions(
+        records,
+        problems,
+        scored_ids={r.id for r in refs.rows},
+        known_ids=refs.known_ids,
+        adapt=adapt,
+        strict=strict,
+        scope=refs.path,
+    )
+    if any(p.path == records.label for p in problems.errors):
+        return None
+    preds = found.predictions
+    texts = [preds[r.id].text if r.id in preds else "" for r in refs.rows]
+    return System(records.label, records.sha256, texts, len(preds), len(found.missing), len(found.extra))
+
+
+def _labels(pred_labels: Counter[str], ref_labels: Counter[str]) -> list[str]:
+    canonical = [label for label in tag_table().canonical if label in pred_labels or label in ref_labels]
+    others = sorted((pred_labels.keys() | ref_labels.keys()) - set(canonical))
+    return canonical + others
+
+
+def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -> tuple[StatsTable, Counter[str]]:
+    """Statistics table for one system plus its OOV tag counts."""
+    ref_texts = [r.tagged_text for r in refs.rows]
+    if options.legacy:
+        return paper.legacy_table(predictions=system_texts, references=ref_texts), Counter()
+    preds = [parse(t) for t in system_texts]
+    refs_parsed = [parse(t) for t in ref_texts]
+    stats = corpus_stats(predictions=preds, references=refs_parsed, normalizer=normalize.get(options.normalizer))
+    pred_labels = Counter(label for p in preds for label in p.labels)
+    ref_labels = Counter(label for r in refs_parsed for label in r.labels)
+    oov = Counter(t.label for p in preds for t in p.tags if t.oov)
+    return to_table(stats, _labels(pred_labels, ref_labels)), oov
+
+
+class MetricValue(NamedTuple):
+    value: float
+    defined: bool  # False when the denominator was 0 (value is then 0)
+
+
+@dataclass(frozen=True)
+class UtteranceScore:
+    """The seven metrics of one (prediction, reference) pair, and the raw counts behind them."""
+
+    metrics: dict[str, MetricValue]
+    counts: dict[str, int]
+
+    def __getitem__(self, name: str) -> MetricValue:
+        return self.metrics[name]
+
+
+def utterance_metrics(*, predictions: list[str], references: list[str], normalizer: str = "basic") -> list[UtteranceScore]:
+    """The seven metrics of each (prediction, reference) pair on its own.
+
+    Each utterance is scored with the corpus definitions on its own counts, so a caller can
+    decide what an undefined ratio means for it (e.g. tag F1 with no tags on either side); the
+    counts (``word_errors``, ``ref_words``, ``tag_tp``, …) are kept. Used by the RAFT reward.
+    """
+    if len(predictions) != len(references):
+        raise InputError(f"{len(predictions)} predictions for {len(references)} references")
+    preds = [parse(t) for t in predictions]
+    refs_parsed = [parse(t) for t in references]
+    stats = corpus_stats(predictions=preds, references=refs_parsed, normalizer=normalize.get(normalizer))
+    table = to_table(stats, [])
+    out = []
+    for row in table.matrix:
+        sums = _sums(table, row)
+        scored = {}
+        for d in CORPUS_METRICS:
+            value, defined = d.formula(sums)
+            scored[d.name] = MetricValue(float(value), bool(defined))
+        out.append(UtteranceScore(scored, {c: int(row[j]) for j, c in enumerate(table.columns)}))
+    return out
+
+
+def _sums(table: StatsTable, matrix: np.ndarray) -> dict[str, np.ndarray]:
+    return {c: matrix[..., j] for j, c in enumerate(table.columns)}
+
+
+@dataclass(frozen=True)
+class Summary:
+    metrics: dict[str, Estimate]
+    per_tag: dict[str, TagScore]
+    extras: dict[str, Estimate]
+
+
+class _Intervals:
+    """Collects point estimates and their resampled values; one percentile call fills them all."""
+
+    def __init__(self, ci: float) -> None:
+        self.ci = ci
+        self.points: list[tuple[float, bool]] = []
+        self.samples: list[np.ndarray] = []
+
+    def add(self, value: np.ndarray, defined: np.ndarray, resampled: np.ndarray | None) -> int:
+        self.points.append((float(value), bool(defined)))
+        if resampled is not None:
+            self.samples.append(resampled)
+        return len(self.points) - 1
+
+    def estimates(self) -> list[Estimate]:
+        if not self.samples:
+            return [Estimate(v, None, None, d) for v, d in self.points]
+        lo, hi = percentile_intervals(np.vstack(self.samples), self.ci, np.array([v for v, _ in self.points]))
+        return [Estimate(v, low, high, d) for (v, d), low, high in zip(self.points, lo.tolist(), hi.tolist())]
+
+
+def summarize(table: StatsTable, options: Options) -> Summary:
+    """Metrics, per-tag scores and extras with percentile intervals for one table.
+
+    Every interval comes from one vectorized percentile call over all resampled values.
+    """
+    point = _sums(table, table.matrix.sum(axis=0))
+    boot = _sums(table, resample_sums(table.matrix, options.n_boot, options.seed)) if options.n_boot else None
+    acc = _Intervals(options.ci)
+
+    def evaluate(defs: tuple[MetricDef, ...]) -> dict[str, int]:
+        return {d.name: acc.add(*d.formula(point), d.formula(boot)[0] if boot is not None else None) for d in defs}
+
+    metrics = evaluate(LEGACY_METRICS if options.legacy else CORPUS_METRICS)
+    canonical = tag_table().canonical
+    per_tag = {label: evaluate(per_label_defs(label)) for label in table.labels}
+    macro_labels = [label for label in table.labels if label in canonical and point[label_columns(label)[2]] > 0]
+    resampled_macro = macro_f1(boot, macro_labels)[0] if boot is not None else None
+    extras = {TAG_MACRO_F1.name: acc.add(*macro_f1(point, macro_labels), resampled_macro)}
+    if not options.legacy:
+        extras.update(evaluate(POSITION_METRICS))
+    found = acc.estimates()
+    tags = {}
+    for label, index in per_tag.items():
+        _, pred, ref = label_columns(label)
+        p, r, f = (found[index[n]] for n in ("precision", "recall", "f1"))
+        tags[label] = TagScore(p, r, f, int(point[ref]), int(point[pred]), label in canonical)
+    return Summary(
+        {name: found[i] for name, i in metrics.items()}, tags, {name: found[i] for name, i in extras.items()}
+    )
+
+
+def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict[str, dict[str, Group]]:
+    out: dict[str, dict[str, Group]] = {}
+    for key in ("slice", "domain"):
+        groups: dict[str, list[int]] = {}
+        for i, r in enumerate(refs.rows):
+            value = getattr(r, key)
+            if value is not None:
+                groups.setdefault(value, []).append(i)
+        if groups:
+            out[key] = {
+                name: Group(len(index), summarize(table.rows(index), options).metrics) for name, index in sorted(groups.items())
+            }
+    return out
+
+
+def score(system: System, refs: ReferenceSet, options: Options) -> Results:
+    """The results of one system (docs/spec.md §7)."""
+    table, oov = build_table(system.texts, refs, options)
+    summary = summarize(table, options)
+    return Results(
+        benchmark=refs.info(),
+        submission=SubmissionInfo(
+            system.path, system.sha256, system.n_predictions, system.n_missing, system.n_extra, dict(sorted(oov.items()))
+        ),
+        signature=refs.signature(options),
+        metrics=summary.metrics,
+        per_tag=summary.per_tag,
+        breakdowns=_breakdowns(table, refs, options),
+        extras=summary.extras,
+    )
+
+
+def compare(a: System, b: System, refs: ReferenceSet, options: Options) -> Comparison:
+    """Paired bootstrap of A − B on the same resamples (Koehn 2004) for every metric."""
+    table_a, _ = build_table(a.texts, refs, options)
+    table_b, _ = build_table(b.texts, refs, options)
+    k = table_a.matrix.shape[1]
+    joint = np.hstack([table_a.matrix, table_b.matrix])
+    boot = resample_sums(joint, options.n_boot, options.seed) if options.n_boot else None
+    defs = (LEGACY_METRICS if options.legacy else CORPUS_METRICS) + (() if options.legacy else POSITION_METRICS)
+    point_a, point_b = _sums(table_a, table_a.matrix.sum(axis=0)), _sums(table_b, table_b.matrix.sum(axis=0))
+    metrics = {}
+    for d in defs:
+        va, da = d.formula(point_a)
+        vb, db = d.formula(point_b)
+        delta = float(va - vb)
+        low = high = p_value = None
+        if boot is not None:
+            deltas = d.formula(_sums(table_a, boot[:, :k]))[0] - d.formula(_sums(table_b, boot[:, k:]))[0]
+            (low,), (high,) = percentile_intervals(deltas, options.ci, delta)
+            low, high, p_value = float(low), float(high), paired_p_value(deltas)
+        metrics[d.name] = Delta(float(va), float(vb), delta, bool(da and db), low, high, p_value)
+    return Comparison(refs.info(), (a.path, a.sha256), (b.path, b.sha256), refs.signature(options), metrics)

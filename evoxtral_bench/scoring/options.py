@@ -1,0 +1,143 @@
+"""Scoring options and the signature that pins them (sacreBLEU-style), built in one place.
+
+:class:`Options` holds every option that can change a number, and nothing else; a
+:class:`Signature` is made from the options and the references by :meth:`Signature.build`
+and nowhere else. Two results are comparable when their signatures are equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evoxtral_bench._version import __version__
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.scoring import adapters, normalize
+from evoxtral_bench.scoring.tags import tag_table
+
+BENCHMARK_NAME = "evoxtral-bench"
+BENCHMARK_VERSION = 1
+"""Bumped when the meaning of a number changes (a metric's definition, the grammar)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """Every option that can change a number; all of it goes into the :class:`Signature`.
+
+    ``strict`` (missing ids are errors) is not here: it decides whether a file is scored,
+    never what a score is.
+    """
+
+    normalizer: str = "basic"
+    legacy: bool = False
+    adapter: str | None = None
+    lenient: bool = False
+    n_boot: int = 1000
+    seed: int = 0
+    ci: float = 0.95
+
+    def check(self) -> None:
+        """Raise :class:`InputError` for an impossible combination or value."""
+        if self.normalizer not in normalize.names():
+            raise InputError(f"unknown normalizer {self.normalizer!r}; expected one of {', '.join(normalize.names())}")
+        if self.adapter is not None and self.adapter not in adapters.names():
+            raise InputError(f"unknown adapter {self.adapter!r}; expected one of {', '.join(adapters.names())}")
+        if not 0 < self.ci < 1:
+            raise InputError(f"--ci must be between 0 and 1 (exclusive), got {self.ci}")
+        if self.n_boot < 0:
+            raise InputError(f"--bootstrap must be 0 or more, got {self.n_boot}")
+        if self.lenient and not self.adapter:
+            raise InputError("--lenient only applies together with --adapter")
+        if self.legacy and self.normalizer != "basic":
+            raise InputError("--legacy uses the paper's own text handling; drop --normalizer")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Everything that identifies a number: benchmark, references, options, scorer version."""
+
+    references_sha256: str
+    split: str
+    n: int
+    normalizer: str
+    legacy: bool
+    adapter: str | None
+    lenient: bool
+    tag_table_version: int
+    n_boot: int
+    seed: int
+    ci: float
+    version: str = __version__
+    benchmark: str = BENCHMARK_NAME
+    benchmark_version: int = BENCHMARK_VERSION
+
+    @classmethod
+    def build(cls, *, references_sha256: str, split: str, n: int, options: Options) -> Signature:
+        """The one place a signature is made from options."""
+        return cls(
+            references_sha256=references_sha256,
+            split=split,
+            n=n,
+            normalizer="legacy" if options.legacy else options.normalizer,
+            legacy=options.legacy,
+            adapter=options.adapter,
+            lenient=options.lenient,
+            tag_table_version=tag_table().version,
+            n_boot=options.n_boot,
+            seed=options.seed,
+            ci=options.ci,
+        )
+
+    def format(self) -> str:
+        """One line, e.g. ``evoxtral-bench:1|refs:d84b6526c610|split:test|n:128|…|version:0.2.0``."""
+        parts = [
+            f"{self.benchmark}:{self.benchmark_version}",
+            f"refs:{self.references_sha256[:12]}",
+            f"split:{self.split}",
+            f"n:{self.n}",
+            f"norm:{self.normalizer}",
+            f"legacy:{'yes' if self.legacy else 'no'}",
+            f"adapter:{self.adapter or 'none'}",
+            f"lenient:{'yes' if self.lenient else 'no'}",
+            f"tags:{self.tag_table_version}",
+            f"boot:{self.n_boot}",
+            f"seed:{self.seed}",
+            f"ci:{self.ci:g}",
+            f"version:{self.version}",
+        ]
+        return "|".join(parts)
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def config(self) -> dict:
+        """The ``config`` block of the results document."""
+        return {
+            "normalizer": self.normalizer,
+            "legacy": self.legacy,
+            "adapter": self.adapter,
+            "lenient": self.lenient,
+            "tag_table_version": self.tag_table_version,
+            "bootstrap": {"n": self.n_boot, "seed": self.seed, "ci": self.ci},
+        }
+
+    @classmethod
+    def from_document(cls, benchmark: dict, config: dict, line: str) -> Signature:
+        """Rebuild from a results document's ``benchmark``, ``config`` and ``signature``."""
+        fields = dict(part.split(":", 1) for part in line.split("|")[1:])
+        boot = config["bootstrap"]
+        return cls(
+            references_sha256=benchmark["references_sha256"],
+            split=benchmark["split"],
+            n=benchmark["n"],
+            normalizer=config["normalizer"],
+            legacy=config["legacy"],
+            adapter=config["adapter"],
+            lenient=config["lenient"],
+            tag_table_version=config["tag_table_version"],
+            n_boot=boot["n"],
+            seed=boot["seed"],
+            ci=boot["ci"],
+            version=fields["version"],
+            benchmark=benchmark["name"],
+            benchmark_version=benchmark["version"],
+        )
