@@ -5,24 +5,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import evoxtral_bench
 from evoxtral_bench.scoring import bootstrap
-from evoxtral_bench.scoring.core import Options, ReferenceSet, build_table, summarize
-from evoxtral_bench.scoring.submission import Reference
+from evoxtral_bench.scoring.core import build_table
+from evoxtral_bench.scoring.options import Options
+from tests.helpers import reference_set, score_texts
 
 TOKENS = ["yes", "NO", "well", "the", "cat", "don't", "I", "NEVER", "said", "what?", "[sighs]", "[laughs]", "[pause]", "[gasps]", "[boo]"]
 transcript = st.lists(st.sampled_from(TOKENS), max_size=8).map(" ".join)
 corpus = st.lists(st.tuples(transcript, transcript), min_size=1, max_size=12)
 
 
-def refset(refs):
-    rows = [Reference(f"u{i}", r, ("test",), None, None, i + 1) for i, r in enumerate(refs)]
-    return ReferenceSet("mem", "0" * 64, "test", rows, {r.id for r in rows})
-
-
 def summary(pairs, **kw):
-    options = Options(**kw)
-    table, _ = build_table([p for _, p in pairs], refset([r for r, _ in pairs]), options)
-    return table, summarize(table, options)
+    """The statistics table and the results document of ``pairs`` (reference, prediction)."""
+    preds, refs = [p for _, p in pairs], [r for r, _ in pairs]
+    options = Options(n_boot=kw.get("bootstrap", 1000), seed=kw.get("seed", 0), legacy=kw.get("legacy", False))
+    table, _ = build_table(preds, reference_set(refs), options)
+    return table, score_texts(preds, refs, **kw)
 
 
 def all_entries(result):
@@ -67,8 +66,8 @@ def test_order_of_utterances_does_not_change_any_metric(pairs, rnd):
     shuffled = list(pairs)
     rnd.shuffle(shuffled)
     for legacy in (False, True):
-        a = summary(pairs, n_boot=0, legacy=legacy)[1]
-        b = summary(shuffled, n_boot=0, legacy=legacy)[1]
+        a = summary(pairs, bootstrap=0, legacy=legacy)[1]
+        b = summary(shuffled, bootstrap=0, legacy=legacy)[1]
         for x, y in zip(all_entries(a), all_entries(b)):
             assert x["value"] == pytest.approx(y["value"], abs=1e-12)
 
@@ -76,7 +75,7 @@ def test_order_of_utterances_does_not_change_any_metric(pairs, rnd):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(corpus, st.integers(0, 2**32 - 1), st.booleans())
 def test_every_interval_contains_its_point_estimate(pairs, seed, legacy):
-    _, result = summary(pairs, n_boot=200, seed=seed, legacy=legacy)
+    _, result = summary(pairs, bootstrap=200, seed=seed, legacy=legacy)
     for entry in all_entries(result):
         assert entry["ci_low"] <= entry["value"] <= entry["ci_high"], entry
 
@@ -85,9 +84,9 @@ def test_every_interval_contains_its_point_estimate(pairs, seed, legacy):
 @given(corpus, st.integers(0, 12))
 def test_split_statistics_sum_to_the_whole(pairs, cut):
     cut = min(cut, len(pairs))
-    whole, whole_result = summary(pairs, n_boot=0)
+    whole, whole_result = summary(pairs, bootstrap=0)
     parts = [p for p in (pairs[:cut], pairs[cut:]) if p]
-    tables = [summary(p, n_boot=0)[0] for p in parts]
+    tables = [summary(p, bootstrap=0)[0] for p in parts]
     summed = {c: sum(t.matrix[:, t.col(c)].sum() for t in tables if c in t.columns) for c in whole.columns}
     assert summed == {c: whole.matrix[:, whole.col(c)].sum() for c in whole.columns}
     # and a metric computed from the summed statistics is the whole corpus's metric
@@ -99,7 +98,7 @@ def test_split_statistics_sum_to_the_whole(pairs, cut):
 
 def test_degenerate_legacy_interval_is_not_an_ulp_off_its_point():
     # 21 identical utterances of WER 1/3: the point and every resample are 1/3 up to rounding
-    _, result = summary([("a b c", "a b x")] * 21, n_boot=300, legacy=True)
+    _, result = summary([("a b c", "a b x")] * 21, bootstrap=300, legacy=True)
     wer = result["metrics"]["wer"]
     assert wer["ci_low"] <= wer["value"] <= wer["ci_high"]
     assert wer["ci_high"] - wer["ci_low"] < 1e-15
@@ -114,10 +113,7 @@ def test_percentile_interval_snaps_only_rounding_errors():
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(corpus, st.integers(0, 2**32 - 1))
 def test_identical_seed_gives_byte_identical_json(pairs, seed):
-    from evoxtral_bench.reporters import to_json
-    from evoxtral_bench.scoring.core import System, score
-
-    refs = refset([r for r, _ in pairs])
-    system = System("mem.jsonl", "0" * 64, [p for _, p in pairs], len(pairs), 0, 0)
-    first = to_json(score(system, refs, Options(n_boot=100, seed=seed)))
-    assert to_json(score(system, refs, Options(n_boot=100, seed=seed))) == first
+    refs = reference_set([r for r, _ in pairs])
+    preds = {f"u{i}": p for i, (_, p) in enumerate(pairs)}
+    first = evoxtral_bench.score(predictions=preds, references=refs, bootstrap=100, seed=seed).to_json()
+    assert evoxtral_bench.score(predictions=preds, references=refs, bootstrap=100, seed=seed).to_json() == first

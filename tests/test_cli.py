@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SMALL_REFS, refs_rows, write_jsonl
 
 from evoxtral_bench.cli.app import main
+from tests.helpers import SMALL_REFS, refs_rows, write_jsonl
 
 SPEC_KEYS = {"benchmark", "submission", "config", "metrics", "per_tag", "breakdowns", "extras", "signature"}
 SEVEN = {"wer", "cer", "tag_precision", "tag_recall", "tag_f1", "tag_hallucination_rate", "emphasis_f1"}

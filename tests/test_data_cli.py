@@ -5,7 +5,8 @@ import random
 
 import datasets
 import soundfile as sf
-from conftest import write_jsonl
+
+from tests.helpers import write_jsonl
 
 ROWS = [
     {"id": "evx-00001", "split": "train", "domain": "podcast", "slice": "light", "tagged_text": "[laughs] Okay, that was a GREAT question, honestly."},

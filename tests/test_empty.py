@@ -1,7 +1,8 @@
 """Empty references and predictions, in the spirit of jiwer's own empty-input tests."""
 
 import pytest
-from test_metrics import table_for
+
+from tests.helpers import score_texts as table_for
 
 
 def test_empty_reference_with_words_predicted_counts_insertions_but_no_reference_words():

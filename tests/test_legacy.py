@@ -1,10 +1,10 @@
 """Legacy mode (SPEC §5) on a hand-built reference set."""
 
 import pytest
-from test_metrics import table_for
 
 from evoxtral_bench.scoring.paper import emphasis_f1, legacy_text, tag_scores
 from evoxtral_bench.scoring.tags import parse
+from tests.helpers import score_texts as table_for
 
 REFS = [
     "[sighs] I NEVER said that.",  # tags, emphasis

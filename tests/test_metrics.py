@@ -4,14 +4,14 @@ import random
 
 import jiwer
 import pytest
-from conftest import SMALL_REFS
 
 from evoxtral_bench.scoring import normalize
-from evoxtral_bench.scoring.core import Options, build_table, load_references, summarize
+from evoxtral_bench.scoring.core import load_references
 from evoxtral_bench.scoring.metrics import CORPUS_METRICS
 from evoxtral_bench.scoring.stats import corpus_stats
 from evoxtral_bench.scoring.submission import Problems
 from evoxtral_bench.scoring.tags import parse
+from tests.helpers import SMALL_REFS, score_texts
 
 WORDS = ["yes", "NO", "well", "maybe", "the", "cat", "don't", "I", "NEVER", "said", "that,", "what?", "rock-n-roll", "…"]
 TAGS = ["[sighs]", "[laughs]", "[pause]", "[whispers]", "[gasps]"]
@@ -24,14 +24,7 @@ def random_transcript(rng: random.Random, max_words: int = 12) -> str:
     return " ".join(out)
 
 
-def table_for(preds, refs, **kw):
-    from evoxtral_bench.scoring.core import ReferenceSet
-    from evoxtral_bench.scoring.submission import Reference
-
-    rows = [Reference(f"u{i}", r, ("test",), None, None, i + 1) for i, r in enumerate(refs)]
-    rs = ReferenceSet("mem", "0" * 64, "test", rows, {r.id for r in rows})
-    options = Options(n_boot=0, **kw)
-    return summarize(build_table(list(preds), rs, options)[0], options)
+table_for = score_texts
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -6,9 +6,9 @@ import random
 import jiwer
 import pytest
 from rapidfuzz.distance import Levenshtein
-from test_metrics import table_for
 
 from evoxtral_bench.scoring.position import min_total_offset, ref_gap, tp_within
+from tests.helpers import score_texts as table_for
 
 
 def brute_tp_within(ref, pred, k):

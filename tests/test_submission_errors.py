@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from conftest import DATA, SMALL_REFS, write_jsonl
+
+from tests.helpers import DATA, SMALL_REFS, write_jsonl
 
 BROKEN = DATA / "broken"
 

@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `training/` is run from the repository, not installed
     sys.path.insert(0, str(ROOT))
 
-from evoxtral_bench import scoring  # noqa: E402
+import evoxtral_bench  # noqa: E402
+from evoxtral_bench.scoring.core import MetricValue  # noqa: E402
 from evoxtral_bench.cli.app import main as bench_main  # noqa: E402
 from evoxtral_bench.corpus.export import export_dataset  # noqa: E402
 from evoxtral_bench.scoring.tags import bracket_problems  # noqa: E402
@@ -312,12 +313,11 @@ def test_reward_calls_the_benchmark_metric_code(monkeypatch: pytest.MonkeyPatch)
 
     def fake(*, predictions: list[str], references: list[str], normalizer: str = "basic"):
         calls.append(predictions)
-        v = scoring.MetricValue
-        return [
-            {"wer": v(0.5, True), "tag_f1": v(0.25, True), "tag_hallucination_rate": v(1.0, True)} for _ in predictions
-        ]
+        v = MetricValue
+        metrics = {"wer": v(0.5, True), "tag_f1": v(0.25, True), "tag_hallucination_rate": v(1.0, True)}
+        return [evoxtral_bench.UtteranceScore(metrics, {}) for _ in predictions]
 
-    monkeypatch.setattr(scoring, "utterance_metrics", fake)
+    monkeypatch.setattr(evoxtral_bench, "utterance_metrics", fake)
     after = rewards(["[sighs] hello"], ["[sighs] hello"])[0].reward
     assert calls == [["[sighs] hello"]]
     assert before == 1.0 and math.isclose(after, 0.4 * 0.5 + 0.4 * 0.25 + 0.2 * 0.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -124,7 +124,7 @@ class Records:
 
     label: str  # the path as given, or e.g. "<predictions>" for rows in memory
     sha256: str
-    items: list[tuple[int, dict]]
+    items: Iterable[tuple[int, dict]]  # read once, in order (a file is streamed as validated)
 
 
 def read_records(source: Source, problems: Problems, *, text_field: str, label: str) -> Records:
@@ -136,8 +136,7 @@ def read_records(source: Source, problems: Problems, *, text_field: str, label: 
     """
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
-        items = list(_json_lines(path, problems))
-        return Records(path, sha256_file(path) if Path(path).is_file() else "", items)
+        return Records(path, sha256_file(path) if Path(path).is_file() else "", _json_lines(path, problems))
     if isinstance(source, Mapping):
         rows = [{"id": key, text_field: value} for key, value in source.items()]
     elif isinstance(source, Sequence) and not isinstance(source, (bytes, bytearray)):
