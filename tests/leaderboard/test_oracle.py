@@ -6,11 +6,11 @@ import shlex
 
 import pytest
 import yaml
-from test_leaderboard_fixtures import SUBMISSIONS
 
 from evoxtral_bench.leaderboard.oracle import misplaced_text
 from evoxtral_bench.scoring.normalize import basic
 from evoxtral_bench.scoring.tags import parse
+from tests.leaderboard.fixtures import SUBMISSIONS
 
 
 @pytest.mark.parametrize("slug", ["oracle-plain", "oracle-tags-misplaced"])

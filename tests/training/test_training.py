@@ -14,7 +14,6 @@ import http.server
 import io
 import json
 import math
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +23,12 @@ import pytest
 import soundfile as sf
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `training/` is run from the repository, not installed
-    sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[2]
 
 import evoxtral_bench  # noqa: E402
-from evoxtral_bench.scoring.core import MetricValue  # noqa: E402
 from evoxtral_bench.cli.app import main as bench_main  # noqa: E402
 from evoxtral_bench.corpus.export import export_dataset  # noqa: E402
+from evoxtral_bench.scoring.core import MetricValue  # noqa: E402
 from evoxtral_bench.scoring.tags import bracket_problems  # noqa: E402
 from training import config as config_mod  # noqa: E402
 from training.__main__ import STAGES, main  # noqa: E402

@@ -13,7 +13,12 @@ import shutil
 
 import pytest
 import yaml
-from test_leaderboard_fixtures import (
+
+from evoxtral_bench.cli.app import main
+from evoxtral_bench.leaderboard.plots import pareto_front
+from evoxtral_bench.leaderboard.samples import diff_html
+from evoxtral_bench.leaderboard.ties import TIE_ALPHA, ranks
+from tests.leaderboard.fixtures import (
     INJECTION_PREDICTION,
     PAYLOAD,
     REPORTED_META,
@@ -24,11 +29,6 @@ from test_leaderboard_fixtures import (
     site_files,
     verified_entry,
 )
-
-from evoxtral_bench.cli.app import main
-from evoxtral_bench.leaderboard.plots import pareto_front
-from evoxtral_bench.leaderboard.samples import diff_html
-from evoxtral_bench.leaderboard.ties import TIE_ALPHA, ranks
 
 
 def build(cli, submissions, out) -> str:

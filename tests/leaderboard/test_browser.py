@@ -12,9 +12,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from test_leaderboard_fixtures import ARTIFACTS, make_submissions
 
 from evoxtral_bench.cli.app import main
+from tests.leaderboard.fixtures import ARTIFACTS, make_submissions
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 FLAGS = (

@@ -15,7 +15,7 @@ from evoxtral_bench.leaderboard.entries import shipped_test_references
 from evoxtral_bench.scoring.submission import Problems
 from evoxtral_bench.scoring.tags import TAG_RE, emphasis_tokens, tag_table
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "submissions"
 ARTIFACTS = ROOT / "artifacts"
 

@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `training/` is run from the repository, not installed
-    sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[2]
 
 from evoxtral_bench.cli.app import main as bench_main  # noqa: E402
 from evoxtral_bench.corpus.synth import synthesize  # noqa: E402

@@ -7,7 +7,8 @@ import os
 
 import pytest
 import yaml
-from test_leaderboard_fixtures import REPORTED_META, SUBMISSIONS, VERIFIED_META, reference_rows, repository_kinds, write_entry
+
+from tests.leaderboard.fixtures import REPORTED_META, SUBMISSIONS, VERIFIED_META, reference_rows, repository_kinds, write_entry
 
 
 def good_predictions() -> list[dict]:
