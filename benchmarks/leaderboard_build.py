@@ -2,7 +2,7 @@
 
     python benchmarks/leaderboard_build.py
 
-Each entry is the shipped test split run through ``corrupt()`` (benchmarks/score_speed.py)
+Each entry is the shipped test split run through ``corrupt()`` (evoxtral_bench/leaderboard/oracle.py)
 with its own seed. Prints the cold build time, the rebuild time with nothing changed, and
 how many files the rebuild wrote. Nothing is asserted here.
 """
@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import yaml
-from score_speed import corrupt
 
 from evoxtral_bench.cli.app import main
 from evoxtral_bench.corpus import scripts as corpus
+from evoxtral_bench.leaderboard.oracle import corrupt
 
 META = {"organization": "benchmark", "url": None, "base_model": "none", "params_b": 1, "license": "MIT", "date": "2026-01-01", "kind": "verified"}
 

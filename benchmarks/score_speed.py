@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import resource
 import statistics
 import subprocess
@@ -27,31 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-TAGS = ["sighs", "laughs", "pause", "gasps", "nervous", "whispers"]
-
-
-def corrupt(text: str, rng: random.Random) -> str:
-    """A plausible system output: drops, moves and invents tags; substitutes and drops words;
-    loses some emphasis."""
-    out = []
-    for token in re.findall(r"\[[^\]]+\]|\S+", text):
-        r = rng.random()
-        if token.startswith("["):
-            if r < 0.25:
-                continue  # missed tag
-            if r < 0.35:
-                out.append(f"[{rng.choice(TAGS)}]")  # wrong label
-                continue
-        elif r < 0.04:
-            continue  # deleted word
-        elif r < 0.08:
-            token = token[::-1].lower()  # substituted word
-        elif token.isupper() and r < 0.3:
-            token = token.lower()  # lost emphasis
-        out.append(token)
-        if rng.random() < 0.02:
-            out.append(f"[{rng.choice(TAGS)}]")  # invented tag
-    return " ".join(out)
+from evoxtral_bench.leaderboard.oracle import corrupt
 
 
 def synthetic(n: int, seed: int = 0) -> tuple[list[dict], list[dict]]:

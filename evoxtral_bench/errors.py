@@ -19,6 +19,18 @@ class InputError(Exception):
         super().__init__(message or "\n".join(str(p) for p in self.problems))
 
 
+def type_name(value: object, *, dialect: str = "json") -> str:
+    """How a message names a parsed value's type: JSON's words (``object``, ``array``, …) or,
+    with ``dialect="yaml"``, YAML's (``a mapping``, ``a list``, …, with a hint for booleans)."""
+    if dialect == "yaml":
+        if isinstance(value, bool):
+            return "a boolean (YAML reads yes/no/on/off/true/false as booleans; quote the text)"
+        if isinstance(value, (int, float)):
+            return "a number"
+        return {type(None): "null", str: "a string", list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
 class InputWarning(UserWarning):
     """A problem that does not stop scoring (e.g. ids missing from the predictions)."""
 

@@ -80,7 +80,7 @@ def score_report(results: dict, *, markdown: bool = False) -> str:
         f"values in % (except offsets); {_ci_label(results)} from {boot['n']} bootstrap resamples, seed {boot['seed']}"
     )
     if results["config"]["legacy"]:
-        head += "\nLEGACY mode: per-utterance averages with the paper's conventions (SPEC §5)"
+        head += "\nLEGACY mode: per-utterance averages with the paper's conventions (docs/spec.md §5)"
     body = _grid(("metric", "value", _ci_label(results)), _rows(results), markdown)
     tags = sorted(results["per_tag"].items(), key=lambda kv: (-kv[1]["support"], kv[0]))
     tag_rows = [

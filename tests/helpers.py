@@ -30,3 +30,25 @@ def score_texts(preds: list[str], refs: list[str], **options) -> dict:
     options.setdefault("bootstrap", 0)
     predictions = {f"u{i}": p for i, p in enumerate(preds)}
     return evoxtral_bench.score(predictions=predictions, references=reference_set(refs), **options).to_dict()
+
+
+def need(*modules: str, libraries: tuple[str, ...] = ()) -> None:
+    """Skip the calling test module when an optional extra's module or a Debian library is
+    missing — or fail it when ``CI`` is set, where everything must be installed.
+
+    Call at module level, before importing the optional modules.
+    """
+    import ctypes.util
+    import importlib.util
+    import os
+
+    import pytest
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    missing += [f"lib{lib} (Debian package {lib})" for lib in libraries if ctypes.util.find_library(lib) is None]
+    if not missing:
+        return
+    message = f"not installed: {', '.join(missing)} (see the README's test command)"
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message, allow_module_level=True)

@@ -1,5 +1,6 @@
-"""The README's commands are the ones CI runs."""
+"""The README's commands are the ones CI runs, and its Python example runs as written."""
 
+import doctest
 import re
 from pathlib import Path
 
@@ -12,9 +13,30 @@ def readme_commands() -> list[str]:
 
 def test_ci_runs_the_readme_test_command():
     test_command = readme_commands()[1]
-    assert test_command.startswith("pip install torch==2.13.0 && ")
+    assert test_command.startswith("bash scripts/install-system-packages.sh && pip install torch==2.13.0 && ")
+    assert test_command.endswith("&& ruff check . && python -m pytest")
     ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert test_command in ci_lines
+    assert ci_lines[-1] == test_command  # the last thing CI does, exactly as written
+
+
+def test_readme_python_example_runs_verbatim_as_a_doctest():
+    blocks = re.findall(r"```python\n(.+?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    assert blocks, "the README has a Python example"
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for i, block in enumerate(blocks):
+        test = parser.get_doctest(block, {}, f"README.md python block {i + 1}", "README.md", 0)
+        assert test.examples, "the example is written as a doctest (>>> lines)"
+        result = runner.run(test)
+        assert result.failed == 0, f"README.md python block {i + 1}: {result.failed} of {result.attempted} examples failed"
+
+
+def test_no_file_outside_the_repository_is_cited():
+    import subprocess
+
+    outside = "SPEC" + ".md"  # the first contract, which lived outside the repository
+    found = subprocess.run(["git", "grep", "-n", outside, "--", ":!docs"], cwd=ROOT, capture_output=True, text=True)
+    assert found.stdout == ""
+    assert (ROOT / "docs" / "spec.md").is_file() and "docs/spec.md" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_readme_score_command_uses_a_shipped_file():

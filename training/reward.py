@@ -49,7 +49,7 @@ def rewards(predictions: Sequence[str], references: Sequence[str], weights: Weig
     """The reward of each (prediction, reference) pair."""
     metrics = evoxtral_bench.utterance_metrics(predictions=list(predictions), references=list(references))
     out = []
-    for prediction, m in zip(predictions, metrics):
+    for m in metrics:
         if m["wer"].defined:
             wer = min(max(m["wer"].value, 0.0), 1.0)
         else:

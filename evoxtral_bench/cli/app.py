@@ -54,7 +54,7 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (0: no intervals; default 1000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--ci", type=float, default=0.95, help="interval level (default 0.95)")
-    p.add_argument("--legacy", action="store_true", help="the paper's per-utterance averages (SPEC §5)")
+    p.add_argument("--legacy", action="store_true", help="the paper's per-utterance averages (docs/spec.md §5)")
     p.add_argument("--normalizer", default="basic", choices=normalize.names(), help="text normalizer for WER/CER (default basic)")
     p.add_argument("--format", default="table", choices=list(report.REPORTERS), help="output format (default table)")
     p.add_argument("--output", metavar="FILE", help="write the output to FILE (atomically) instead of standard output")

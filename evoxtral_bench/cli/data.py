@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from evoxtral_bench.corpus import scripts as corpus
+from evoxtral_bench.corpus.synth import BACKENDS
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import write_text
 from evoxtral_bench.reporters import to_json
@@ -154,7 +155,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = group.add_parser("synthesize", help="render audio for a split (resumable; a manifest records every clip)")
     corpus_option(p)
-    p.add_argument("--backend", choices=["offline", "elevenlabs"], default="offline", help="offline (espeak-ng, default) or elevenlabs (needs ELEVENLABS_API_KEY)")
+    p.add_argument("--backend", choices=list(BACKENDS), default="offline", help="offline (espeak-ng, default) or elevenlabs (needs ELEVENLABS_API_KEY)")
     p.add_argument("--split", default="test", help="train, validation, test or all (default test)")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seed", type=int, default=0, help="voice assignment and rendering seed (default 0)")

@@ -83,7 +83,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = group.add_parser("check", help="validate every entry (meta.yaml schema, folder layout, predictions); exit 2 on any problem")
     submissions_option(p)
-    p.add_argument("--format", default="text", choices=["text", "json"], help="report format (default text)")
+    p.add_argument("--format", default="text", choices=list(report.PROBLEM_REPORTERS), help="report format (default text)")
     p.set_defaults(handler=cmd_check)
 
     p = group.add_parser("build", help="re-score verified entries (cached) and write the static site")

@@ -1,4 +1,4 @@
-"""The paper's split, recomputed from the original scripts list (SPEC §5, ``data import-legacy``).
+"""The paper's split, recomputed from the original scripts list (docs/spec.md §5, ``data import-legacy``).
 
 The original project loaded its scripts list, in order, into a ``datasets.Dataset`` and split
 it twice with ``train_test_split(seed=42)``: 80/20, then the 20 % in halves (validation, test).

@@ -1,4 +1,4 @@
-"""The leaderboard: ``submissions/<slug>/`` entries re-scored into a static site (SPEC §8).
+"""The leaderboard: ``submissions/<slug>/`` entries re-scored into a static site (docs/spec.md §8).
 
 ``meta`` validates meta.yaml and ``entries`` the submissions folder; ``build`` scores them
 (kept in a ``cache``), ranks them (``ties``, ``standings``) and writes ``downloads``, the

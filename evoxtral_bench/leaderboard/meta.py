@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from evoxtral_bench.errors import type_name
 from evoxtral_bench.scoring.metrics import METRIC_NAMES
 from evoxtral_bench.scoring.submission import Problems, text_problem
 
@@ -56,18 +57,10 @@ class _Invalid(ValueError):
     """A field value that does not fit the schema; the message says what was expected."""
 
 
-def _type_name(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean (YAML reads yes/no/on/off/true/false as booleans; quote the text)"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return {type(None): "null", str: "a string", list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
-
-
 def _text(limit: int, *, multiline: bool = False) -> Callable[[object], str]:
     def check(value: object) -> str:
         if not isinstance(value, str):
-            raise _Invalid(f"expected a string, got {_type_name(value)}")
+            raise _Invalid(f"expected a string, got {type_name(value, dialect='yaml')}")
         value = value.strip()
         if not value:
             raise _Invalid("empty; expected a non-empty string")
@@ -97,7 +90,7 @@ def _url(value: object) -> str:
 
 def _params_b(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Invalid(f"expected a number of parameters in billions (e.g. 4.8) or null, got {_type_name(value)}")
+        raise _Invalid(f"expected a number of parameters in billions (e.g. 4.8) or null, got {type_name(value, dialect='yaml')}")
     if not math.isfinite(value) or value <= 0:
         raise _Invalid(f"expected a positive number, got {value}")
     return float(value)
@@ -106,7 +99,7 @@ def _params_b(value: object) -> float:
 def _date(value: object) -> str:
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(text, str) or not _DATE_RE.fullmatch(text):
-        shown = repr(text) if isinstance(text, str) else _type_name(value)
+        shown = repr(text) if isinstance(text, str) else type_name(value, dialect="yaml")
         raise _Invalid(f"expected a date YYYY-MM-DD (or YYYY-MM, YYYY), got {shown}")
     try:
         dt.date.fromisoformat((text + "-01-01")[:10])
@@ -125,7 +118,7 @@ def _metric(value: object) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _Invalid(f"expected a number in [0, 1] or null (not reported), got {_type_name(value)}")
+        raise _Invalid(f"expected a number in [0, 1] or null (not reported), got {type_name(value, dialect='yaml')}")
     if not 0 <= value <= 1:
         raise _Invalid(f"{value} is outside [0, 1]; write percentages as fractions (6.64% -> 0.0664)")
     return float(value)
@@ -200,7 +193,7 @@ def _key_lines(node: yaml.MappingNode, display: str, problems: Problems, prefix:
 def _reported_metrics(node: yaml.Node, value: object, line: int, display: str, problems: Problems) -> dict[str, float | None] | None:
     """The seven quoted metrics; ``line`` is that of the ``reported_metrics:`` key."""
     if not isinstance(value, dict) or not isinstance(node, yaml.MappingNode):
-        problems.error(display, line, "reported_metrics", f"expected a mapping of the seven metrics, got {_type_name(value)}")
+        problems.error(display, line, "reported_metrics", f"expected a mapping of the seven metrics, got {type_name(value, dialect='yaml')}")
         return None
     lines = _key_lines(node, display, problems, "reported_metrics.")
     if lines is None:

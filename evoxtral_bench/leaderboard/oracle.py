@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from itertools import accumulate
 
 from evoxtral_bench.files import jsonl_text
@@ -53,3 +54,47 @@ def misplaced(refs: ReferenceSet, seed: int = 0) -> str:
     return jsonl_text(
         {"id": r.id, "prediction": misplaced_text(r.tagged_text, random.Random(f"{seed}:{r.id}"))} for r in refs.rows
     )
+
+
+NOISE_LABELS = ("sighs", "laughs", "pause", "gasps", "nervous", "whispers")
+_TOKEN = re.compile(r"\[[^\]]+\]|\S+")
+
+
+def corrupt(
+    text: str,
+    rng: random.Random,
+    *,
+    tag_drop: float = 0.25,
+    tag_swap: float = 0.10,
+    word_drop: float = 0.04,
+    word_sub: float = 0.04,
+    caps_drop: float = 0.30,
+    invent: float = 0.02,
+    labels: tuple[str, ...] = NOISE_LABELS,
+) -> str:
+    """A plausible system output made from a reference (seeded ``rng``), for examples and tests.
+
+    One draw r per token: a tag is dropped (r < tag_drop) or relabelled (r < tag_drop +
+    tag_swap); a word is dropped (r < word_drop), reversed and lowercased (r < word_drop +
+    word_sub), or, if in CAPS, lowercased (r < caps_drop); after each kept token a tag is
+    invented with probability ``invent``. The defaults made ``tests/data/example_preds.jsonl``.
+    """
+    out = []
+    for token in _TOKEN.findall(text):
+        r = rng.random()
+        if token.startswith("["):
+            if r < tag_drop:
+                continue
+            if r < tag_drop + tag_swap:
+                out.append(f"[{rng.choice(labels)}]")
+                continue
+        elif r < word_drop:
+            continue
+        elif r < word_drop + word_sub:
+            token = token[::-1].lower()
+        elif token.isupper() and r < caps_drop:
+            token = token.lower()
+        out.append(token)
+        if rng.random() < invent:
+            out.append(f"[{rng.choice(labels)}]")
+    return " ".join(out)

@@ -194,7 +194,7 @@ _META_FIELDS = (
 def _meta_html(standing: Standing) -> str:
     meta = standing.entry.meta
     rows = []
-    for key, label in _META_FIELDS:
+    for key, field_label in _META_FIELDS:
         value = getattr(meta, key)
         if value is None:
             continue
@@ -206,7 +206,7 @@ def _meta_html(standing: Standing) -> str:
             shown = f"{value:g} B"
         else:
             shown = _h(value)
-        rows.append(f"    <dt>{label}</dt><dd>{shown}</dd>")
+        rows.append(f"    <dt>{field_label}</dt><dd>{shown}</dd>")
     return "\n".join(rows)
 
 

@@ -1,4 +1,4 @@
-"""Adapters: other systems' event markup -> ``[label]`` tags (SPEC §1).
+"""Adapters: other systems' event markup -> ``[label]`` tags (docs/spec.md §1).
 
 An adapter is always chosen explicitly. Its table in ``data/tags.yaml`` has exact mappings
 (``map``), lossy ones used only with ``lenient=True``, and markers that carry no event

@@ -1,4 +1,4 @@
-"""Bootstrap over utterances on summed sufficient statistics (SPEC §4).
+"""Bootstrap over utterances on summed sufficient statistics (docs/spec.md §4).
 
 A resample is a vector of how often each utterance was drawn; its column sums are
 ``counts @ matrix``. Resamples are drawn in chunks whose size depends only on N, so memory

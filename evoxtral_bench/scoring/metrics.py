@@ -1,4 +1,4 @@
-"""Metric definitions: summed counts -> scores (SPEC §3, §5).
+"""Metric definitions: summed counts -> scores (docs/spec.md §3, §5).
 
 Every metric is a ratio of column sums, evaluated on plain floats (the point estimate) or on
 arrays of bootstrap resamples alike. A zero denominator gives value 0 and ``defined=False``.

@@ -1,4 +1,4 @@
-"""Text normalizers for WER and CER (SPEC §2).
+"""Text normalizers for WER and CER (docs/spec.md §2).
 
 Every normalizer maps tag-free text (tags already replaced by spaces, see
 :attr:`evoxtral_bench.scoring.tags.Transcript.text`) to a string of space-separated words.
@@ -45,7 +45,7 @@ _SPACES_RE = re.compile(r"\s+")
 
 
 def basic(text: str) -> str:
-    """SPEC §2 ``basic``: NFKC, ASCII apostrophes, lowercase, dashes/ellipses to spaces, other
+    """docs/spec.md §2 ``basic``: NFKC, ASCII apostrophes, lowercase, dashes/ellipses to spaces, other
     punctuation and symbols removed except an apostrophe between two letters, spaces collapsed."""
     if not text.isascii():  # NFKC leaves ASCII unchanged
         text = unicodedata.normalize("NFKC", text)
@@ -59,7 +59,7 @@ def basic(text: str) -> str:
 
 
 def none(text: str) -> str:
-    """SPEC §2 ``none``: whitespace collapsed and trimmed only (tags are already removed)."""
+    """docs/spec.md §2 ``none``: whitespace collapsed and trimmed only (tags are already removed)."""
     return _SPACES_RE.sub(" ", text).strip()
 
 

@@ -1,4 +1,4 @@
-"""Legacy (paper-compatible) per-utterance statistics (SPEC §5).
+"""Legacy (paper-compatible) per-utterance statistics (docs/spec.md §5).
 
 Each utterance contributes its own WER, CER, tag precision/recall/F1, hallucination rate and
 emphasis F1 under the paper's conventions; the corpus score is their mean, computed as

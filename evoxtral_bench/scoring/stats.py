@@ -1,4 +1,4 @@
-"""Per-utterance sufficient statistics (SPEC §3): text -> additive counts.
+"""Per-utterance sufficient statistics (docs/spec.md §3): text -> additive counts.
 
 Every metric is a function of sums of these counts, so the corpus score, any subset and
 every bootstrap resample come from one pass over the text. Word and character error counts

@@ -1,4 +1,4 @@
-"""Reading and validating predictions and references (SPEC §6).
+"""Reading and validating predictions and references (docs/spec.md §6).
 
 Every problem is collected as a :class:`Problem` (file, line, field, message) instead of
 stopping at the first one; the CLI reports them through a text or JSON reporter and chooses
@@ -13,8 +13,9 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
+from evoxtral_bench.errors import type_name
 from evoxtral_bench.files import sha256_bytes, sha256_file
 from evoxtral_bench.scoring.tags import bracket_problems
 
@@ -95,12 +96,6 @@ class PredictionFile:
     extra: list[str]
 
 
-def _type_name(value: object) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number"
-    )
-
-
 def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
     seen: dict[str, object] = {}
     for key, value in pairs:
@@ -114,7 +109,7 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
-Source = Union[str, os.PathLike, Mapping[str, Any], Sequence[Mapping[str, Any]]]
+Source = str | os.PathLike | Mapping[str, Any] | Sequence[Mapping[str, Any]]
 """Predictions or references: a JSONL path, a mapping id -> text, or a sequence of records."""
 
 
@@ -202,7 +197,7 @@ def _json_lines(path: str, problems: Problems) -> Iterator[tuple[int, dict]]:
             problems.error(path, number, None, f"invalid JSON: {exc}")
             continue
         if not isinstance(obj, dict):
-            problems.error(path, number, None, f"expected a JSON object, got {_type_name(obj)}")
+            problems.error(path, number, None, f"expected a JSON object, got {type_name(obj)}")
             continue
         yield number, obj
     if crlf_lines:
@@ -229,7 +224,7 @@ def _string_field(path: str, number: int, obj: dict, name: str, problems: Proble
         return None
     value = obj[name]
     if not isinstance(value, str):
-        problems.error(path, number, name, f"expected a string, got {_type_name(value)}")
+        problems.error(path, number, name, f"expected a string, got {type_name(value)}")
         return None
     reason = text_problem(value)
     if reason:
@@ -286,7 +281,7 @@ def read_references(records: Records, problems: Problems) -> list[Reference]:
         elif isinstance(split, list) and split and all(isinstance(s, str) for s in split):
             splits = tuple(split)
         elif split is not None:
-            problems.error(path, number, "split", f"expected a string or a list of strings, got {_type_name(split)}")
+            problems.error(path, number, "split", f"expected a string or a list of strings, got {type_name(split)}")
             continue
         extra = {k: _string_field(path, number, obj, k, problems, required=False) for k in ("domain", "slice")}
         if rid is not None and text is not None:

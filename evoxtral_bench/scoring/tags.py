@@ -1,4 +1,4 @@
-"""Tagged transcripts (SPEC §1): parsing, label canonicalization, emphasis words.
+"""Tagged transcripts (docs/spec.md §1): parsing, label canonicalization, emphasis words.
 
 A tagged transcript is text with inline ``[label]`` tags and CAPITALIZED emphasis words.
 :func:`parse` splits it into the text chunks between tags and the tags themselves, with each
@@ -76,7 +76,7 @@ class Transcript:
 
     @property
     def text(self) -> str:
-        """The words with every tag replaced by a space (SPEC §2 step 1)."""
+        """The words with every tag replaced by a space (docs/spec.md §2 step 1)."""
         return " ".join(self.chunks)
 
     @property
@@ -103,7 +103,7 @@ def bracket_problems(text: str) -> list[str]:
     """Describe malformed tag markup: unbalanced, nested, empty, over-long or multi-line tags.
 
     Returns an empty list for well-formed text. Used by the submission validator; the parser
-    itself is lenient (SPEC §1).
+    itself is lenient (docs/spec.md §1).
     """
     problems: list[str] = []
     depth = 0
@@ -132,7 +132,7 @@ def bracket_problems(text: str) -> list[str]:
 
 
 def emphasis_tokens(text: str) -> list[str]:
-    """Emphasis words of tag-free text: all letters uppercase, at least two letters (SPEC §1).
+    """Emphasis words of tag-free text: all letters uppercase, at least two letters (docs/spec.md §1).
 
     Returns the raw tokens; callers normalize them (lowercase, punctuation) before comparing.
     """

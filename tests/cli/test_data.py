@@ -3,6 +3,10 @@
 import json
 import random
 
+from tests.helpers import need  # noqa: E402
+
+need("datasets", "soundfile", libraries=("espeak-ng",))
+
 import datasets
 import soundfile as sf
 

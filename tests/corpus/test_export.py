@@ -7,6 +7,10 @@ import json
 import logging
 from pathlib import Path
 
+from tests.helpers import need  # noqa: E402
+
+need("datasets", "soundfile")
+
 import datasets
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The paper's split (SPEC §5): recomputed rows must match calling ``datasets`` directly."""
+"""The paper's split (docs/spec.md §5): recomputed rows must match calling ``datasets`` directly."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import json
 import random
 from pathlib import Path
 
-import pytest
+from tests.helpers import need  # noqa: E402
 
-datasets = pytest.importorskip("datasets")
+need("datasets")
+
+import datasets  # noqa: E402
+import pytest
 
 from evoxtral_bench.corpus.paper_import import import_legacy, legacy_split_indices, write_legacy_references  # noqa: E402
 from evoxtral_bench.errors import InputError  # noqa: E402

@@ -16,6 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from tests.helpers import need  # noqa: E402
+
+need("soundfile", "elevenlabs")
+
 import numpy as np
 import pytest
 import soundfile as sf

@@ -13,6 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+from tests.helpers import need  # noqa: E402
+
+need("soundfile", libraries=("espeak-ng",))
+
 import numpy as np
 import pytest
 import soundfile as sf

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import shutil
 from functools import lru_cache
 from pathlib import Path
@@ -12,8 +11,8 @@ from pathlib import Path
 import yaml
 
 from evoxtral_bench.leaderboard.entries import shipped_test_references
+from evoxtral_bench.leaderboard.oracle import corrupt
 from evoxtral_bench.scoring.submission import Problems
-from evoxtral_bench.scoring.tags import TAG_RE, emphasis_tokens, tag_table
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "submissions"
@@ -56,28 +55,6 @@ def reference_rows() -> tuple[tuple[str, str], ...]:
     """(id, tagged_text) of the shipped test split."""
     refs = shipped_test_references(Problems())
     return tuple((r.id, r.tagged_text) for r in refs.rows)
-
-
-def _tokens(text: str) -> list[str]:
-    return [m.group(0) for m in re.finditer(rf"{TAG_RE.pattern}|[^\s\[\]]+", text)]
-
-
-def corrupt(text: str, rng: random.Random, *, tag_drop: float, tag_swap: float = 0.1, word_drop: float = 0.02, caps_drop: float = 0.2) -> str:
-    """Drop or relabel tags, drop words, lowercase emphasis, at the given rates (seeded ``rng``)."""
-    labels = list(tag_table().canonical)
-    out = []
-    for token in _tokens(text):
-        if TAG_RE.fullmatch(token):
-            if rng.random() < tag_drop:
-                continue
-            if rng.random() < tag_swap:
-                token = f"[{rng.choice(labels)}]"
-        elif rng.random() < word_drop:
-            continue
-        elif emphasis_tokens(token) and rng.random() < caps_drop:
-            token = token.lower()
-        out.append(token)
-    return " ".join(out)
 
 
 def synthetic_predictions(seed: int, *, tag_drop: float) -> list[dict]:

@@ -11,6 +11,10 @@ import re
 import shlex
 import shutil
 
+from tests.helpers import need  # noqa: E402
+
+need("matplotlib")
+
 import pytest
 import yaml
 

@@ -7,7 +7,7 @@ from evoxtral_bench.scoring import normalize
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        # hand-worked against SPEC §2, step by step
+        # hand-worked against docs/spec.md §2, step by step
         ("I DON’T know…", "i don't know"),
         ("Well—maybe... rock-n-roll!", "well maybe rock n roll"),
         ("'Quoted' words, 'tis fine", "quoted words tis fine"),

@@ -1,4 +1,4 @@
-"""Legacy mode (SPEC §5) on a hand-built reference set."""
+"""Legacy mode (docs/spec.md §5) on a hand-built reference set."""
 
 import pytest
 

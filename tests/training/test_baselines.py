@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.helpers import need  # noqa: E402
+
+need("torch", "soundfile", "faster_whisper", libraries=("espeak-ng",))
+
 import numpy as np
 import pytest
 import torch

@@ -18,6 +18,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.helpers import need  # noqa: E402
+
+need("torch", "transformers", "peft", "soundfile", "mistral_common")
+
 import numpy as np
 import pytest
 import soundfile as sf

@@ -2,7 +2,7 @@
 
 Outputs: the 17 canonical tags in the benchmark's order, then ``emphasis``. Output frame ``j``
 covers ``[j, j + 1) * FRAME_S`` seconds; it is labelled with every tag whose span contains the
-frame's centre, and with ``emphasis`` when the centre falls inside a CAPS word (SPEC §1).
+frame's centre, and with ``emphasis`` when the centre falls inside a CAPS word (docs/spec.md §1).
 """
 
 from __future__ import annotations

@@ -5,9 +5,24 @@
 
 Backends: ``offline`` (espeak-ng with audible tags, no key) and ``elevenlabs`` (``eleven_v3``,
 needs ``ELEVENLABS_API_KEY``). See :mod:`evoxtral_bench.corpus.synth.run` for the output layout.
+The renderers are imported on first use, so that the CLI starts fast.
 """
 
-from evoxtral_bench.corpus.synth.elevenlabs import ElevenLabsError
-from evoxtral_bench.corpus.synth.run import BACKENDS, MANIFEST, synthesize
+from __future__ import annotations
+
+import importlib
+
+BACKENDS = ("offline", "elevenlabs")
+"""The registered backends (the ``data synthesize --backend`` choices)."""
+MANIFEST = "manifest.jsonl"
+"""The manifest's file name inside a synthesis output folder."""
+
+_LAZY = {"ElevenLabsError": "evoxtral_bench.corpus.synth.elevenlabs", "synthesize": "evoxtral_bench.corpus.synth.run"}
 
 __all__ = ["BACKENDS", "MANIFEST", "ElevenLabsError", "synthesize"]
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,14 +22,13 @@ from typing import Protocol
 
 from tqdm import tqdm
 
+from evoxtral_bench.corpus.synth import BACKENDS, MANIFEST
 from evoxtral_bench.corpus.synth.audio import wav_bytes
 from evoxtral_bench.corpus.synth.clip import Clip, Job, Span
 from evoxtral_bench.corpus.synth.script import Script, read_script
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import sha256_bytes, write_bytes, write_jsonl, write_text
 
-BACKENDS = ("offline", "elevenlabs")
-MANIFEST = "manifest.jsonl"
 AUDIO_DIR = "audio"
 RECORDS_DIR = "records"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")

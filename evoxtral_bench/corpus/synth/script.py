@@ -1,6 +1,6 @@
 """A tagged transcript as a rendering script: its spoken words and tag cues, with character offsets.
 
-Both backends use the same reading of the tags (SPEC §1) to report where each tag was rendered:
+Both backends use the same reading of the tags (docs/spec.md §1) to report where each tag was rendered:
 
 * **style** tags (``whispers``, ``shouts``, ``angry``, ...) govern a *clause*: the words from the
   tag up to the end of the sentence (``.``, ``!``, ``?``, ``…``) or up to the next style tag,

@@ -122,7 +122,7 @@ def _sweep(x: np.ndarray, sr: int, formants: Formants, start: float, stop: float
     norm = np.zeros_like(padded)
     freqs = np.fft.rfftfreq(frame, 1 / sr)
     starts = range(0, len(padded) - frame, hop)
-    for i, s in enumerate(starts):
+    for s in starts:
         scale = start + (stop - start) * min(1.0, max(0.0, (s - frame / 2) / max(1, len(x))))
         shaped = [(c * scale, w * scale) for c, w in formants]
         spec = np.fft.rfft(padded[s : s + frame] * window) * _resonance(freqs, shaped)

@@ -1,0 +1,44 @@
+"""The leaderboard cache's scorer fingerprint covers ``scoring/`` and nothing else."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import evoxtral_bench
+
+PACKAGE = Path(evoxtral_bench.__file__).resolve().parent
+
+
+def _fingerprint(root: Path) -> str:
+    """The fingerprint computed by a fresh interpreter that imports the copy under ``root``."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    code = "import evoxtral_bench; from evoxtral_bench.leaderboard.cache import scorer_fingerprint as f; print(evoxtral_bench.__file__); print(f())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, check=True)
+    where, value = done.stdout.split()
+    assert where.startswith(str(root))  # the copy, not the installed package
+    return value
+
+
+def _touch(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+
+
+def test_editing_outside_scoring_keeps_the_cache_and_editing_scoring_invalidates_it(tmp_path):
+    copy = tmp_path / "evoxtral_bench"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "assets"))
+    (copy / "leaderboard" / "assets").mkdir()
+    (copy / "leaderboard" / "assets" / "__init__.py").write_text("")
+    before = _fingerprint(tmp_path)
+    for outside in ("cli/app.py", "leaderboard/site.py", "corpus/scripts.py", "reporters.py", "files.py"):
+        _touch(copy / outside)
+    assert _fingerprint(tmp_path) == before
+    _touch(copy / "scoring" / "metrics.py")
+    after_code = _fingerprint(tmp_path)
+    assert after_code != before
+    table = copy / "scoring" / "tags.yaml"
+    table.write_text(table.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert _fingerprint(tmp_path) not in (before, after_code)
