@@ -11,6 +11,7 @@ See docs/spec.md for every definition.
 
 from evoxtral_bench._version import __version__
 from evoxtral_bench.api import Validation, compare, load_references, score, utterance_metrics, validate
+from evoxtral_bench.corpus.synth import MANIFEST as SYNTHESIS_MANIFEST
 from evoxtral_bench.errors import InputError, InputWarning
 from evoxtral_bench.files import jsonl_text, sha256_file, write_bytes, write_jsonl, write_text
 from evoxtral_bench.scoring.core import ReferenceSet, UtteranceScore
@@ -32,6 +33,7 @@ __all__ = [
     "Problem",
     "ReferenceSet",
     "Results",
+    "SYNTHESIS_MANIFEST",
     "Signature",
     "TagScore",
     "Transcript",

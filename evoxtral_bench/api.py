@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from evoxtral_bench.errors import InputError, InputWarning
 from evoxtral_bench.scoring import core
 from evoxtral_bench.scoring.core import ReferenceSet, UtteranceScore
-from evoxtral_bench.scoring.options import Options
+from evoxtral_bench.scoring.options import options_from
 from evoxtral_bench.scoring.results import Comparison, Results
 from evoxtral_bench.scoring.submission import Problem, Problems, Source
 
@@ -45,63 +45,36 @@ def _references(references: References, split: str | None, problems: Problems) -
     return core.load_references(references, split, problems)
 
 
-def _options(normalizer: str, legacy: bool, adapter: str | None, lenient: bool, bootstrap: int, seed: int, ci: float) -> Options:
-    options = Options(normalizer=normalizer, legacy=legacy, adapter=adapter, lenient=lenient, n_boot=bootstrap, seed=seed, ci=ci)
-    options.check()
-    return options
-
-
 def score(
-    *,
-    predictions: Source,
-    references: References = None,
-    split: str | None = None,
-    normalizer: str = "basic",
-    legacy: bool = False,
-    adapter: str | None = None,
-    lenient: bool = False,
-    bootstrap: int = 1000,
-    seed: int = 0,
-    ci: float = 0.95,
-    strict: bool = False,
+    *, predictions: Source, references: References = None, split: str | None = None, strict: bool = False, **options: object
 ) -> Results:
     """Score one system: the seven metrics with intervals, per-tag scores, breakdowns, extras.
 
-    ``bootstrap`` resamples (0: no intervals) at level ``ci`` with ``seed``; ``strict`` makes
-    ids missing from the predictions an error instead of a warning.
+    ``options`` (docs/spec.md §7): ``normalizer`` ("basic"), ``legacy`` (False), ``adapter``
+    (None), ``lenient`` (False), ``bootstrap`` resamples (1000; 0: no intervals), ``seed`` (0),
+    ``ci`` level (0.95). ``strict`` makes ids missing from the predictions an error.
     """
-    options = _options(normalizer, legacy, adapter, lenient, bootstrap, seed, ci)
+    checked = options_from(**options)
     problems = Problems()
     refs = _references(references, split, problems)
-    system = core.load_system(predictions, refs, options, problems, strict=strict) if refs else None
+    system = core.load_system(predictions, refs, checked, problems, strict=strict) if refs else None
     _raise_or_warn(problems)
     assert refs is not None and system is not None
-    return core.score(system, refs, options)
+    return core.score(system, refs, checked)
 
 
 def compare(
-    *,
-    a: Source,
-    b: Source,
-    references: References = None,
-    split: str | None = None,
-    normalizer: str = "basic",
-    legacy: bool = False,
-    adapter: str | None = None,
-    lenient: bool = False,
-    bootstrap: int = 1000,
-    seed: int = 0,
-    ci: float = 0.95,
-    strict: bool = False,
+    *, a: Source, b: Source, references: References = None, split: str | None = None, strict: bool = False, **options: object
 ) -> Comparison:
-    """Paired bootstrap of A − B on the same resamples: Δ, its interval and p-value per metric."""
-    options = _options(normalizer, legacy, adapter, lenient, bootstrap, seed, ci)
+    """Paired bootstrap of A − B on the same resamples: Δ, its interval and p-value per metric
+    (the options are those of :func:`score`)."""
+    checked = options_from(**options)
     problems = Problems()
     refs = _references(references, split, problems)
-    systems = [core.load_system(s, refs, options, problems, strict=strict, label=f"<{n}>") for s, n in ((a, "a"), (b, "b"))] if refs else []
+    systems = [core.load_system(s, refs, checked, problems, strict=strict, label=f"<{n}>") for s, n in ((a, "a"), (b, "b"))] if refs else []
     _raise_or_warn(problems)
     assert refs is not None
-    return core.compare(systems[0], systems[1], refs, options)
+    return core.compare(systems[0], systems[1], refs, checked)
 
 
 @dataclass(frozen=True)
@@ -134,7 +107,7 @@ def validate(
     strict: bool = False,
 ) -> Validation:
     """Check a submission and return every problem (never raises for the submission's problems)."""
-    options = _options("basic", False, adapter, lenient, 0, 0, 0.95)
+    options = options_from(adapter=adapter, lenient=lenient)
     problems = Problems()
     refs = _references(references, split, problems)
     system = core.load_system(predictions, refs, options, problems, strict=strict) if refs else None

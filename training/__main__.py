@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from evoxtral_bench.errors import InputError
+from evoxtral_bench import InputError
 
 from . import config as config_mod
 from .tagger import cli as baselines

@@ -18,8 +18,7 @@ from typing import Any
 
 import yaml
 
-from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import write_text
+from evoxtral_bench import InputError, write_text
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "paper.yaml"

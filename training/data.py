@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from evoxtral_bench.errors import InputError
+from evoxtral_bench import InputError
 
 SAMPLING_RATE = 16_000
 """Rate Voxtral's feature extractor expects (Hz)."""

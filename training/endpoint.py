@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 import soundfile as sf
 
-from evoxtral_bench.errors import InputError
+from evoxtral_bench import InputError
 
 from .data import SAMPLING_RATE, Utterance
 

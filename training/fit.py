@@ -15,7 +15,7 @@ from peft import PeftModel
 from transformers import ProcessorMixin, Trainer, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
 
-from evoxtral_bench.files import write_text
+from evoxtral_bench import write_text
 
 from .collator import TranscriptionCollator
 from .config import Config, TrainConfig

@@ -13,7 +13,7 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import AutoProcessor, ProcessorMixin, VoxtralForConditionalGeneration
 
-from evoxtral_bench.errors import InputError
+from evoxtral_bench import InputError
 
 from .config import LoraSettings, ModelConfig
 

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from evoxtral_bench.files import write_text
+from evoxtral_bench import write_text
 
 from . import config as config_mod
 from .config import Config

@@ -25,8 +25,7 @@ from pathlib import Path
 
 from peft import PeftModel
 
-from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import write_text
+from evoxtral_bench import InputError, write_text
 
 from . import config as config_mod
 from . import modeling

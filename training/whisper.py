@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evoxtral_bench.errors import InputError
+from evoxtral_bench import InputError
 
 from .data import SAMPLING_RATE
 from .markup import scoreable

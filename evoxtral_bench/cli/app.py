@@ -14,7 +14,7 @@ from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import write_text
 from evoxtral_bench.scoring import adapters, normalize
 from evoxtral_bench.scoring.core import ReferenceSet, System, compare, load_references, load_system, score
-from evoxtral_bench.scoring.options import Options
+from evoxtral_bench.scoring.options import OPTION_NAMES, Options, options_from
 from evoxtral_bench.scoring.submission import Problems
 from evoxtral_bench.scoring.tags import tag_table
 
@@ -97,17 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _options(args: argparse.Namespace) -> Options:
-    options = Options(
-        normalizer=args.normalizer,
-        legacy=args.legacy,
-        adapter=args.adapter,
-        lenient=args.lenient,
-        n_boot=args.bootstrap,
-        seed=args.seed,
-        ci=args.ci,
-    )
-    options.check()
-    return options
+    return options_from(**{name: getattr(args, name) for name in OPTION_NAMES})
 
 
 def _emit(text: str, output: str | None) -> None:

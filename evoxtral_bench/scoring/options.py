@@ -51,6 +51,29 @@ class Options:
             raise InputError("--legacy uses the paper's own text handling; drop --normalizer")
 
 
+OPTION_NAMES: dict[str, str] = {
+    "normalizer": "normalizer",
+    "legacy": "legacy",
+    "adapter": "adapter",
+    "lenient": "lenient",
+    "bootstrap": "n_boot",
+    "seed": "seed",
+    "ci": "ci",
+}
+"""Public keyword (API argument, CLI ``--flag``) -> :class:`Options` field."""
+
+
+def options_from(**keywords: object) -> Options:
+    """Checked :class:`Options` from public keywords (``bootstrap=``, ``ci=``, …); unknown
+    keywords are an :class:`InputError`. The API and the CLI both build options here."""
+    unknown = sorted(set(keywords) - set(OPTION_NAMES))
+    if unknown:
+        raise InputError(f"unknown scoring option(s) {', '.join(unknown)}; expected {', '.join(OPTION_NAMES)}")
+    options = Options(**{OPTION_NAMES[k]: v for k, v in keywords.items()})
+    options.check()
+    return options
+
+
 @dataclass(frozen=True)
 class Signature:
     """Everything that identifies a number: benchmark, references, options, scorer version."""

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from evoxtral_bench.corpus.synth import MANIFEST
-from evoxtral_bench.errors import InputError
+from evoxtral_bench import SYNTHESIS_MANIFEST as MANIFEST
+from evoxtral_bench import InputError
 from training.data import decode_wav
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evoxtral_bench.errors import InputError
+from evoxtral_bench import InputError
 from training.config import CONFIG_DIR, apply, described
 
 DEFAULT_CONFIG = CONFIG_DIR / "tagger.yaml"

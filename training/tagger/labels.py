@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evoxtral_bench.scoring.tags import emphasis_tokens, tag_table
+from evoxtral_bench import emphasis_tokens, tag_table
 
 from .clips import Clip
 

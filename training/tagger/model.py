@@ -11,8 +11,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import write_bytes
+from evoxtral_bench import InputError, write_bytes
 
 from .config import ModelConfig, TaggerConfig, from_dict
 from .decode import Rule

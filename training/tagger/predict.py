@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from evoxtral_bench.errors import InputError
+from evoxtral_bench import InputError
 from training.data import SAMPLING_RATE
 from training.resumable import write_rows
 from training.whisper import read_words

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from evoxtral_bench.files import write_text
+from evoxtral_bench import write_text
 from training.predict import sidecar
 
 from .clips import Clip, read_clips
