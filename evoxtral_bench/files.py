@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
@@ -31,9 +31,10 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def jsonl_text(rows: Iterable[object]) -> str:
-    """Rows as JSONL: one ``json.dumps(row, ensure_ascii=False)`` per line, each ending in ``\\n``."""
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+def jsonl_text(rows: Iterable[object], *, default: Callable[[object], object] | None = None) -> str:
+    """Rows as JSONL: one ``json.dumps(row, ensure_ascii=False)`` per line, each ending in a newline
+    (``default`` as in :func:`json.dumps`, for values JSON cannot hold)."""
+    return "".join(json.dumps(row, ensure_ascii=False, default=default) + "\n" for row in rows)
 
 
 def write_jsonl(path: str | os.PathLike, rows: Iterable[object]) -> None:

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from evoxtral_bench._version import __version__
-from evoxtral_bench.files import write_text
+from evoxtral_bench.files import sha256_bytes, write_text
 from evoxtral_bench.reporters import to_json
 
 
@@ -29,7 +29,7 @@ def scorer_fingerprint() -> str:
 
 
 def cache_key(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+    return sha256_bytes("\0".join(parts).encode("utf-8"))
 
 
 class Cache:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evoxtral_bench.errors import type_name
-from evoxtral_bench.files import sha256_bytes, sha256_file
+from evoxtral_bench.files import jsonl_text, sha256_bytes, sha256_file
 from evoxtral_bench.scoring.tags import bracket_problems
 
 MAX_LINE_BYTES = 1 << 20
@@ -145,7 +145,7 @@ def read_records(source: Source, problems: Problems, *, text_field: str, label: 
             items.append((number, dict(row)))
         else:
             problems.error(label, number, None, f"expected a record (mapping), got {type(row).__name__}")
-    lines = "".join(json.dumps(obj, ensure_ascii=False, default=repr) + "\n" for _, obj in items)
+    lines = jsonl_text((obj for _, obj in items), default=repr)
     return Records(label, sha256_bytes(lines.encode("utf-8", "surrogatepass")), items)
 
 

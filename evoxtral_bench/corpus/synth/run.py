@@ -13,7 +13,6 @@ point and started again redoes only unfinished clips and ends with the same byte
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,7 +26,7 @@ from evoxtral_bench.corpus.synth.audio import wav_bytes
 from evoxtral_bench.corpus.synth.clip import Clip, Job, Span
 from evoxtral_bench.corpus.synth.script import Script, read_script
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import sha256_bytes, write_bytes, write_jsonl, write_text
+from evoxtral_bench.files import sha256_bytes, write_bytes, write_jsonl
 
 AUDIO_DIR = "audio"
 RECORDS_DIR = "records"
@@ -122,7 +121,7 @@ def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int) -> list[Job]:
 
 def _fingerprint(job: Job, backend: str, seed: int) -> str:
     request = {"backend": backend, "seed": seed, "text": job.text, "voice": job.voice}
-    return hashlib.sha256(json.dumps(request, sort_keys=True).encode("utf-8")).hexdigest()
+    return sha256_bytes(json.dumps(request, sort_keys=True).encode("utf-8"))
 
 
 def _finished(out: Path, job: Job, backend: str, seed: int) -> dict | None:
@@ -156,7 +155,7 @@ def _save(out: Path, job: Job, clip: Clip, backend: str, seed: int) -> dict:
         "words": None if clip.words is None else [_span(span, "word") for span in clip.words],
     }
     record = {"request": _fingerprint(job, backend, seed), "entry": entry}
-    write_text(out / RECORDS_DIR / f"{job.id}.json", json.dumps(record, ensure_ascii=False) + "\n")
+    write_jsonl(out / RECORDS_DIR / f"{job.id}.json", [record])
     return entry
 
 
