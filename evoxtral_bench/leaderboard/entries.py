@@ -15,7 +15,6 @@ from evoxtral_bench.scoring.submission import Problems
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 META, PREDICTIONS = "meta.yaml", "predictions.jsonl"
-REFERENCES_LABEL = "evoxtral_bench/corpus/data/corpus.jsonl"
 """How the shipped references are named in messages and results (not a machine's path)."""
 OPTIONS = Options()
 """The leaderboard scores with the defaults: 1000 resamples, seed 0, 95% intervals."""
@@ -39,9 +38,8 @@ class Entry:
 
 
 def shipped_test_references(problems: Problems) -> ReferenceSet | None:
-    """The shipped corpus, split ``test``, named by :data:`REFERENCES_LABEL`."""
-    refs = load_references(None, None, problems)
-    return dataclasses.replace(refs, path=REFERENCES_LABEL) if refs else None
+    """The shipped corpus, split ``test`` (named by its package path, as every result names it)."""
+    return load_references(None, None, problems)
 
 
 def _plain_file(path: Path, display: str, problems: Problems) -> bool:
