@@ -64,19 +64,24 @@ def score(
     seed: int = 0,
     ci: float = 0.95,
     strict: bool = False,
+    masked: Source | None = None,
 ) -> Results:
     """Score one system: the seven metrics with intervals, per-tag scores, breakdowns, extras.
 
     ``bootstrap`` resamples (0: no intervals) at level ``ci`` with ``seed``; ``strict`` makes
-    ids missing from the predictions an error instead of a warning.
+    ids missing from the predictions an error instead of a warning. ``masked``: the same
+    system's predictions on the masked track, which adds ``results.grounding`` (the gap).
     """
     options = _options(normalizer, legacy, adapter, lenient, bootstrap, seed, ci)
     problems = Problems()
     refs = _references(references, split, problems)
     system = core.load_system(predictions, refs, options, problems, strict=strict) if refs else None
+    other = None
+    if refs and masked is not None:
+        other = core.load_system(masked, refs, options, problems, strict=strict, label="<masked>")
     _raise_or_warn(problems)
-    assert refs is not None and system is not None
-    return core.score(system, refs, options)
+    assert refs is not None and system is not None and (masked is None or other is not None)
+    return core.score_with_grounding(system, other, refs, options)
 
 
 def compare(
