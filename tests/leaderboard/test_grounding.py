@@ -58,3 +58,21 @@ def test_check_rejects_masked_files_that_do_not_fit(tmp_path, cli):
     assert code == 2
     assert "quoted/predictions.masked.jsonl: a reported entry carries no predictions" in err
     assert "broken/predictions.masked.jsonl:1" in err
+
+
+def test_committed_baselines_gaps_text_prior_about_zero_tagger_large(cli):
+    """The acceptance figures, measured on the committed predictions (README, dataset card)."""
+    from tests.leaderboard.fixtures import SUBMISSIONS
+
+    def gap(slug: str) -> dict:
+        folder = SUBMISSIONS / slug
+        code, out, err = cli("score", folder / "predictions.jsonl", "--masked", folder / "predictions.masked.jsonl", "--format", "json")
+        assert code == 0, err
+        return json.loads(out)["grounding"]["metrics"]["tag_f1"]
+
+    prior = gap("whisper-tiny-en-text-prior")
+    assert prior["gap"]["ci_low"] < 0 < prior["gap"]["ci_high"] and prior["gap"]["p_value"] > 0.05
+    gold = gap("text-prior-gold")
+    assert gold["gap"]["delta"] == 0 and gold["full"]["value"] > 0.3
+    tagger = gap("whisper-tiny-en-tagger")
+    assert tagger["gap"]["ci_low"] > 0.5 and tagger["gap"]["p_value"] < 0.01 and tagger["grounded_share"] > 0.8
