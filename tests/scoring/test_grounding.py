@@ -92,3 +92,10 @@ def test_bad_masked_file_and_legacy_are_exit_2(cli, files, tmp_path):
     assert code == 2 and "--legacy" in err
     with pytest.raises(evoxtral_bench.InputError):
         evoxtral_bench.score(predictions=full, masked=broken, references=SMALL_REFS)
+
+
+def test_same_inputs_give_the_same_grounding_bytes(cli, files):
+    full, masked = files
+    args = ("score", full, "--masked", masked, "--references", SMALL_REFS, "--format", "json", "--bootstrap", "200", "--seed", "3")
+    first, second = cli(*args), cli(*args)
+    assert first[0] == 0 and first[1] == second[1]
