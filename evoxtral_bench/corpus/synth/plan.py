@@ -84,9 +84,7 @@ def make_plan(script: Script, rng: np.random.Generator, *, masked: bool = False)
     edges = {0, len(text)}
     for cue in cues:
         edges |= {cue.start, cue.end, cue.scope_end}
-    for i, word in enumerate(words):
-        if masked:
-            break
+    for i, word in enumerate(() if masked else words):  # masked: no cut for CAPS or stutters
         if word.emphasis:
             edges |= {word.start, _token_end(text, word.end)}
         if written[i] or i in stammered:
