@@ -130,3 +130,18 @@ def test_masked_needs_the_offline_backend(tmp_path, capsys):
         synthesize(rows=ROWS, out_dir=tmp_path, backend="elevenlabs", masked=True, progress=False)
     assert main(["data", "synthesize", "--backend", "elevenlabs", "--masked", "--out", str(tmp_path)]) == 2
     assert "offline backend" in capsys.readouterr().err
+
+
+def test_cli_masked_synthesis_and_a_full_run_do_not_resume_into_each_other(tmp_path, capsys):
+    row = {"id": "evx-00002", "split": "test", "domain": "voicemail", "slice": "moderate", "tagged_text": "Hi Sam. [sighs] Call me back. [pause] Please."}
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    out = tmp_path / "audio"
+    assert main(["data", "synthesize", "--corpus", str(corpus), "--out", str(out), "--masked", "--no-progress"]) == 0
+    masked = _manifest(out)["evx-00002"]
+    assert masked["masked"] == list(MASKED)
+    # the same folder rendered without --masked: the masked clip is not taken as finished
+    assert main(["data", "synthesize", "--corpus", str(corpus), "--out", str(out), "--no-progress"]) == 0
+    full = _manifest(out)["evx-00002"]
+    assert "masked" not in full and full["sha256"] != masked["sha256"] and full["duration"] > masked["duration"]
+    capsys.readouterr()
