@@ -17,7 +17,7 @@ from evoxtral_bench.files import jsonl_text, sha256_file, write_bytes, write_jso
 from evoxtral_bench.scoring.core import ReferenceSet, UtteranceScore
 from evoxtral_bench.scoring.metrics import METRICS, MetricDef
 from evoxtral_bench.scoring.options import Options, Signature
-from evoxtral_bench.scoring.results import Comparison, Delta, Estimate, Results, TagScore
+from evoxtral_bench.scoring.results import Comparison, Delta, Estimate, Gap, Grounding, Results, TagScore
 from evoxtral_bench.scoring.submission import Problem
 from evoxtral_bench.scoring.tags import Transcript, emphasis_tokens, parse, tag_table
 
@@ -26,6 +26,8 @@ __all__ = [
     "Comparison",
     "Delta",
     "Estimate",
+    "Gap",
+    "Grounding",
     "InputError",
     "InputWarning",
     "MetricDef",

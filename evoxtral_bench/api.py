@@ -46,21 +46,31 @@ def _references(references: References, split: str | None, problems: Problems) -
 
 
 def score(
-    *, predictions: Source, references: References = None, split: str | None = None, strict: bool = False, **options: object
+    *,
+    predictions: Source,
+    references: References = None,
+    split: str | None = None,
+    strict: bool = False,
+    masked: Source | None = None,
+    **options: object,
 ) -> Results:
     """Score one system: the seven metrics with intervals, per-tag scores, breakdowns, extras.
 
     ``options`` (docs/spec.md §7): ``normalizer`` ("basic"), ``legacy`` (False), ``adapter``
     (None), ``lenient`` (False), ``bootstrap`` resamples (1000; 0: no intervals), ``seed`` (0),
-    ``ci`` level (0.95). ``strict`` makes ids missing from the predictions an error.
+    ``ci`` level (0.95). ``strict`` makes ids missing from the predictions an error. ``masked``:
+    the same system's predictions on the masked track, which adds ``results.grounding`` (the gap).
     """
     checked = options_from(**options)
     problems = Problems()
     refs = _references(references, split, problems)
     system = core.load_system(predictions, refs, checked, problems, strict=strict) if refs else None
+    other = None
+    if refs and masked is not None:
+        other = core.load_system(masked, refs, checked, problems, strict=strict, label="<masked>")
     _raise_or_warn(problems)
-    assert refs is not None and system is not None
-    return core.score(system, refs, checked)
+    assert refs is not None and system is not None and (masked is None or other is not None)
+    return core.score_with_grounding(system, other, refs, checked)
 
 
 def compare(

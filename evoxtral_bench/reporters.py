@@ -102,10 +102,36 @@ def score_report(results: dict, *, markdown: bool = False) -> str:
     if sub["oov_tags"]:
         notes.append(f"{sub['oov_tags']} out-of-vocabulary tags: " + ", ".join(f"[{k}]×{v}" for k, v in sub["oov_labels"].items()))
     parts = [head, "", body, "", "Per tag (support = reference count):", per_tag]
+    if results.get("grounding"):
+        parts += ["", *grounding_report(results, markdown=markdown)]
     if notes:
         parts += [""] + [f"note: {n}" for n in notes]
     parts += ["", f"signature: {results['signature']}"]
     return "\n".join(parts) + "\n"
+
+
+def grounding_report(results: dict, *, markdown: bool = False) -> list[str]:
+    """Lines of the grounding section: each metric on the full and the masked track, the paired
+    gap full − masked with its interval and p-value, and the grounded share 1 − masked / full."""
+    section = results["grounding"]
+    ci = f"{100 * results['config']['bootstrap']['ci']:g}% CI of gap"
+    rows = []
+    for name, g in section["metrics"].items():
+        gap = g["gap"]
+        share = "—" if g["grounded_share"] is None else f"{100 * g['grounded_share']:.1f}"
+        rows.append(
+            (
+                f"{label(name)} {_arrow(gap['higher_is_better'])}",
+                _value(name, g["full"]),
+                _value(name, g["masked"]),
+                ("+" if gap["delta"] > 0 else "") + _num(name, gap["delta"]),
+                _interval(name, gap),
+                "—" if gap["p_value"] is None else f"{gap['p_value']:.4f}",
+                share,
+            )
+        )
+    head = f"Grounding (full track vs masked track, {section['masked_submission']['path']}; paired bootstrap):"
+    return [head, _grid(("metric", "full", "masked", "gap", ci, "p", "grounded share %"), rows, markdown)]
 
 
 def compare_report(results: dict, *, markdown: bool = False) -> str:

@@ -1,6 +1,7 @@
 """``python -m training {sft,raft,predict}``: the reference training, one command per stage;
-``python -m training {whisper,tagger-train,tagger-predict}``: the CPU baselines (``whisper-tiny-en``
-and the ``whisper-tiny-en-tagger`` cascade; :mod:`training.tagger`).
+``python -m training {whisper,tagger-train,tagger-predict,text-prior}``: the CPU baselines
+(``whisper-tiny-en``, the ``whisper-tiny-en-tagger`` cascade, :mod:`training.tagger`; the
+text-only prior, :mod:`training.textprior`).
 
 Values come from the paper's defaults, then ``--config FILE`` (YAML sections), then every
 ``--set section.field=value``, then the explicit flags: the stage's own section without a
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 from evoxtral_bench import InputError
 
 from . import config as config_mod
+from . import textprior
 from .tagger import cli as baselines
 
 MULTI_GPU = """several GPUs (data parallel; keep the effective batch with --gradient-accumulation-steps):
@@ -36,6 +38,7 @@ BASELINES: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[
     "whisper": (baselines.add_whisper_arguments, baselines.run_whisper, "baseline: Whisper tiny.en (faster-whisper, int8, CPU) transcripts with word times; reports RTFx"),
     "tagger-train": (baselines.add_train_arguments, baselines.run_train, "baseline: train the log-mel event tagger on synthesized audio, tune it on validation"),
     "tagger-predict": (baselines.add_predict_arguments, baselines.run_predict, "baseline: insert the tagger's events into Whisper's words"),
+    "text-prior": (textprior.add_arguments, textprior.run_command, "baseline: tags and CAPS guessed from the words alone (scikit-learn, trained on the train scripts)"),
 }
 
 
@@ -48,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m training",
         description="The Evoxtral reference training (SFT -> RAFT with LoRA on Voxtral) and predict; one command per stage. "
-        "Also the CPU baselines: whisper, tagger-train, tagger-predict.",
+        "Also the CPU baselines: whisper, tagger-train, tagger-predict, text-prior.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join([*STAGES, *BASELINES]) + "}")
     defaults = config_mod.Config()

@@ -13,7 +13,7 @@ from evoxtral_bench._version import __version__
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import write_text
 from evoxtral_bench.scoring import adapters, normalize
-from evoxtral_bench.scoring.core import ReferenceSet, System, compare, load_references, load_system, score
+from evoxtral_bench.scoring.core import ReferenceSet, System, compare, load_references, load_system, score_with_grounding
 from evoxtral_bench.scoring.options import OPTION_NAMES, Options, options_from
 from evoxtral_bench.scoring.submission import Problems
 from evoxtral_bench.scoring.tags import tag_table
@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("score", help="score a predictions JSONL against the references")
     p.add_argument("predictions", metavar="PREDS")
+    p.add_argument(
+        "--masked",
+        metavar="MASKED_PREDS",
+        help="the same system's predictions on the masked track: adds the grounding gap (full − masked tag F1 "
+        "and emphasis F1, paired bootstrap) to the results",
+    )
     _add_reference_options(p)
     _add_scoring_options(p)
     p.set_defaults(handler=cmd_score)
@@ -124,11 +130,14 @@ def _load(args: argparse.Namespace, paths: list[str], options: Options) -> tuple
 
 def cmd_score(args: argparse.Namespace) -> int:
     options = _options(args)
-    loaded = _load(args, [args.predictions], options)
+    if args.masked and options.legacy:
+        raise UsageError("--masked: the grounding gap is defined on the corpus-level metrics; drop --legacy")
+    loaded = _load(args, [args.predictions] + ([args.masked] if args.masked else []), options)
     if loaded is None:
         return 2
-    refs, (system,) = loaded
-    _emit(report.REPORTERS[args.format].score(score(system, refs, options).to_dict()), args.output)
+    refs, (system, *masked) = loaded
+    results = score_with_grounding(system, masked[0] if masked else None, refs, options)
+    _emit(report.REPORTERS[args.format].score(results.to_dict()), args.output)
     return 0
 
 

@@ -95,6 +95,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             progress=not args.no_progress,
             base_url=args.base_url,
+            masked=args.masked,
         )
     except ElevenLabsError as exc:  # the service kept failing: not the user's input, not our bug
         print(f"evoxtral-bench: ElevenLabs failed: {exc}; rerun the same command to resume", file=sys.stderr)
@@ -163,6 +164,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--concurrency", type=int, default=2, help="clips rendered at once (default 2)")
     p.add_argument("--base-url", help="ElevenLabs API base URL (default: the SDK's, or ELEVENLABS_BASE_URL)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--masked",
+        action="store_true",
+        help="offline only: the counterfactual masked track (same voices, seeds and words; sounds -> room tone, "
+        "styles and CAPS neutral, no stutters, no pauses); the manifest lists what was masked",
+    )
     p.set_defaults(handler=cmd_synthesize)
 
     p = group.add_parser("export", help="write a datasets.DatasetDict (audio + transcripts) with save_to_disk")

@@ -21,10 +21,10 @@ from tqdm import tqdm
 from evoxtral_bench.files import write_bytes
 from evoxtral_bench.leaderboard import downloads, plots, samples, site, standings
 from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprint
-from evoxtral_bench.leaderboard.entries import OPTIONS, PREDICTIONS, Entry
+from evoxtral_bench.leaderboard.entries import MASKED, OPTIONS, PREDICTIONS, Entry
 from evoxtral_bench.leaderboard.ties import compare_neighbours
 from evoxtral_bench.reporters import to_json
-from evoxtral_bench.scoring.core import ReferenceSet, System, score
+from evoxtral_bench.scoring.core import ReferenceSet, System, score_with_grounding
 
 CACHE_DIR = ".cache"
 
@@ -41,9 +41,16 @@ class BuildReport:
     written: int
 
 
-def score_entry(system: System, refs: ReferenceSet) -> dict:
-    """The results document and the sample utterance ids of one verified entry."""
-    return {"results": score(system, refs, OPTIONS).to_dict(), "samples": samples.pick(system, refs)}
+def score_entry(system: System, refs: ReferenceSet, masked: System | None = None) -> dict:
+    """The results document (with its grounding section when the entry has masked-track
+    predictions) and the sample utterance ids of one verified entry."""
+    return {"results": score_with_grounding(system, masked, refs, OPTIONS).to_dict(), "samples": samples.pick(system, refs)}
+
+
+def _masked_key(entry: Entry) -> tuple[str, ...]:
+    """The masked predictions' part of an entry's cache key (nothing without them, so that the
+    keys of entries without a masked file are unchanged)."""
+    return () if entry.masked is None else ("masked", entry.masked.sha256, entry.masked.path)
 
 
 def _one_blas_thread() -> None:
@@ -117,8 +124,9 @@ def build_site(
     base = (fingerprint, refs.sha256, sig)
 
     verified = [e for e in entries if e.verified]
-    keys = [cache_key("score", *base, e.system.sha256, e.system.path) for e in verified]
-    docs, scored = _cached(cache, keys, score_entry, [(e.system, refs) for e in verified], workers, "scoring", progress)
+    keys = [cache_key("score", *base, e.system.sha256, e.system.path, *_masked_key(e)) for e in verified]
+    jobs = [(e.system, refs, e.masked) for e in verified]
+    docs, scored = _cached(cache, keys, score_entry, jobs, workers, "scoring", progress)
     by_slug = dict(zip((e.slug for e in verified), docs))
 
     order = standings.verified_order(verified, by_slug)
@@ -134,6 +142,8 @@ def build_site(
     for standing in ranked:
         files[f"entries/{standing.slug}/results.json"] = to_json(standing.results).encode("utf-8")
         files[f"entries/{standing.slug}/predictions.jsonl"] = (standing.entry.folder / PREDICTIONS).read_bytes()
+        if standing.entry.masked is not None:
+            files[f"entries/{standing.slug}/{MASKED}"] = (standing.entry.folder / MASKED).read_bytes()
     files["leaderboard.json"] = downloads.leaderboard_json(refs.info().to_dict(), sig, fingerprint, ranked, quoted).encode("utf-8")
     files["leaderboard.csv"] = downloads.leaderboard_csv(ranked, quoted).encode("utf-8")
     files.update({f"plots/{name}": svg for name, svg in plots.render(ranked).items()})

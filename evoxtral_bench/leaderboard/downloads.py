@@ -30,7 +30,28 @@ def _row(standing: Standing) -> dict:
     if standing.entry.verified:
         row["results"] = f"entries/{standing.slug}/results.json"
         row["predictions"] = f"entries/{standing.slug}/predictions.jsonl"
+        if standing.results and standing.results.get("grounding"):
+            row["masked_predictions"] = f"entries/{standing.slug}/predictions.masked.jsonl"
+            row["grounding"] = grounding_summary(standing.results["grounding"])
     return row
+
+
+def grounding_summary(section: dict) -> dict:
+    """Per metric of a results document's grounding section: full, masked, the gap full − masked
+    with its interval and p-value, and the grounded share (flat, for a table column)."""
+    out = {}
+    for name, g in section["metrics"].items():
+        gap = g["gap"]
+        out[name] = {
+            "full": g["full"]["value"],
+            "masked": g["masked"]["value"],
+            "gap": gap["delta"],
+            "ci_low": gap["ci_low"],
+            "ci_high": gap["ci_high"],
+            "p_value": gap["p_value"],
+            "grounded_share": g["grounded_share"],
+        }
+    return out
 
 
 def leaderboard_json(benchmark: dict, signature: str, scorer: str, verified: list[Standing], reported: list[Standing]) -> str:

@@ -14,7 +14,7 @@ from evoxtral_bench.scoring.core import Options, ReferenceSet, System, load_refe
 from evoxtral_bench.scoring.submission import Problems
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-META, PREDICTIONS = "meta.yaml", "predictions.jsonl"
+META, PREDICTIONS, MASKED = "meta.yaml", "predictions.jsonl", "predictions.masked.jsonl"
 """How the shipped references are named in messages and results (not a machine's path)."""
 OPTIONS = Options()
 """The leaderboard scores with the defaults: 1000 resamples, seed 0, 95% intervals."""
@@ -22,11 +22,13 @@ OPTIONS = Options()
 
 @dataclass(frozen=True)
 class Entry:
-    """One checked entry; ``system`` holds the predictions of a verified one."""
+    """One checked entry; ``system`` holds the predictions of a verified one, ``masked`` its
+    optional predictions on the masked track (for the grounding gap)."""
 
     folder: Path
     meta: Meta
     system: System | None
+    masked: System | None = None
 
     @property
     def slug(self) -> str:
@@ -58,8 +60,9 @@ def _entry_files(folder: Path, display: str, problems: Problems) -> set[str]:
     names: set[str] = set()
     for item in sorted(os.scandir(folder), key=lambda d: d.name):
         where = f"{display}/{item.name}"
-        if item.name not in (META, PREDICTIONS):
-            problems.error(where, None, None, f"unexpected {'folder' if item.is_dir(follow_symlinks=False) else 'file'}; an entry holds {META} and, when verified, {PREDICTIONS}")
+        if item.name not in (META, PREDICTIONS, MASKED):
+            kind = "folder" if item.is_dir(follow_symlinks=False) else "file"
+            problems.error(where, None, None, f"unexpected {kind}; an entry holds {META} and, when verified, {PREDICTIONS} (and optionally {MASKED})")
         elif _plain_file(Path(item.path), where, problems):
             names.add(item.name)
     return names
@@ -76,8 +79,10 @@ def _load_entry(folder: Path, display: str, refs: ReferenceSet, problems: Proble
         return None
     predictions = f"{display}/{PREDICTIONS}"
     if meta.kind == "reported":
-        if PREDICTIONS in files:
-            problems.error(predictions, None, None, "a reported entry carries no predictions; use kind: verified to have them scored")
+        for name in (PREDICTIONS, MASKED):
+            if name in files:
+                problems.error(f"{display}/{name}", None, None, "a reported entry carries no predictions; use kind: verified to have them scored")
+        if PREDICTIONS in files or MASKED in files:
             return None
         return Entry(folder, meta, None)
     if PREDICTIONS not in files:
@@ -85,9 +90,12 @@ def _load_entry(folder: Path, display: str, refs: ReferenceSet, problems: Proble
             problems.error(display, None, None, f"{PREDICTIONS} is missing (required for kind: verified)")
         return None
     system = load_system(predictions, refs, OPTIONS, problems)
-    if system is None:
+    masked = load_system(f"{display}/{MASKED}", refs, OPTIONS, problems) if MASKED in files else None
+    if system is None or (MASKED in files and masked is None):
         return None
-    return Entry(folder, meta, dataclasses.replace(system, path=f"{folder.name}/{PREDICTIONS}"))
+    if masked is not None:
+        masked = dataclasses.replace(masked, path=f"{folder.name}/{MASKED}")
+    return Entry(folder, meta, dataclasses.replace(system, path=f"{folder.name}/{PREDICTIONS}"), masked)
 
 
 def load_entries(root: str | Path, refs: ReferenceSet, problems: Problems) -> list[Entry]:

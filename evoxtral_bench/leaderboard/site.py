@@ -246,6 +246,25 @@ def _breakdown(groups: dict) -> str:
     return _table(header, rows)
 
 
+def _grounding(section: dict) -> str:
+    rows = []
+    for name, g in section["metrics"].items():
+        gap = g["gap"]
+        ci = "" if gap["ci_low"] is None else f"{_number(name, gap['ci_low'], 2)} – {_number(name, gap['ci_high'], 2)}"
+        p = "—" if gap["p_value"] is None else f"{gap['p_value']:.3f}"
+        share = "—" if g["grounded_share"] is None else f"{100 * g['grounded_share']:.1f}"
+        cells = [
+            _value_html(name, g["full"], 2, interval=False),
+            _value_html(name, g["masked"], 2, interval=False),
+            f'<span class="v">{_number(name, gap["delta"], 2)}</span>',
+            ci,
+            p,
+            share,
+        ]
+        rows.append(f"<tr><td>{label(name)} {_arrow(gap['higher_is_better'])}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return _table(["Metric", "Full (%)", "Masked (%)", "Gap (points)", "95% interval of gap", "p", "Grounded share (%)"], rows)
+
+
 def _samples(standing: Standing, refs: ReferenceSet) -> str:
     texts = {r.id: (r.tagged_text, p) for r, p in zip(refs.rows, standing.entry.system.texts)}
     parts = []
@@ -269,6 +288,15 @@ def _details(standing: Standing, refs: ReferenceSet) -> str:
         ("Tag macro-F1 and position-aware tag F1", "tag F1 when the tag must sit in the same word gap (@0) or within one word (@1) of the reference", _metrics_table(results["extras"])),
         ("Per tag", "support = reference count; the interval is for F1", _per_tag(results)),
     ]
+    if results.get("grounding"):
+        sections.append(
+            (
+                "Grounding gap",
+                "the same system on the masked audio track (every audible tag taken out, the words kept); gap = full − masked, "
+                "paired bootstrap; grounded share = 1 − masked / full",
+                _grounding(results["grounding"]),
+            )
+        )
     for key, title in (("slice", "By slice"), ("domain", "By domain")):
         if key in results["breakdowns"]:
             sections.append((title, "values in %, 95% interval beneath", _breakdown(results["breakdowns"][key])))
@@ -277,7 +305,8 @@ def _details(standing: Standing, refs: ReferenceSet) -> str:
     out.append(
         '<section><h2>Files</h2><p><a href="results.json">results.json</a> (the output of <code>evoxtral-bench score --format json</code>) · '
         '<a href="predictions.jsonl">predictions.jsonl</a> · '
-        f"signature <code>{_h(results['signature'])}</code></p></section>"
+        + ('<a href="predictions.masked.jsonl">predictions.masked.jsonl</a> · ' if results.get("grounding") else "")
+        + f"signature <code>{_h(results['signature'])}</code></p></section>"
     )
     return "\n".join(out)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
@@ -28,6 +28,8 @@ from evoxtral_bench.scoring.results import (
     Comparison,
     Delta,
     Estimate,
+    Gap,
+    Grounding,
     Group,
     Results,
     SubmissionInfo,
@@ -49,6 +51,8 @@ SHIPPED_REFERENCES = "corpus.jsonl"
 SHIPPED_LABEL = "evoxtral_bench/corpus/data/corpus.jsonl"
 """How results name the shipped corpus (a stable label, not this machine's install path)."""
 DEFAULT_SPLIT = "test"
+GROUNDING_METRICS = ("tag_f1", "emphasis_f1")
+"""The metrics whose grounding gap (full − masked track) is reported."""
 
 
 @dataclass(frozen=True)
@@ -314,3 +318,32 @@ def compare(a: System, b: System, refs: ReferenceSet, options: Options) -> Compa
             low, high, p_value = float(low), float(high), paired_p_value(deltas)
         metrics[d.name] = Delta(float(va), float(vb), delta, bool(da and db), low, high, p_value)
     return Comparison(refs.info(), (a.path, a.sha256), (b.path, b.sha256), refs.signature(options), metrics)
+
+
+def grounding(
+    full: System, masked: System, refs: ReferenceSet, options: Options, *, full_results: Results | None = None
+) -> Grounding:
+    """The grounding gap of one system: its predictions on the full track against those on the
+    masked track (docs/notes-issue12.md). The difference, its interval and p-value are
+    :func:`compare`'s paired bootstrap (A = full, B = masked); each side's estimate is :func:`score`'s
+    (``full_results``: the full side already scored).
+    """
+    if options.legacy:
+        raise InputError("the grounding gap is defined on the corpus-level metrics; drop --legacy")
+    on_full = full_results or score(full, refs, options)
+    on_masked = score(masked, refs, options)
+    paired = compare(full, masked, refs, options)
+    gaps = {}
+    for name in GROUNDING_METRICS:
+        f, m = on_full.metrics[name], on_masked.metrics[name]
+        share = 1.0 - m.value / f.value if f.value > 0 else None
+        gaps[name] = Gap(f, m, paired.metrics[name], share)
+    return Grounding(on_masked.submission, gaps)
+
+
+def score_with_grounding(full: System, masked: System | None, refs: ReferenceSet, options: Options) -> Results:
+    """:func:`score`, with the ``grounding`` section when masked-track predictions are given."""
+    results = score(full, refs, options)
+    if masked is None:
+        return results
+    return replace(results, grounding=grounding(full, masked, refs, options, full_results=results))

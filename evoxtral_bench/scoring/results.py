@@ -176,7 +176,8 @@ def _estimate_row(name: str, e: Estimate) -> dict:
 
 @dataclass(frozen=True)
 class Results:
-    """The scores of one system (docs/spec.md §7)."""
+    """The scores of one system (docs/spec.md §7); ``grounding`` only when masked-track
+    predictions were scored with it (docs/notes-issue12.md), else None and absent from the document."""
 
     benchmark: BenchmarkInfo
     submission: SubmissionInfo
@@ -185,13 +186,14 @@ class Results:
     per_tag: dict[str, TagScore]
     breakdowns: dict[str, dict[str, Group]]
     extras: dict[str, Estimate]
+    grounding: Grounding | None = None
 
     def __getitem__(self, name: str) -> Estimate:
         """``results["tag_f1"]``: a headline metric or an extra, by name."""
         return self.metrics[name] if name in self.metrics else self.extras[name]
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "benchmark": self.benchmark.to_dict(),
             "submission": self.submission.to_dict(),
             "config": self.signature.config(),
@@ -199,8 +201,11 @@ class Results:
             "per_tag": {label: t.to_dict() for label, t in self.per_tag.items()},
             "breakdowns": {key: {name: g.to_dict() for name, g in groups.items()} for key, groups in self.breakdowns.items()},
             "extras": _estimates_to_dict(self.extras),
-            "signature": self.signature.format(),
         }
+        if self.grounding is not None:
+            out["grounding"] = self.grounding.to_dict()
+        out["signature"] = self.signature.format()
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Results:
@@ -212,6 +217,7 @@ class Results:
             per_tag={label: TagScore.from_dict(t) for label, t in d["per_tag"].items()},
             breakdowns={k: {n: Group.from_dict(g) for n, g in groups.items()} for k, groups in d["breakdowns"].items()},
             extras=_estimates_from_dict(d["extras"]),
+            grounding=Grounding.from_dict(d["grounding"]) if d.get("grounding") is not None else None,
         )
 
     def to_json(self) -> str:
@@ -319,3 +325,49 @@ class Comparison:
         rows = [{"metric": name, "label": METRICS[name].label, **d.to_dict(name)} for name, d in self.metrics.items()]
         columns = ["metric", "label", "a", "b", "delta", "defined", "ci_low", "ci_high", "p_value", "higher_is_better"]
         return _frame(rows, "metric", columns)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One metric on the full track and on its masked twin (same utterances, same references).
+
+    ``gap`` is the paired comparison full − masked (``a`` full, ``b`` masked) from the same
+    bootstrap as ``compare``; ``grounded_share`` = 1 − masked / full, None when the full value
+    is 0 (nothing to share).
+    """
+
+    full: Estimate
+    masked: Estimate
+    gap: Delta
+    grounded_share: float | None
+
+    def to_dict(self, name: str) -> dict:
+        return {
+            "full": self.full.to_dict(name),
+            "masked": self.masked.to_dict(name),
+            "gap": self.gap.to_dict(name),
+            "grounded_share": self.grounded_share,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Gap:
+        return cls(Estimate.from_dict(d["full"]), Estimate.from_dict(d["masked"]), Delta.from_dict(d["gap"]), d["grounded_share"])
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """How much of a system's tagging comes from the audio: its scores on the masked track's
+    predictions (``masked``: what was read from them) against the full track's, per metric."""
+
+    masked: SubmissionInfo
+    metrics: dict[str, Gap]
+
+    def __getitem__(self, name: str) -> Gap:
+        return self.metrics[name]
+
+    def to_dict(self) -> dict:
+        return {"masked_submission": self.masked.to_dict(), "metrics": {name: g.to_dict(name) for name, g in self.metrics.items()}}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Grounding:
+        return cls(SubmissionInfo.from_dict(d["masked_submission"]), {name: Gap.from_dict(g) for name, g in d["metrics"].items()})

@@ -9,11 +9,13 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Job:
-    """One clip to render: row id, tagged transcript, resolved voice."""
+    """One clip to render: row id, tagged transcript, resolved voice; ``masked``: the counterfactual
+    rendering without any audible tag (:data:`evoxtral_bench.corpus.synth.plan.MASKED`)."""
 
     id: str
     text: str
     voice: str
+    masked: bool = False
 
 
 @dataclass(frozen=True)

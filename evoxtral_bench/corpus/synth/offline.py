@@ -138,7 +138,7 @@ def render_clip(job: Job, seed: int) -> Clip:
     script = read_script(job.text)
     voice = resolve_voice(job.voice, job.id, seed)
     rng = np.random.default_rng(stable_int("offline", job.id, seed))
-    plan = make_plan(script, rng)
+    plan = make_plan(script, rng, masked=job.masked)
     rate = espeak.sample_rate()
     chunks: list[np.ndarray] = [np.zeros(int(_LEAD_S * rate))]
     cursor = len(chunks[0])
@@ -156,7 +156,9 @@ def render_clip(job: Job, seed: int) -> Clip:
             if part.stutter:
                 onsets[part.words[0][0]] = cursor + onset
         elif isinstance(part, Sound):
-            audio = _SOUNDS[part.label](rate, voice.f0, rng).astype(np.float64)
+            audio = _SOUNDS[part.label](rate, voice.f0, rng).astype(np.float64)  # drawn when masked too
+            if job.masked:
+                audio = room_tone(len(audio))
         else:
             audio = np.zeros(int(part.seconds * rate))
         part_spans.append((cursor, cursor + len(audio)))
@@ -174,7 +176,7 @@ def render_clip(job: Job, seed: int) -> Clip:
         Span(w.text, word_spans[i][0] * seconds, word_spans[i][1] * seconds) for i, w in enumerate(script.words)
     )
     tags = tuple(
-        Span(cue.label, *(t * seconds for t in _cue_span(cue, part, part_spans, word_spans, onsets, cursor)))
+        Span(cue.label, *(t * seconds for t in _cue_span(cue, part, part_spans, word_spans, onsets, cursor, job.masked)))
         for cue, part in zip(script.cues, plan.cue_parts)
     )
     return Clip(pcm=pcm, sample_rate=SAMPLE_RATE, voice=voice.spec, tags=tags, words=words)
@@ -187,9 +189,14 @@ def _cue_span(
     word_spans: dict[int, tuple[int, int]],
     onsets: dict[int, int],
     end: int,
+    masked: bool = False,
 ) -> tuple[int, int]:
-    """Sample span of a cue: its sound or silence, then the words it governs (stutter included)."""
+    """Sample span of a cue: its sound (room tone when masked) or silence, then the words it governs
+    (stutter included); a masked ``[pause]`` is an empty span where it would have been."""
     at = part_spans[part][0] if part < len(part_spans) else end
+    if masked and cue.label == "pause":
+        at = word_spans[cue.words.start][0] if cue.words.start in word_spans else end
+        return at, at
     if cue.label in _SOUNDS or cue.label == "pause":
         at, end = part_spans[part]
     else:
@@ -200,6 +207,12 @@ def _cue_span(
             at = onsets.get(first, word_spans[first][0])
         end = word_spans[last][1]
     return at, end
+
+
+def room_tone(n: int) -> np.ndarray:
+    """``n`` samples of the clip's background, the level of its lead-in and of every gap: digital
+    silence in this renderer (what a masked track puts in place of a non-verbal sound)."""
+    return np.zeros(n)
 
 
 def _gap_after(part: Part | None) -> float:

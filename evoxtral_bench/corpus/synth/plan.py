@@ -3,6 +3,12 @@
 Cuts fall at tags, at clause ends, around CAPS-emphasized words (spoken on their own, stressed)
 and before stuttered words (``[stammers]`` or a written ``W-well``), so that every part is
 spoken in one style. Stacked style tags combine (:func:`~evoxtral_bench.corpus.synth.styles.stacked`).
+
+A *masked* plan (the counterfactual ``-masked`` track) keeps the words and the non-verbal sounds'
+places but takes every cue out of the speech: style tags and CAPS are spoken neutrally, stutters
+are not repeated, a ``[pause]`` is dropped (its length is still drawn, so that the random stream,
+and with it every sound's length, matches the full plan) and speech runs join across the dropped
+tags. The renderer then replaces each sound by room tone of the same length (:data:`MASKED`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,14 @@ _WRITTEN_STUTTER = re.compile(r"^(?:(\w{1,3})-)+(?=\w)")
 _TOKEN_END = re.compile(r"[\s\[]")
 PAUSE_S = (0.6, 1.0)
 """Range of a ``[pause]``'s silence, seconds (drawn per pause)."""
+MASKED = {
+    "sounds": "laughs, sighs, gasps, crying and clears throat replaced by room tone of the same length",
+    "styles": "every delivery and emotion tag spoken neutrally",
+    "stutters": "no onset repetitions ([stammers] and written W-well)",
+    "pauses": "[pause] silences removed",
+    "emphasis": "CAPS words spoken unstressed",
+}
+"""What a masked rendering takes out (key: description); each manifest entry of a masked track lists the keys."""
 
 
 @dataclass
@@ -59,15 +73,18 @@ class Plan:
     cue_parts: list[int] = field(default_factory=list)
 
 
-def make_plan(script: Script, rng: np.random.Generator) -> Plan:
-    """Cut the transcript into parts at tags, clause ends, emphasized words and stuttered words."""
+def make_plan(script: Script, rng: np.random.Generator, *, masked: bool = False) -> Plan:
+    """Cut the transcript into parts at tags, clause ends, emphasized words and stuttered words.
+
+    ``masked``: the counterfactual plan (module docstring); the words are the same.
+    """
     text, cues, words = script.text, script.cues, script.words
     stammered = {c.words[0] for c in cues if c.label == "stammers" and c.words}
     written = {i: written_stutter(w.text)[1] for i, w in enumerate(words)}
     edges = {0, len(text)}
     for cue in cues:
         edges |= {cue.start, cue.end, cue.scope_end}
-    for i, word in enumerate(words):
+    for i, word in enumerate(() if masked else words):  # masked: no cut for CAPS or stutters
         if word.emphasis:
             edges |= {word.start, _token_end(text, word.end)}
         if written[i] or i in stammered:
@@ -83,7 +100,11 @@ def make_plan(script: Script, rng: np.random.Generator) -> Plan:
             if cues[k].label in SOUND_TAGS:
                 plan.parts.append(Sound(cues[k].label))
             elif cues[k].label == "pause":
-                plan.parts.append(Silence(float(rng.uniform(*PAUSE_S))))
+                seconds = float(rng.uniform(*PAUSE_S))  # drawn when masked too: same random stream
+                if not masked:
+                    plan.parts.append(Silence(seconds))
+            if masked and cues[k].label not in SOUND_TAGS and spoken_until == a:
+                spoken_until = b  # the tag is not heard: the speech runs on across it
             continue
         inside = [i for i, w in enumerate(words) if a <= w.start < b]
         last = plan.parts[-1] if plan.parts else None
@@ -92,18 +113,18 @@ def make_plan(script: Script, rng: np.random.Generator) -> Plan:
                 last.text += text[a:b]
                 spoken_until = b
             continue
-        active = [c for c in cues if c.label in STYLE_TAGS and c.end <= a < c.scope_end]
+        active = [] if masked else [c for c in cues if c.label in STYLE_TAGS and c.end <= a < c.scope_end]
         style = reduce(stacked, (STYLES[c.label] for c in active), NEUTRAL)
-        if words[inside[0]].emphasis:
+        if words[inside[0]].emphasis and not masked:
             style = emphasized(style)
-        repeats = max(written[inside[0]], 2 if inside[0] in stammered else 0)
+        repeats = 0 if masked else max(written[inside[0]], 2 if inside[0] in stammered else 0)
         piece = text[a:b]
         if style.question and any(b == c.scope_end for c in active):
             piece = _as_question(piece)
         if isinstance(last, Speech) and last.style == style and spoken_until == a and not repeats:
             _append(last, piece, a, inside, words)
         else:
-            part = Speech("", style, [], stutter=repeats, written_stutter=bool(written[inside[0]]))
+            part = Speech("", style, [], stutter=repeats, written_stutter=bool(written[inside[0]]) and not masked)
             _append(part, piece, a, inside, words)
             plan.parts.append(part)
         spoken_until = b

@@ -6,6 +6,11 @@ Layout of ``out_dir``::
     records/<id>.json   {"request": fingerprint, "entry": manifest entry}, written after its wav
     manifest.jsonl      one entry per row, sorted by id, written when every clip is done
 
+``masked=True`` renders the counterfactual twin of the offline track (``<track>-masked``): the
+same voices, seeds and words with every audible tag taken out; each manifest entry then lists
+what was masked under ``"masked"`` (the keys of :data:`~evoxtral_bench.corpus.synth.plan.MASKED`).
+The tag spans stay in the manifest: a sound's span is where its room tone lies.
+
 Every file is written atomically (temporary file, then rename). A clip is finished when its record
 matches the request (text, backend, seed, voice) and the sha256 of its wav, so a run killed at any
 point and started again redoes only unfinished clips and ends with the same bytes.
@@ -24,6 +29,7 @@ from tqdm import tqdm
 from evoxtral_bench.corpus.synth import BACKENDS, MANIFEST
 from evoxtral_bench.corpus.synth.audio import wav_bytes
 from evoxtral_bench.corpus.synth.clip import Clip, Job, Span
+from evoxtral_bench.corpus.synth.plan import MASKED
 from evoxtral_bench.corpus.synth.script import Script, read_script
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import sha256_bytes, write_bytes, write_jsonl
@@ -53,20 +59,24 @@ def synthesize(
     concurrency: int = 2,
     progress: bool = True,
     base_url: str | None = None,
+    masked: bool = False,
 ) -> Path:
     """Render every row (``id``, ``tagged_text``) to ``out_dir/audio/<id>.wav``; return the manifest path.
 
     ``voices`` is the backend's voice pool (espeak-ng voices such as ``en-gb+f3`` or ``en-gb+f3@47``
     offline, voice ids for ElevenLabs), assigned per clip by a hash of id and seed. ``base_url``
     (or ``ELEVENLABS_BASE_URL``) points the ElevenLabs client at another server. Raises
-    :class:`InputError` for an unknown backend, a missing API key or a bad row.
+    :class:`InputError` for an unknown backend, a missing API key, a bad row, or ``masked`` with a
+    backend other than ``offline``.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
+    if masked and backend != "offline":
+        raise InputError(f"a masked rendering needs the offline backend (its tags are rendered by rule); got {backend!r}")
     engine = _backend(backend, voices, base_url)
-    jobs = _jobs(rows, engine, seed)
+    jobs = _jobs(rows, engine, seed, masked)
     out = Path(out_dir)
     _remove_partial_writes(out)
     entries = {job.id: entry for job in jobs if (entry := _finished(out, job, engine.name, seed))}
@@ -94,7 +104,7 @@ def _backend(name: str, voices: Sequence[str] | None, base_url: str | None) -> B
     raise InputError(f"unknown synthesis backend {name!r}; choose one of: {', '.join(BACKENDS)}")
 
 
-def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int) -> list[Job]:
+def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = False) -> list[Job]:
     """Validated jobs sorted by id."""
     jobs: dict[str, Job] = {}
     for number, row in enumerate(rows, start=1):
@@ -115,12 +125,14 @@ def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int) -> list[Job]:
             engine.check(read_script(text))
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from exc
-        jobs[clip_id] = Job(clip_id, text, engine.voice_for(clip_id, seed))
+        jobs[clip_id] = Job(clip_id, text, engine.voice_for(clip_id, seed), masked)
     return [jobs[key] for key in sorted(jobs)]
 
 
 def _fingerprint(job: Job, backend: str, seed: int) -> str:
     request = {"backend": backend, "seed": seed, "text": job.text, "voice": job.voice}
+    if job.masked:  # only then: records of full renderings stay valid
+        request["masked"] = True
     return sha256_bytes(json.dumps(request, sort_keys=True).encode("utf-8"))
 
 
@@ -154,6 +166,8 @@ def _save(out: Path, job: Job, clip: Clip, backend: str, seed: int) -> dict:
         "tags": [_span(span, "label") for span in clip.tags],
         "words": None if clip.words is None else [_span(span, "word") for span in clip.words],
     }
+    if job.masked:
+        entry["masked"] = list(MASKED)
     record = {"request": _fingerprint(job, backend, seed), "entry": entry}
     write_jsonl(out / RECORDS_DIR / f"{job.id}.json", [record])
     return entry

@@ -1,0 +1,101 @@
+"""The grounding gap: full-track vs masked-track predictions of one system, through compare's bootstrap."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import evoxtral_bench
+from evoxtral_bench.scoring.results import Results
+from tests.helpers import SMALL_REFS, refs_rows, write_jsonl
+
+TAGS = ("[laughs]", "[sighs]", "[whispers]", "[pause]", "[gasps]", "[crying]", "[excited]", "[clears throat]")
+
+
+def _plain(text: str) -> str:
+    for tag in TAGS:
+        text = text.replace(tag, "")
+    return text
+
+
+@pytest.fixture
+def files(tmp_path):
+    rows = refs_rows()
+    full = write_jsonl(tmp_path / "full.jsonl", [{"id": r["id"], "prediction": r["tagged_text"]} for r in rows])
+    # the masked run keeps the words and CAPS of every row but loses the tags of all but the first two rows
+    masked = write_jsonl(
+        tmp_path / "masked.jsonl",
+        [{"id": r["id"], "prediction": r["tagged_text"] if i < 2 else _plain(r["tagged_text"])} for i, r in enumerate(rows)],
+    )
+    return full, masked
+
+
+def test_without_masked_file_the_document_is_unchanged(cli, files):
+    full, _ = files
+    code, out, _ = cli("score", full, "--references", SMALL_REFS, "--format", "json", "--bootstrap", "200")
+    assert code == 0
+    assert "grounding" not in json.loads(out)
+    results = evoxtral_bench.score(predictions=full, references=SMALL_REFS, bootstrap=200)
+    assert results.grounding is None and results.to_json() == out
+
+
+def test_grounding_section_reuses_compare_and_round_trips(cli, files):
+    full, masked = files
+    code, out, _ = cli("score", full, "--masked", masked, "--references", SMALL_REFS, "--format", "json", "--bootstrap", "300")
+    assert code == 0
+    doc = json.loads(out)
+    section = doc["grounding"]
+    assert set(section["metrics"]) == {"tag_f1", "emphasis_f1"}
+    assert section["masked_submission"]["path"] == str(masked)
+    paired = evoxtral_bench.compare(a=full, b=masked, references=SMALL_REFS, bootstrap=300)
+    masked_alone = evoxtral_bench.score(predictions=masked, references=SMALL_REFS, bootstrap=300)
+    for name, gap in section["metrics"].items():
+        assert gap["gap"] == paired[name].to_dict(name)
+        assert gap["full"] == doc["metrics"][name]
+        assert gap["masked"] == masked_alone.to_dict()["metrics"][name]
+    tag = section["metrics"]["tag_f1"]
+    assert tag["full"]["value"] == 1.0 and 0 < tag["masked"]["value"] < 1
+    assert tag["grounded_share"] == pytest.approx(1 - tag["masked"]["value"])
+    assert tag["gap"]["delta"] > 0 and tag["gap"]["ci_low"] > 0
+    emphasis = section["metrics"]["emphasis_f1"]  # CAPS kept on both tracks: no gap
+    assert emphasis["gap"]["delta"] == 0 and emphasis["gap"]["p_value"] == 1.0 and emphasis["grounded_share"] == 0
+    results = Results.from_dict(doc)
+    assert results.grounding is not None and results.grounding["tag_f1"].gap.delta == tag["gap"]["delta"]
+    assert Results.from_dict(results.to_dict()) == results and results.to_json() == out
+
+
+def test_same_predictions_on_both_tracks_have_no_gap_and_zero_full_has_no_share(files, tmp_path):
+    full, _ = files
+    same = evoxtral_bench.score(predictions=full, masked=full, references=SMALL_REFS, bootstrap=100).grounding
+    assert same is not None and same["tag_f1"].gap.delta == 0 and same["tag_f1"].gap.p_value == 1.0
+    assert same["tag_f1"].grounded_share == 0.0
+    plain = write_jsonl(tmp_path / "plain.jsonl", [{"id": r["id"], "prediction": "words"} for r in refs_rows()])
+    none = evoxtral_bench.score(predictions=plain, masked=full, references=SMALL_REFS, bootstrap=0).grounding
+    assert none is not None and none["tag_f1"].grounded_share is None and none["tag_f1"].gap.ci_low is None
+
+
+def test_table_and_markdown_show_the_gap(cli, files):
+    full, masked = files
+    for fmt, marker in (("table", "Grounding (full track vs masked track"), ("markdown", "| Tag F1 ↑ |")):
+        code, out, _ = cli("score", full, "--masked", masked, "--references", SMALL_REFS, "--format", fmt, "--bootstrap", "100")
+        assert code == 0 and marker in out and "grounded share %" in out
+
+
+def test_bad_masked_file_and_legacy_are_exit_2(cli, files, tmp_path):
+    full, _ = files
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "nope", "prediction": "x"}\n', encoding="utf-8")
+    code, _, err = cli("score", full, "--masked", broken, "--references", SMALL_REFS)
+    assert code == 2 and f"{broken}:1" in err
+    code, _, err = cli("score", full, "--masked", full, "--references", SMALL_REFS, "--legacy")
+    assert code == 2 and "--legacy" in err
+    with pytest.raises(evoxtral_bench.InputError):
+        evoxtral_bench.score(predictions=full, masked=broken, references=SMALL_REFS)
+
+
+def test_same_inputs_give_the_same_grounding_bytes(cli, files):
+    full, masked = files
+    args = ("score", full, "--masked", masked, "--references", SMALL_REFS, "--format", "json", "--bootstrap", "200", "--seed", "3")
+    first, second = cli(*args), cli(*args)
+    assert first[0] == 0 and first[1] == second[1]
