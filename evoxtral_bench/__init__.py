@@ -14,6 +14,7 @@ from evoxtral_bench.api import Validation, compare, load_references, score, utte
 from evoxtral_bench.corpus.synth import MANIFEST as SYNTHESIS_MANIFEST
 from evoxtral_bench.errors import InputError, InputWarning
 from evoxtral_bench.files import jsonl_text, sha256_file, write_bytes, write_jsonl, write_text
+from evoxtral_bench.leaderboard.oracle import plain_text
 from evoxtral_bench.scoring.core import ReferenceSet, UtteranceScore
 from evoxtral_bench.scoring.metrics import METRICS, MetricDef
 from evoxtral_bench.scoring.options import Options, Signature
@@ -47,6 +48,7 @@ __all__ = [
     "jsonl_text",
     "load_references",
     "parse",
+    "plain_text",
     "score",
     "sha256_file",
     "tag_table",

@@ -18,7 +18,7 @@ Model (scikit-learn, trained on the train split's scripts only, tuned on the val
   its position); a word is written in capitals when its probability passes a threshold.
 
 Training input is what the model sees at test time: the script with every tag removed and its
-CAPS lowercased (:func:`evoxtral_bench.leaderboard.oracle.plain_text`). Thresholds are chosen on the
+CAPS lowercased (:func:`evoxtral_bench.plain_text`). Thresholds are chosen on the
 validation split by coordinate ascent on the benchmark's own corpus tag F1 and emphasis F1
 (:func:`evoxtral_bench.score`, no bootstrap). liblinear with a fixed seed: same inputs, same bytes.
 """
@@ -37,14 +37,7 @@ from pathlib import Path
 import numpy as np
 
 import evoxtral_bench
-from evoxtral_bench.corpus import scripts as corpus
-from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import write_jsonl
-from evoxtral_bench.leaderboard.oracle import plain_text
-from evoxtral_bench.scoring import core
-from evoxtral_bench.scoring.options import Options
-from evoxtral_bench.scoring.submission import Problems
-from evoxtral_bench.scoring.tags import emphasis_tokens, parse, tag_table
+from evoxtral_bench import InputError, emphasis_tokens, parse, plain_text, tag_table, write_jsonl
 
 SEED = 0
 C_TAGS, C_EMPHASIS = 0.5, 1.0
@@ -211,7 +204,7 @@ def _csr32(x):
 
 
 def _split(name: str) -> list[Example]:
-    return [from_script(r.id, r.tagged_text) for r in corpus.load() if name in r.splits]
+    return [from_script(r.id, r.tagged_text) for r in evoxtral_bench.load_references(split=name).rows]
 
 
 def fit(train: Sequence[Example]) -> TextPrior:
@@ -276,12 +269,13 @@ def tune(model: TextPrior, validation: Sequence[Example], rounds: int = 1) -> di
 def read_input(path: str | Path, split: str) -> list[Example]:
     """The plain transcripts to tag: a predictions JSONL for the ids of ``split`` of the shipped
     corpus (validated like a submission; a missing id is an error). Tags in it are dropped."""
-    problems = Problems()
-    refs = core.load_references(None, split, problems)
-    system = core.load_system(str(path), refs, Options(), problems, strict=True, label=str(path)) if refs else None
-    if problems.errors or refs is None or system is None:
-        raise InputError(problems=problems.errors)
-    return [Example(r.id, tuple(parse(text).text.split())) for r, text in zip(refs.rows, system.texts)]
+    refs = evoxtral_bench.load_references(split=split)
+    report = evoxtral_bench.validate(predictions=str(path), references=refs, strict=True)
+    if not report.valid:
+        raise InputError(problems=report.errors)
+    with open(path, encoding="utf-8") as fh:
+        texts = {row["id"]: row["prediction"] for row in map(json.loads, filter(str.strip, fh))}
+    return [Example(r.id, tuple(parse(texts[r.id]).text.split())) for r in refs.rows]
 
 
 def run(input_path: str | Path, out: str | Path, split: str = "test") -> dict:

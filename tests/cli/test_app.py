@@ -98,7 +98,7 @@ def test_internal_failure_exits_1_without_traceback(monkeypatch, cli, preds):
     def boom(*args, **kwargs):
         raise RuntimeError("simulated")
 
-    monkeypatch.setattr(cli_module, "score", boom)
+    monkeypatch.setattr(cli_module, "score_with_grounding", boom)
     code, _, err = cli("score", preds, "--references", SMALL_REFS)
     assert code == 1 and "internal error: RuntimeError: simulated" in err and "Traceback" not in err
 
