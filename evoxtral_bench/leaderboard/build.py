@@ -3,8 +3,10 @@
 The output folder holds ``index.html``, ``leaderboard.json``, ``leaderboard.csv``,
 ``assets/``, ``plots/*.svg``, ``entries/<slug>/`` (``index.html``, and for verified entries
 ``results.json`` and ``predictions.jsonl``) and ``.cache/``: one JSON document per scored
-entry and per neighbour comparison, keyed by the sha256 of the predictions, the references,
-the scoring signature and the scorer's source code (:func:`.cache.scorer_fingerprint`).
+entry (its results, sample ids and per-utterance headline counts), keyed by the sha256 of the
+predictions, the references, the scoring signature and the scorer's source code
+(:func:`.cache.scorer_fingerprint`). Ranks come from those counts on every build (all pairs,
+:mod:`.ranking`): cheap, so they are never cached.
 """
 
 from __future__ import annotations
@@ -19,31 +21,35 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from evoxtral_bench.files import write_bytes
-from evoxtral_bench.leaderboard import downloads, plots, samples, site, standings
+from evoxtral_bench.leaderboard import downloads, plots, ranking, samples, site, standings
 from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprint
 from evoxtral_bench.leaderboard.entries import OPTIONS, PREDICTIONS, Entry
-from evoxtral_bench.leaderboard.ties import compare_neighbours
 from evoxtral_bench.reporters import to_json
-from evoxtral_bench.scoring.core import ReferenceSet, System, score
+from evoxtral_bench.scoring.core import ReferenceSet, System, build_table, results_of_table
 
 CACHE_DIR = ".cache"
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build did: entries shown, and how many scorings and comparisons ran or were cached."""
+    """What a build did: entries shown, scorings run or cached, pairs compared for the ranks."""
 
     verified: int
     reported: int
     scored: int
-    compared: int
     cached: int
+    compared: int
     written: int
 
 
 def score_entry(system: System, refs: ReferenceSet) -> dict:
-    """The results document and the sample utterance ids of one verified entry."""
-    return {"results": score(system, refs, OPTIONS).to_dict(), "samples": samples.pick(system, refs)}
+    """The results document, the sample utterance ids and the per-utterance headline counts."""
+    table, oov = build_table(system.texts, refs, OPTIONS)
+    return {
+        "results": results_of_table(system, refs, OPTIONS, table, oov).to_dict(),
+        "samples": samples.pick(system, refs),
+        "counts": ranking.headline_counts(table),
+    }
 
 
 def _one_blas_thread() -> None:
@@ -117,29 +123,24 @@ def build_site(
     base = (fingerprint, refs.sha256, sig)
 
     verified = [e for e in entries if e.verified]
-    keys = [cache_key("score", *base, e.system.sha256, e.system.path) for e in verified]
+    keys = [cache_key("score:v2", *base, e.system.sha256, e.system.path) for e in verified]
     docs, scored = _cached(cache, keys, score_entry, [(e.system, refs) for e in verified], workers, "scoring", progress)
     by_slug = dict(zip((e.slug for e in verified), docs))
 
-    order = standings.verified_order(verified, by_slug)
-    pairs = list(zip(order, order[1:]))
-    keys = [cache_key("compare", *base, a.system.sha256, b.system.sha256) for a, b in pairs]
-    comparisons, compared = _cached(cache, keys, compare_neighbours, [(a.system, b.system, refs) for a, b in pairs], workers, "ties", progress)
-
-    ranked = standings.verified(order, by_slug, comparisons)
+    board = standings.verified(verified, by_slug)
     quoted = standings.reported_order([standings.reported(e) for e in entries if not e.verified])
     context = site.Context(sig, refs.sha256, fingerprint, refs.split, len(refs.rows))
 
     files: dict[str, bytes] = {}
-    for standing in ranked:
+    for standing in board.verified:
         files[f"entries/{standing.slug}/results.json"] = to_json(standing.results).encode("utf-8")
         files[f"entries/{standing.slug}/predictions.jsonl"] = (standing.entry.folder / PREDICTIONS).read_bytes()
-    files["leaderboard.json"] = downloads.leaderboard_json(refs.info().to_dict(), sig, fingerprint, ranked, quoted).encode("utf-8")
-    files["leaderboard.csv"] = downloads.leaderboard_csv(ranked, quoted).encode("utf-8")
-    files.update({f"plots/{name}": svg for name, svg in plots.render(ranked).items()})
-    files.update(site.render(ranked, quoted, refs, context))
+    files["leaderboard.json"] = downloads.leaderboard_json(refs.info().to_dict(), sig, fingerprint, board, quoted).encode("utf-8")
+    files["leaderboard.csv"] = downloads.leaderboard_csv(board, quoted).encode("utf-8")
+    files.update({f"plots/{name}": svg for name, svg in plots.render(board).items()})
+    files.update(site.render(board, quoted, refs, context))
 
     written = sum(_write(out / relative, data) for relative, data in sorted(files.items()))
     _remove_stale_entries(out, files)
     cache.prune()
-    return BuildReport(len(ranked), len(quoted), scored, compared, len(docs) + len(comparisons) - scored - compared, written)
+    return BuildReport(len(board.verified), len(quoted), scored, len(docs) - scored, len(board.pairs), written)

@@ -279,6 +279,12 @@ def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict
 def score(system: System, refs: ReferenceSet, options: Options) -> Results:
     """The results of one system (docs/spec.md §7)."""
     table, oov = build_table(system.texts, refs, options)
+    return results_of_table(system, refs, options, table, oov)
+
+
+def results_of_table(system: System, refs: ReferenceSet, options: Options, table: StatsTable, oov: Counter[str]) -> Results:
+    """The results of one system from its statistics table (:func:`build_table`), for a
+    caller that keeps the table (the leaderboard ranks from its per-utterance columns)."""
     summary = summarize(table, options)
     return Results(
         benchmark=refs.info(),
