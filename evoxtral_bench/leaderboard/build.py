@@ -106,6 +106,27 @@ def _remove_stale_entries(out: Path, files: dict[str, bytes]) -> None:
             path.rmdir()
 
 
+@dataclass(frozen=True)
+class Board:
+    """Every entry ranked: verified rows (ranked and reference), reported rows, and what it took."""
+
+    ranked: standings.Ranked
+    reported: list[standings.Standing]
+    scored: int
+    cached: int
+
+
+def rank_entries(refs: ReferenceSet, entries: list[Entry], cache: Cache, *, workers: int = 1, progress: bool = False) -> Board:
+    """Score the verified ``entries`` (through ``cache``) and rank them; order the reported ones."""
+    base = (scorer_fingerprint(), refs.sha256, refs.signature(OPTIONS).format())
+    verified = [e for e in entries if e.verified]
+    keys = [cache_key("score:v2", *base, e.system.sha256, e.system.path) for e in verified]
+    docs, scored = _cached(cache, keys, score_entry, [(e.system, refs) for e in verified], workers, "scoring", progress)
+    by_slug = dict(zip((e.slug for e in verified), docs))
+    quoted = standings.reported_order([standings.reported(e) for e in entries if not e.verified])
+    return Board(standings.verified(verified, by_slug), quoted, scored, len(docs) - scored)
+
+
 def build_site(
     refs: ReferenceSet,
     entries: list[Entry],
@@ -116,19 +137,11 @@ def build_site(
 ) -> BuildReport:
     """Score, rank and write the site for checked ``entries`` (see :func:`.entries.check`)."""
     out = Path(out)
-    workers = workers or os.cpu_count() or 1
     cache = Cache(out / CACHE_DIR)
     fingerprint = scorer_fingerprint()
     sig = refs.signature(OPTIONS).format()
-    base = (fingerprint, refs.sha256, sig)
-
-    verified = [e for e in entries if e.verified]
-    keys = [cache_key("score:v2", *base, e.system.sha256, e.system.path) for e in verified]
-    docs, scored = _cached(cache, keys, score_entry, [(e.system, refs) for e in verified], workers, "scoring", progress)
-    by_slug = dict(zip((e.slug for e in verified), docs))
-
-    board = standings.verified(verified, by_slug)
-    quoted = standings.reported_order([standings.reported(e) for e in entries if not e.verified])
+    ranked = rank_entries(refs, entries, cache, workers=workers or os.cpu_count() or 1, progress=progress)
+    board, quoted = ranked.ranked, ranked.reported
     context = site.Context(sig, refs.sha256, fingerprint, refs.split, len(refs.rows))
 
     files: dict[str, bytes] = {}
@@ -143,4 +156,4 @@ def build_site(
     written = sum(_write(out / relative, data) for relative, data in sorted(files.items()))
     _remove_stale_entries(out, files)
     cache.prune()
-    return BuildReport(len(board.verified), len(quoted), scored, len(docs) - scored, len(board.pairs), written)
+    return BuildReport(len(board.verified), len(quoted), ranked.scored, ranked.cached, len(board.pairs), written)

@@ -16,6 +16,8 @@ from evoxtral_bench.scoring.metrics import METRIC_NAMES
 from evoxtral_bench.scoring.submission import Problems, text_problem
 
 MAX_META_BYTES = 64 * 1024
+PLACEHOLDER = "TODO:"
+"""Text values starting with this are placeholders from ``leaderboard new``: a warning, not an error."""
 KINDS = ("verified", "reported")
 AUDIO_TRACKS = ("offline", "elevenlabs", "none", "other")
 """Which audio the predictions come from: the offline (espeak-ng) or ElevenLabs rendering of the
@@ -293,4 +295,7 @@ def read_meta(path: Path, display: str, problems: Problems) -> Meta | None:
             )
     if len(problems.errors) > before:
         return None
+    for key, value in values.items():
+        if isinstance(value, str) and value.startswith(PLACEHOLDER):
+            problems.warning(display, lines[key], key, f"still a placeholder ({value!r}); fill it in before submitting")
     return Meta(**values)  # type: ignore[arg-type]
