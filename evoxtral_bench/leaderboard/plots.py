@@ -74,21 +74,25 @@ def _scatter(figure, board: Ranked) -> None:
         return _empty(axes)
     wer = [_pct(r.metrics["wer"]) for r in rows]
     f1 = [_pct(r.metrics[RANK_METRIC]) for r in rows]
-    for reference, color, marker, name in ((False, _ACCENT, "o", "ranked entry"), (True, _MUTED, "s", "reference row")):
-        index = [i for i, r in enumerate(rows) if r.reference == reference]
-        if index:
-            axes.errorbar(
-                [wer[i][0] for i in index], [f1[i][0] for i in index],
-                xerr=[[wer[i][1] for i in index], [wer[i][2] for i in index]], yerr=[[f1[i][1] for i in index], [f1[i][2] for i in index]],
-                fmt=marker, color=color, ecolor=_MUTED, elinewidth=1, capsize=2, markersize=5, label=name,
-            )
+    legend: set[bool] = set()
+    for i, row in enumerate(rows):  # one point at a time, so each carries its entry's id (gid) in the SVG
+        color, marker, name = (_MUTED, "s", "reference row") if row.reference else (_ACCENT, "o", "ranked entry")
+        bars = axes.errorbar(
+            [wer[i][0]], [f1[i][0]], xerr=[[wer[i][1]], [wer[i][2]]], yerr=[[f1[i][1]], [f1[i][2]]],
+            fmt=marker, color=color, ecolor=_MUTED, elinewidth=1, capsize=2, markersize=5,
+            label=None if row.reference in legend else name,
+        )
+        bars.lines[0].set_gid(f"point-{row.slug}")
+        legend.add(row.reference)
     ranked = [i for i, r in enumerate(rows) if not r.reference]
     front = [ranked[k] for k in pareto_front([(wer[i][0], f1[i][0]) for i in ranked])]
     if len(front) >= 2:
-        axes.step([wer[i][0] for i in front], [f1[i][0] for i in front], where="post", linestyle="--", color=_SECOND, label="Pareto front")
-    # every point named; points sorted by position, labels alternate above and below
-    for k, i in enumerate(sorted(range(len(rows)), key=lambda i: (wer[i][0], -f1[i][0], rows[i].slug))):
-        axes.annotate(_label(rows[i], 24), (wer[i][0], f1[i][0]), textcoords="offset points", xytext=(6, 4 if k % 2 else -11), fontsize=7)
+        axes.step([wer[i][0] for i in front], [f1[i][0] for i in front], where="post", linestyle="--", color=_SECOND, label="Pareto front", gid="pareto-front")
+    # every point named; by position (lower first), labels alternate below and above
+    for k, i in enumerate(sorted(range(len(rows)), key=lambda i: (wer[i][0], f1[i][0], rows[i].slug))):
+        axes.annotate(
+            _label(rows[i], 30), (wer[i][0], f1[i][0]), textcoords="offset points", xytext=(6, 3 if k % 2 else -10), fontsize=7, gid=f"label-{rows[i].slug}"
+        )
     right = max(5.0, 1.25 * max(w[0] + w[2] for w in wer))
     axes.set_xlim(-0.02 * right, right)
     axes.set_ylim(-2, 102)
@@ -122,7 +126,9 @@ def _forest(figure, board: Ranked) -> None:
         value, lo, hi = _pct(row.metrics[RANK_METRIC])
         color = _MUTED if row.rank is None else (_ACCENT if ranks.index(row.rank) % 2 == 0 else _SECOND)
         axes.errorbar([value], [y], xerr=[[lo], [hi]], fmt="s" if row.rank is None else "o", color=color, ecolor=color, capsize=3, markersize=5)
-    axes.set_yticks(range(len(rows)), [f"{rank_text(r, r.rank in shared)}  {_label(r)}" for r in rows])
+    axes.set_yticks(range(len(rows)), [f"{rank_text(r, r.rank in shared)}  {_label(r, 40)}" for r in rows])
+    for tick, row in zip(axes.get_yticklabels(), rows):
+        tick.set_gid(f"forest-label-{row.slug}")
     axes.set_ylim(len(rows) - 0.5, -0.5)
     axes.set_xlim(-2, 102)
     axes.set_xlabel(f"{HEADLINE} (%) with 95% interval  ↑")

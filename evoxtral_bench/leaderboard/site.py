@@ -186,7 +186,9 @@ def _figures() -> str:
     figures = []
     for name, caption in PLOTS.items():
         wide = ' class="wide"' if name == "per_tag_f1.svg" else ""
-        figures.append(f'<figure{wide}><img src="plots/{name}" alt="{_h(caption)}"><figcaption>{_h(caption)}</figcaption></figure>')
+        figures.append(
+            f'<figure{wide}><div class="scroll"><img src="plots/{name}" alt="{_h(caption)}"></div><figcaption>{_h(caption)}</figcaption></figure>'
+        )
     return '<div class="grid">' + "\n".join(figures) + "</div>"
 
 

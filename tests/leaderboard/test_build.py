@@ -18,6 +18,7 @@ from evoxtral_bench.cli.app import main
 from evoxtral_bench.leaderboard.plots import pareto_front
 from evoxtral_bench.leaderboard.ranking import holm
 from evoxtral_bench.leaderboard.samples import diff_html
+from evoxtral_bench.leaderboard.site import paragraphs, params_text
 from tests.leaderboard.fixtures import (
     INJECTION_PREDICTION,
     PAYLOAD,
@@ -209,3 +210,21 @@ def test_sample_diff_marks_words_tags_and_emphasis():
     reference, prediction = diff_html("[sighs] I NEVER said that, <b>ok</b>.", "[sighing] I never said that [laughs] <b>ok</b>")
     assert reference == '<span class="tag">[sighs]</span> I <del>NEVER</del> said that, &lt;b&gt;ok&lt;/b&gt;.'
     assert prediction == '<span class="tag">[sighing]</span> I <ins>never</ins> said that <ins><span class="tag">[laughs]</span></ins> &lt;b&gt;ok&lt;/b&gt;'
+
+
+def test_notes_render_as_paragraphs_and_params_consistently():
+    folded = "One line\nfolded by YAML with `python -m training x`.\n\nA second <b>paragraph</b>."
+    assert paragraphs(folded) == (
+        "<p>One line folded by YAML with <code>python -m training x</code>.</p><p>A second &lt;b&gt;paragraph&lt;/b&gt;.</p>"
+    )
+    assert paragraphs("an `unmatched backtick") == "<p>an `unmatched backtick</p>"
+    assert [params_text(p) for p in (0.0393, 0.039, 0.5, 4.8, 24, None)] == ["39.3 M", "39 M", "500 M", "4.8 B", "24 B", ""]
+
+
+def test_reported_page_names_its_averaging_and_size_and_no_signature(built):
+    _, site = built
+    page = (site / "entries/paper-evoxtral-rl/index.html").read_text(encoding="utf-8")
+    assert "per-utterance (paper) averaging, on 50 test utterances" in page
+    assert "carry no scoring signature" in page and "Every score on this page carries" not in page
+    verified = (site / "entries/sys-mid/index.html").read_text(encoding="utf-8")
+    assert "Every score on this page carries this signature" in verified
