@@ -74,28 +74,35 @@ def _scatter(figure, board: Ranked) -> None:
         return _empty(axes)
     wer = [_pct(r.metrics["wer"]) for r in rows]
     f1 = [_pct(r.metrics[RANK_METRIC]) for r in rows]
-    legend: set[bool] = set()
-    for i, row in enumerate(rows):  # one point at a time, so each carries its entry's id (gid) in the SVG
-        color, marker, name = (_MUTED, "s", "reference row") if row.reference else (_ACCENT, "o", "ranked entry")
-        bars = axes.errorbar(
-            [wer[i][0]], [f1[i][0]], xerr=[[wer[i][1]], [wer[i][2]]], yerr=[[f1[i][1]], [f1[i][2]]],
-            fmt=marker, color=color, ecolor=_MUTED, elinewidth=1, capsize=2, markersize=5,
-            label=None if row.reference in legend else name,
+    for reference, color, marker, name in ((False, _ACCENT, "o", "ranked entry"), (True, _MUTED, "s", "reference row")):
+        index = [i for i, r in enumerate(rows) if r.reference == reference]
+        if not index:
+            continue
+        axes.errorbar(
+            [wer[i][0] for i in index], [f1[i][0] for i in index],
+            xerr=[[wer[i][1] for i in index], [wer[i][2] for i in index]], yerr=[[f1[i][1] for i in index], [f1[i][2] for i in index]],
+            fmt="none", ecolor=_MUTED, elinewidth=1, capsize=2,
         )
-        bars.lines[0].set_gid(f"point-{row.slug}")
-        legend.add(row.reference)
+        for k, i in enumerate(index):  # one marker per entry, so each carries its slug (gid) in the SVG
+            axes.plot([wer[i][0]], [f1[i][0]], marker, color=color, markersize=5, label=None if k else name, gid=f"point-{rows[i].slug}")
     ranked = [i for i, r in enumerate(rows) if not r.reference]
     front = [ranked[k] for k in pareto_front([(wer[i][0], f1[i][0]) for i in ranked])]
     if len(front) >= 2:
         axes.step([wer[i][0] for i in front], [f1[i][0] for i in front], where="post", linestyle="--", color=_SECOND, label="Pareto front", gid="pareto-front")
     # every point named; by position (lower first), labels alternate below and above
+    right = max(5.0, 1.15 * max(w[0] + w[2] for w in wer))
     for k, i in enumerate(sorted(range(len(rows)), key=lambda i: (wer[i][0], f1[i][0], rows[i].slug))):
+        left = wer[i][0] > 0.55 * right  # right half: the label goes to the left of its point
         axes.annotate(
-            _label(rows[i], 30), (wer[i][0], f1[i][0]), textcoords="offset points", xytext=(6, 3 if k % 2 else -10), fontsize=7, gid=f"label-{rows[i].slug}"
+            _label(rows[i], 30), (wer[i][0], f1[i][0]), textcoords="offset points", xytext=(-6 if left else 6, 3 if k % 2 else -10),
+            ha="right" if left else "left", fontsize=7, gid=f"label-{rows[i].slug}",
         )
-    right = max(5.0, 1.25 * max(w[0] + w[2] for w in wer))
-    axes.set_xlim(-0.02 * right, right)
-    axes.set_ylim(-2, 102)
+    left_edge = min(w[0] - w[1] for w in wer)
+    left_edge = -0.02 * right if left_edge < 0.3 * right else left_edge - 0.05 * (right - left_edge)
+    axes.set_xlim(left_edge, right)  # zoomed to the points, so that close entries spread out
+    low, high = min(f[0] - f[1] for f in f1), max(f[0] + f[2] for f in f1)
+    pad = max(3.0, 0.08 * (high - low))
+    axes.set_ylim(max(-2.0, low - pad), min(102.0, high + pad))
     axes.set_xlabel("WER (%)  ↓ lower is better")
     axes.set_ylabel(f"{HEADLINE} (%)  ↑")
     axes.grid(True, color="#e3e6ec", linewidth=0.6)
@@ -122,10 +129,14 @@ def _forest(figure, board: Ranked) -> None:
         return _empty(axes)
     shared = shared_ranks(board)
     ranks = sorted({r.rank for r in board.ranked})
-    for y, row in enumerate(rows):
-        value, lo, hi = _pct(row.metrics[RANK_METRIC])
-        color = _MUTED if row.rank is None else (_ACCENT if ranks.index(row.rank) % 2 == 0 else _SECOND)
-        axes.errorbar([value], [y], xerr=[[lo], [hi]], fmt="s" if row.rank is None else "o", color=color, ecolor=color, capsize=3, markersize=5)
+    colors = [_MUTED if row.rank is None else (_ACCENT if ranks.index(row.rank) % 2 == 0 else _SECOND) for row in rows]
+    for color in dict.fromkeys(colors):  # one call per colour: drawing is per artist
+        index = [y for y, c in enumerate(colors) if c == color]
+        points = [_pct(rows[y].metrics[RANK_METRIC]) for y in index]
+        axes.errorbar(
+            [p[0] for p in points], index, xerr=[[p[1] for p in points], [p[2] for p in points]],
+            fmt="s" if color == _MUTED else "o", color=color, ecolor=color, capsize=3, markersize=5,
+        )
     axes.set_yticks(range(len(rows)), [f"{rank_text(r, r.rank in shared)}  {_label(r, 40)}" for r in rows])
     for tick, row in zip(axes.get_yticklabels(), rows):
         tick.set_gid(f"forest-label-{row.slug}")
@@ -174,12 +185,15 @@ def render(board: Ranked) -> dict[str, bytes]:
     n = len(board.verified)
     out = {}
     with matplotlib.rc_context(_RC):
-        for name, draw, size in (
-            ("wer_vs_tag_f1.svg", _scatter, (6.4, 4.8)),
-            ("forest_tag_f1.svg", _forest, (7.2, 1.2 + 0.3 * max(n, 1))),
-            ("per_tag_f1.svg", _heatmap, (9.0, 2.0 + 0.3 * max(n, 1))),
+        for name, draw, size, layout in (
+            # fixed margins for the scatter: constrained layout costs as much as drawing its labels
+            ("wer_vs_tag_f1.svg", _scatter, (6.4, 4.8), None),
+            ("forest_tag_f1.svg", _forest, (7.2, 1.2 + 0.3 * max(n, 1)), "constrained"),
+            ("per_tag_f1.svg", _heatmap, (9.0, 2.0 + 0.3 * max(n, 1)), "constrained"),
         ):
-            figure = Figure(figsize=size, layout="constrained")
+            figure = Figure(figsize=size, layout=layout)
+            if layout is None:
+                figure.subplots_adjust(left=0.1, right=0.97, bottom=0.11, top=0.97)
             draw(figure, board)
             out[name] = _svg(figure)
     return out
