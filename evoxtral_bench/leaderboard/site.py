@@ -118,14 +118,14 @@ def _header() -> str:
     cells += [
         _th("Audio", "text", "ascending", "which audio the predictions come from", "text"),
         _th("Params", "num", "ascending", "parameters (M: millions, B: billions)"),
-        _th("In-dist.", "num", "descending", "trained or tuned on this benchmark's train split (•), or not (–); blank: not stated"),
+        _th("In-dist.", "num", "descending", "trained or tuned on this benchmark's train split (•), or not (–); —: not stated"),
     ]
     return "".join(cells)
 
 
 def _group(standing: Standing) -> str:
-    """The table section of a row: verified (ranked), reference or reported."""
-    return "reference" if standing.reference else standing.entry.meta.kind
+    """The table section of a row: verified (ranked), reference (verified reference rows) or reported."""
+    return "reference" if standing.reference and standing.entry.verified else standing.entry.meta.kind
 
 
 def _rank_cell(standing: Standing, shared: set[int]) -> str:
