@@ -228,3 +228,15 @@ def test_reported_page_names_its_averaging_and_size_and_no_signature(built):
     assert "carry no scoring signature" in page and "Every score on this page carries" not in page
     verified = (site / "entries/sys-mid/index.html").read_text(encoding="utf-8")
     assert "Every score on this page carries this signature" in verified
+
+
+def test_csv_carries_the_headline_and_the_new_fields(built):
+    _, site = built
+    rows = {r["slug"]: r for r in csv.DictReader(io.StringIO((site / "leaderboard.csv").read_text(encoding="utf-8")))}
+    board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
+    for row in board["verified"]:
+        assert rows[row["slug"]]["rank"] == str(row["rank"]) and rows[row["slug"]]["reference"] == "False"
+        assert float(rows[row["slug"]]["tag_f1_pos"]) == row["metrics"]["tag_f1_pos"]["value"]
+    assert rows["oracle-plain"]["reference"] == "True" and rows["oracle-plain"]["rank"] == ""
+    assert rows["paper-evoxtral-rl"]["tag_f1_pos"] == "" and rows["paper-evoxtral-rl"]["audio"] == "elevenlabs"
+    assert rows["sys-mid"]["in_distribution"] == "False"
