@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from evoxtral_bench.leaderboard.entries import OPTIONS
 from evoxtral_bench.leaderboard.ranking import ALPHA, CORRECTION, RANK_METRIC, RULE
 from evoxtral_bench.leaderboard.standings import SHOWN_METRICS, Ranked, Standing
 from evoxtral_bench.reporters import to_json
@@ -45,7 +46,15 @@ def leaderboard_json(benchmark: dict, signature: str, scorer: str, board: Ranked
             "benchmark": benchmark,
             "signature": signature,
             "scorer": scorer,
-            "ranking": {"metric": RANK_METRIC, "alpha": ALPHA, "correction": CORRECTION, "rule": RULE, "pairs": _pairs(board)},
+            "ranking": {
+                "metric": RANK_METRIC,
+                "alpha": ALPHA,
+                "correction": CORRECTION,
+                "n_boot": board.n_boot,
+                "seed": OPTIONS.seed,
+                "rule": RULE,
+                "pairs": _pairs(board),
+            },
             "verified": [_row(s) for s in board.ranked],
             "reference": [_row(s) for s in board.references],
             "reported": [_row(s) for s in reported],

@@ -51,6 +51,7 @@ class Ranked:
     references: list[Standing]
     pairs: list[Pair]
     compared: tuple[str, ...] = ()
+    n_boot: int = 0  # the resamples of the pairwise comparisons (:func:`.ranking.resamples_for`)
 
     @property
     def verified(self) -> list[Standing]:
@@ -83,9 +84,10 @@ def verified(entries: list[Entry], scored: dict[str, dict]) -> Ranked:
     value = lambda e: scored[e.slug]["results"]["extras"][RANK_METRIC]["value"]  # noqa: E731
     order = sorted((e for e in entries if not e.meta.reference), key=lambda e: (-value(e), e.slug))
     values = [value(e) for e in order]
+    n_boot = ranking.resamples_for(len(order))
     found: list[Pair] = []
     if len(order) > 1:
-        found = ranking.pairs(values, ranking.resampled_values([np.asarray(scored[e.slug]["counts"]) for e in order]))
+        found = ranking.pairs(values, ranking.resampled_values([np.asarray(scored[e.slug]["counts"]) for e in order], n_boot))
     better = ranking.better_than(len(order), found)
 
     def row(entry: Entry, rank: int | None = None, above: tuple[str, ...] = ()) -> Standing:
@@ -95,4 +97,4 @@ def verified(entries: list[Entry], scored: dict[str, dict]) -> Ranked:
     ranked = [row(e, 1 + len(b), tuple(order[j].slug for j in b)) for e, b in zip(order, better)]
     ranked.sort(key=lambda s: s.rank)  # stable: equal ranks keep the value order
     references = [row(e) for e in sorted((e for e in entries if e.meta.reference), key=lambda e: (-value(e), e.slug))]
-    return Ranked(ranked, references, found, tuple(e.slug for e in order))
+    return Ranked(ranked, references, found, tuple(e.slug for e in order), n_boot)

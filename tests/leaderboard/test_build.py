@@ -137,8 +137,10 @@ def test_ranks_agree_with_compare_and_holm_by_brute_force(built, cli):
     board, pairs = doc["verified"], doc["ranking"]["pairs"]
     slugs = sorted(r["slug"] for r in board)
     assert len(pairs) == len(slugs) * (len(slugs) - 1) // 2 and doc["ranking"]["correction"] == "holm"
+    assert doc["ranking"]["n_boot"] == 1199  # 15 pairs: 2 / (B + 1) <= 0.05 / (2 * 15)
     for pair in pairs:  # every pair's Δ and p are those `compare` reports for the headline metric
-        code, out, _ = cli("compare", submissions / pair["a"] / "predictions.jsonl", submissions / pair["b"] / "predictions.jsonl", "--format", "json")
+        a, b = (submissions / pair[side] / "predictions.jsonl" for side in ("a", "b"))
+        code, out, _ = cli("compare", a, b, "--bootstrap", doc["ranking"]["n_boot"], "--format", "json")
         assert code == 0
         by_hand = json.loads(out)["metrics"]["tag_f1_pos"]
         assert (pair["delta"], pair["p_value"]) == (by_hand["delta"], by_hand["p_value"])

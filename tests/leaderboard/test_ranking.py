@@ -68,3 +68,14 @@ def test_holm_is_stricter_than_unadjusted():
     # 0.02 < 0.05 alone, but not once corrected for three comparisons
     assert ranking.holm([0.02, 0.5, 0.9]) == [False, False, False]
     assert ranking.holm([0.02]) == [True]
+
+
+def test_enough_resamples_for_holm_to_reject_at_all():
+    # 8 clearly different entries, 28 pairs: with 1000 resamples p >= 2/1001 > 0.05/28, so Holm
+    # could reject nothing and every entry would share rank 1; resamples_for gives enough
+    counts = constructed(3, [0.95, 0.85, 0.75, 0.65, 0.55, 0.45, 0.35, 0.25], n=400)
+    values = [2 * c[:, 0].sum() / (c[:, 1].sum() + c[:, 2].sum()) for c in counts]
+    assert ranking.ranks(8, ranking.pairs(values, ranking.resampled_values(counts, n_boot=1000))) == [1] * 8
+    n_boot = ranking.resamples_for(8)
+    assert 2 / (n_boot + 1) <= ranking.ALPHA / (2 * 28) and ranking.resamples_for(4) == 1000
+    assert ranking.ranks(8, ranking.pairs(values, ranking.resampled_values(counts, n_boot=n_boot))) == list(range(1, 9))
