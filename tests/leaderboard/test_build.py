@@ -242,3 +242,15 @@ def test_csv_carries_the_headline_and_the_new_fields(built):
     assert rows["oracle-plain"]["reference"] == "True" and rows["oracle-plain"]["rank"] == ""
     assert rows["paper-evoxtral-rl"]["tag_f1_pos"] == "" and rows["paper-evoxtral-rl"]["audio"] == "elevenlabs"
     assert rows["sys-mid"]["in_distribution"] == "False"
+
+
+def test_pareto_front_is_drawn_only_with_two_or_more_points(built, tmp_path, cli):
+    _, site = built
+    board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))["verified"]
+    points = [(r["metrics"]["wer"]["value"], r["metrics"]["tag_f1_pos"]["value"]) for r in board]
+    svg = (site / "plots/wer_vs_tag_f1.svg").read_text(encoding="utf-8")
+    assert ('id="pareto-front"' in svg) == (len(pareto_front(points)) >= 2)
+    for row in board:  # every point and its label carry the entry's slug
+        assert f'id="point-{row["slug"]}"' in svg and f'id="label-{row["slug"]}"' in svg
+    build(cli, SUBMISSIONS, tmp_path / "site")  # the shipped entries: one point on the front
+    assert 'id="pareto-front"' not in (tmp_path / "site/plots/wer_vs_tag_f1.svg").read_text(encoding="utf-8")
