@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -46,7 +47,7 @@ def resamples_for(entries: int) -> int:
     """Resamples for ranking ``entries`` entries: at least the scorer's default, and enough that
     the smallest attainable p, 2 / (B + 1), is at most α / (HEADROOM · m) for m pairs."""
     m = entries * (entries - 1) // 2
-    return max(OPTIONS.n_boot, math.ceil(2 * HEADROOM * m / ALPHA) - 1)
+    return max(OPTIONS.n_boot, math.ceil(2 * HEADROOM * m / Fraction(str(ALPHA))) - 1)  # exact: no float rounding
 
 
 def headline_counts(table: StatsTable) -> list[list[int]]:
