@@ -77,7 +77,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         if before_root is not None and before_root.is_dir():
             old_entries = load_entries(before_root, refs, Problems())  # the base's own problems are not this change's
             before = rank_entries(refs, old_entries, cache)
-    sys.stdout.write(summary.markdown(after, before, touched, removed))
+    warnings = [str(w).replace("`", "'") for w in problems.warnings]
+    sys.stdout.write(summary.markdown(after, before, touched, removed, warnings))
     return 0
 
 

@@ -8,6 +8,7 @@ rank before and after, as a Markdown table (a CI job summary).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from evoxtral_bench.leaderboard.build import Board
@@ -51,8 +52,9 @@ def _rank(standing: Standing, board: Board) -> str:
     return rank_text(standing, standing.rank in shared_ranks(board.ranked))
 
 
-def markdown(after: Board, before: Board | None, touched: list[str], removed: list[str]) -> str:
-    """The Markdown table: every entry in its new order, changed ones in bold, rank before and now."""
+def markdown(after: Board, before: Board | None, touched: list[str], removed: list[str], warnings: Sequence[str] = ()) -> str:
+    """The Markdown table: every entry in its new order, changed ones in bold, rank before and now;
+    then the check's warnings (e.g. placeholders left in a meta.yaml), if any."""
     old = {s.slug: s for s in (before.ranked.verified + before.reported)} if before is not None else {}
     header = ["Entry", "Kind", "Rank", "Was", *(f"{METRICS[m].short} {METRICS[m].arrow}" for m in TABLE_METRICS)]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
@@ -72,4 +74,6 @@ def markdown(after: Board, before: Board | None, touched: list[str], removed: li
         "(paired bootstrap, Holm-corrected over all pairs at α = 0.05). Reference rows and reported entries are never ranked.",
         "",
     ]
+    if warnings:
+        lines += ["", "Warnings from `evoxtral-bench leaderboard check`:", ""] + [f"- `{w}`" for w in warnings]
     return "\n".join(head + lines) + "\n"

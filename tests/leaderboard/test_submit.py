@@ -50,6 +50,12 @@ def test_summary_shows_the_change_beside_the_current_ranks(tmp_path, cli):
     assert rows["**sys-b** (changed)"][2:4] == ["2", "new"]  # far fewer tags: below sys-a
     assert rows["sys-a"][2:4] == ["1", "1"]
     assert rows["oracle-tags-misplaced"][2] == "ref." and rows["paper-evoxtral-rl"][2] == "–"
+    assert "Warnings" not in out
+    (after / "sys-b/meta.yaml").write_text(
+        (after / "sys-b/meta.yaml").read_text(encoding="utf-8").replace("name: B", "name: 'TODO: a name'"), encoding="utf-8"
+    )
+    code, out, _ = cli("leaderboard", "summary", "--submissions", after, "--before", before)
+    assert code == 0 and "Warnings from" in out and "name: still a placeholder" in out
     (after / "sys-b/meta.yaml").write_text("name: x\n", encoding="utf-8")
     code, _, err = cli("leaderboard", "summary", "--submissions", after, "--before", before)
     assert code == 2 and "organization: missing (required)" in err
