@@ -140,17 +140,15 @@ def compare_report(results: dict, *, markdown: bool = False) -> str:
     ci = f"{100 * results['config']['bootstrap']['ci']:g}% CI of Δ"
     rows = []
     for name, e in results["metrics"].items():
-        p = "—" if e["p_value"] is None else f"{e['p_value']:.4f}"
-        rows.append(
-            (
-                f"{label(name)} {_arrow(e['higher_is_better'])}",
-                _num(name, e["a"]),
-                _num(name, e["b"]),
-                ("+" if e["delta"] > 0 else "") + _num(name, e["delta"]),
-                _interval(name, e),
-                p,
-            )
-        )
+        # as in `score`: an undefined value is marked, and a difference with it means nothing
+        a = _value(name, {"value": e["a"], "defined": e["a_defined"]})
+        b = _value(name, {"value": e["b"], "defined": e["b_defined"]})
+        if e["defined"]:
+            delta, interval = ("+" if e["delta"] > 0 else "") + _num(name, e["delta"]), _interval(name, e)
+            p = "—" if e["p_value"] is None else f"{e['p_value']:.4f}"
+        else:
+            delta, interval, p = "undefined", "", "—"
+        rows.append((f"{label(name)} {_arrow(e['higher_is_better'])}", a, b, delta, interval, p))
     head = f"A = {a}\nB = {b}\npaired bootstrap, {results['config']['bootstrap']['n']} resamples, seed {results['config']['bootstrap']['seed']}"
     body = _grid(("metric", "A", "B", "Δ (A−B)", ci, "p"), rows, markdown)
     return f"{head}\n\n{body}\n\nsignature: {results['signature']}\n"

@@ -1,15 +1,18 @@
-"""``evoxtral-bench leaderboard …``: check, build, oracle. Handlers return the exit code."""
+"""``evoxtral-bench leaderboard …``: new, check, build, summary, oracle. Handlers return the exit code."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
+import tempfile
+from pathlib import Path
 
 from evoxtral_bench import reporters as report
 from evoxtral_bench.errors import InputError, require
 from evoxtral_bench.files import write_text
-from evoxtral_bench.leaderboard import oracle
-from evoxtral_bench.leaderboard.entries import Entry, check, shipped_test_references
+from evoxtral_bench.leaderboard import oracle, scaffold
+from evoxtral_bench.leaderboard.entries import Entry, check, load_entries, shipped_test_references
 from evoxtral_bench.scoring.submission import Problems
 
 DEFAULT_SUBMISSIONS = "submissions"
@@ -40,9 +43,47 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 2 if problems.errors else 0
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def cmd_new(args: argparse.Namespace) -> int:
+    date = args.date or dt.datetime.now(dt.timezone.utc).date().isoformat()
+    folder = scaffold.scaffold(args.submissions, args.slug, args.predictions, date)
+    print(f"wrote {folder}/meta.yaml and {folder}/predictions.jsonl; fill in meta.yaml, then open a pull request", file=sys.stderr)
+    return cmd_check(args)
+
+
+def _require_build_extra() -> None:
     for module in ("matplotlib", "threadpoolctl"):
         require(module, "building the leaderboard", extra="leaderboard")
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    _require_build_extra()
+    from evoxtral_bench.leaderboard import summary
+    from evoxtral_bench.leaderboard.build import rank_entries
+    from evoxtral_bench.leaderboard.cache import Cache
+
+    problems = Problems()
+    checked = _checked(args.submissions, problems)
+    sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
+    if checked is None:
+        print(f"{args.submissions}: {len(problems.errors)} problems; see `evoxtral-bench leaderboard check`", file=sys.stderr)
+        return 2
+    refs, entries = checked
+    before_root = Path(args.before) if args.before else None
+    touched, removed = summary.changed(before_root, Path(args.submissions))
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Cache(Path(tmp))
+        after = rank_entries(refs, entries, cache)
+        before = None
+        if before_root is not None and before_root.is_dir():
+            old_entries = load_entries(before_root, refs, Problems())  # the base's own problems are not this change's
+            before = rank_entries(refs, old_entries, cache)
+    warnings = [str(w).replace("`", "'") for w in problems.warnings]
+    sys.stdout.write(summary.markdown(after, before, touched, removed, warnings))
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    _require_build_extra()
     from evoxtral_bench.leaderboard.build import build_site
 
     if args.jobs is not None and args.jobs < 1:
@@ -57,7 +98,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     done = build_site(refs, entries, args.out, workers=args.jobs, progress=not args.no_progress)
     print(
         f"built {args.out}/index.html: {done.verified} verified and {done.reported} reported entries; "
-        f"{done.scored} scored and {done.compared} compared ({done.cached} from the cache); {done.written} files written"
+        f"{done.scored} scored ({done.cached} from the cache), {done.compared} {'pair' if done.compared == 1 else 'pairs'} compared; {done.written} files written"
     )
     return 0
 
@@ -81,6 +122,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     def submissions_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--submissions", default=DEFAULT_SUBMISSIONS, metavar="DIR", help=f"folder of entries (default {DEFAULT_SUBMISSIONS})")
 
+    p = group.add_parser("new", help="scaffold submissions/SLUG/ (predictions.jsonl and a commented meta.yaml), then run check")
+    p.add_argument("slug", metavar="SLUG", help="the entry's folder name: 1-64 characters of a-z, 0-9 and '-'")
+    p.add_argument("--predictions", required=True, metavar="FILE", help="your predictions on the test split (JSONL, as for `score`)")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="the entry's date (default: today, UTC)")
+    submissions_option(p)
+    p.set_defaults(handler=cmd_new, format="text")
+
     p = group.add_parser("check", help="validate every entry (meta.yaml schema, folder layout, predictions); exit 2 on any problem")
     submissions_option(p)
     p.add_argument("--format", default="text", choices=list(report.PROBLEM_REPORTERS), help="report format (default text)")
@@ -92,6 +140,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, metavar="N", help="scoring processes (default: the number of CPUs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_build)
+
+    p = group.add_parser(
+        "summary",
+        help="Markdown table of every entry's scores and rank, the changed ones marked, with the rank in --before "
+        "(a pull request's job summary); exit 2 if any entry has a problem",
+    )
+    submissions_option(p)
+    p.add_argument("--before", metavar="DIR", help="the submissions folder to compare with (e.g. the base branch's)")
+    p.set_defaults(handler=cmd_summary)
 
     p = group.add_parser(
         "oracle",

@@ -3,8 +3,10 @@
 The output folder holds ``index.html``, ``leaderboard.json``, ``leaderboard.csv``,
 ``assets/``, ``plots/*.svg``, ``entries/<slug>/`` (``index.html``, and for verified entries
 ``results.json`` and ``predictions.jsonl``) and ``.cache/``: one JSON document per scored
-entry and per neighbour comparison, keyed by the sha256 of the predictions, the references,
-the scoring signature and the scorer's source code (:func:`.cache.scorer_fingerprint`).
+entry (its results, sample ids and per-utterance headline counts), keyed by the sha256 of the
+predictions, the references, the scoring signature and the scorer's source code
+(:func:`.cache.scorer_fingerprint`). Ranks come from those counts on every build (all pairs,
+:mod:`.ranking`): cheap, so they are never cached.
 """
 
 from __future__ import annotations
@@ -12,39 +14,42 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from evoxtral_bench.files import write_bytes
-from evoxtral_bench.leaderboard import downloads, plots, samples, site, standings
+from evoxtral_bench.leaderboard import downloads, plots, ranking, samples, site, standings
 from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprint
 from evoxtral_bench.leaderboard.entries import MASKED, OPTIONS, PREDICTIONS, Entry
-from evoxtral_bench.leaderboard.ties import compare_neighbours
 from evoxtral_bench.reporters import to_json
-from evoxtral_bench.scoring.core import ReferenceSet, System, score_with_grounding
+from evoxtral_bench.scoring.core import ReferenceSet, System, build_table, grounding, results_of_table
 
 CACHE_DIR = ".cache"
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build did: entries shown, and how many scorings and comparisons ran or were cached."""
+    """What a build did: entries shown, scorings run or cached, pairs compared for the ranks."""
 
     verified: int
     reported: int
     scored: int
-    compared: int
     cached: int
+    compared: int
     written: int
 
 
 def score_entry(system: System, refs: ReferenceSet, masked: System | None = None) -> dict:
     """The results document (with its grounding section when the entry has masked-track
-    predictions) and the sample utterance ids of one verified entry."""
-    return {"results": score_with_grounding(system, masked, refs, OPTIONS).to_dict(), "samples": samples.pick(system, refs)}
+    predictions), the sample utterance ids and the per-utterance headline counts."""
+    table, oov = build_table(system.texts, refs, OPTIONS)
+    results = results_of_table(system, refs, OPTIONS, table, oov)
+    if masked is not None:
+        results = replace(results, grounding=grounding(system, masked, refs, OPTIONS, full_results=results))
+    return {"results": results.to_dict(), "samples": samples.pick(system, refs), "counts": ranking.headline_counts(table)}
 
 
 def _masked_key(entry: Entry) -> tuple[str, ...]:
@@ -107,6 +112,28 @@ def _remove_stale_entries(out: Path, files: dict[str, bytes]) -> None:
             path.rmdir()
 
 
+@dataclass(frozen=True)
+class Board:
+    """Every entry ranked: verified rows (ranked and reference), reported rows, and what it took."""
+
+    ranked: standings.Ranked
+    reported: list[standings.Standing]
+    scored: int
+    cached: int
+
+
+def rank_entries(refs: ReferenceSet, entries: list[Entry], cache: Cache, *, workers: int = 1, progress: bool = False) -> Board:
+    """Score the verified ``entries`` (through ``cache``) and rank them; order the reported ones."""
+    base = (scorer_fingerprint(), refs.sha256, refs.signature(OPTIONS).format())
+    verified = [e for e in entries if e.verified]
+    keys = [cache_key("score:v2", *base, e.system.sha256, e.system.path, *_masked_key(e)) for e in verified]
+    jobs = [(e.system, refs, e.masked) for e in verified]
+    docs, scored = _cached(cache, keys, score_entry, jobs, workers, "scoring", progress)
+    by_slug = dict(zip((e.slug for e in verified), docs))
+    quoted = standings.reported_order([standings.reported(e) for e in entries if not e.verified])
+    return Board(standings.verified(verified, by_slug), quoted, scored, len(docs) - scored)
+
+
 def build_site(
     refs: ReferenceSet,
     entries: list[Entry],
@@ -117,39 +144,25 @@ def build_site(
 ) -> BuildReport:
     """Score, rank and write the site for checked ``entries`` (see :func:`.entries.check`)."""
     out = Path(out)
-    workers = workers or os.cpu_count() or 1
     cache = Cache(out / CACHE_DIR)
     fingerprint = scorer_fingerprint()
     sig = refs.signature(OPTIONS).format()
-    base = (fingerprint, refs.sha256, sig)
-
-    verified = [e for e in entries if e.verified]
-    keys = [cache_key("score", *base, e.system.sha256, e.system.path, *_masked_key(e)) for e in verified]
-    jobs = [(e.system, refs, e.masked) for e in verified]
-    docs, scored = _cached(cache, keys, score_entry, jobs, workers, "scoring", progress)
-    by_slug = dict(zip((e.slug for e in verified), docs))
-
-    order = standings.verified_order(verified, by_slug)
-    pairs = list(zip(order, order[1:]))
-    keys = [cache_key("compare", *base, a.system.sha256, b.system.sha256) for a, b in pairs]
-    comparisons, compared = _cached(cache, keys, compare_neighbours, [(a.system, b.system, refs) for a, b in pairs], workers, "ties", progress)
-
-    ranked = standings.verified(order, by_slug, comparisons)
-    quoted = standings.reported_order([standings.reported(e) for e in entries if not e.verified])
+    ranked = rank_entries(refs, entries, cache, workers=workers or os.cpu_count() or 1, progress=progress)
+    board, quoted = ranked.ranked, ranked.reported
     context = site.Context(sig, refs.sha256, fingerprint, refs.split, len(refs.rows))
 
     files: dict[str, bytes] = {}
-    for standing in ranked:
+    for standing in board.verified:
         files[f"entries/{standing.slug}/results.json"] = to_json(standing.results).encode("utf-8")
         files[f"entries/{standing.slug}/predictions.jsonl"] = (standing.entry.folder / PREDICTIONS).read_bytes()
         if standing.entry.masked is not None:
             files[f"entries/{standing.slug}/{MASKED}"] = (standing.entry.folder / MASKED).read_bytes()
-    files["leaderboard.json"] = downloads.leaderboard_json(refs.info().to_dict(), sig, fingerprint, ranked, quoted).encode("utf-8")
-    files["leaderboard.csv"] = downloads.leaderboard_csv(ranked, quoted).encode("utf-8")
-    files.update({f"plots/{name}": svg for name, svg in plots.render(ranked).items()})
-    files.update(site.render(ranked, quoted, refs, context))
+    files["leaderboard.json"] = downloads.leaderboard_json(refs.info().to_dict(), sig, fingerprint, board, quoted).encode("utf-8")
+    files["leaderboard.csv"] = downloads.leaderboard_csv(board, quoted).encode("utf-8")
+    files.update({f"plots/{name}": svg for name, svg in plots.render(board).items()})
+    files.update(site.render(board, quoted, refs, context))
 
     written = sum(_write(out / relative, data) for relative, data in sorted(files.items()))
     _remove_stale_entries(out, files)
     cache.prune()
-    return BuildReport(len(ranked), len(quoted), scored, compared, len(docs) + len(comparisons) - scored - compared, written)
+    return BuildReport(len(board.verified), len(quoted), ranked.scored, ranked.cached, len(board.pairs), written)

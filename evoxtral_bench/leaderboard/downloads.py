@@ -1,30 +1,29 @@
-"""``leaderboard.json`` and ``leaderboard.csv``: every entry, verified and reported apart."""
+"""``leaderboard.json`` and ``leaderboard.csv``: every entry; ranked, reference and reported apart."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from evoxtral_bench.leaderboard.standings import Standing
-from evoxtral_bench.leaderboard.ties import RULE, TIE_ALPHA, TIE_METRIC
+from evoxtral_bench.leaderboard.entries import OPTIONS
+from evoxtral_bench.leaderboard.ranking import ALPHA, CORRECTION, RANK_METRIC, RULE
+from evoxtral_bench.leaderboard.standings import SHOWN_METRICS, Ranked, Standing
 from evoxtral_bench.reporters import to_json
-from evoxtral_bench.scoring.metrics import METRIC_NAMES
 
-META_COLUMNS = ("name", "organization", "url", "base_model", "params_b", "license", "date", "averaging")
+META_COLUMNS = ("name", "organization", "url", "base_model", "params_b", "license", "date", "averaging", "audio", "in_distribution")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _metrics(standing: Standing) -> dict:
     keys = ("value", "ci_low", "ci_high", "defined")
-    return {name: {k: standing.metrics[name][k] for k in keys} for name in METRIC_NAMES}
+    return {name: {k: standing.metrics[name][k] for k in keys} for name in SHOWN_METRICS}
 
 
 def _row(standing: Standing) -> dict:
     row: dict = {"slug": standing.slug, "kind": standing.entry.meta.kind}
-    if standing.entry.verified:
+    if standing.rank is not None:
         row["rank"] = standing.rank
-        row["tied_with_above"] = standing.tied
-        row["tag_f1_vs_above"] = standing.above
+        row["significantly_better"] = list(standing.better)
     row["meta"] = standing.entry.meta.as_dict()
     row["metrics"] = _metrics(standing)
     if standing.entry.verified:
@@ -54,15 +53,31 @@ def grounding_summary(section: dict) -> dict:
     return out
 
 
-def leaderboard_json(benchmark: dict, signature: str, scorer: str, verified: list[Standing], reported: list[Standing]) -> str:
-    """The whole leaderboard as one JSON document (verified in rank order, then reported)."""
+def _pairs(board: Ranked) -> list[dict]:
+    slugs = board.compared
+    return [{"a": slugs[p.a], "b": slugs[p.b], "delta": p.delta, "p_value": p.p_value, "significant": p.significant} for p in board.pairs]
+
+
+def leaderboard_json(benchmark: dict, signature: str, scorer: str, board: Ranked, reported: list[Standing]) -> str:
+    """The whole leaderboard as one JSON document: ranked rows in rank order, reference rows,
+    reported rows, and every compared pair (Δ = a − b on the headline metric, raw p-value,
+    significant after the Holm correction)."""
     return to_json(
         {
             "benchmark": benchmark,
             "signature": signature,
             "scorer": scorer,
-            "ties": {"metric": TIE_METRIC, "alpha": TIE_ALPHA, "rule": RULE},
-            "verified": [_row(s) for s in verified],
+            "ranking": {
+                "metric": RANK_METRIC,
+                "alpha": ALPHA,
+                "correction": CORRECTION,
+                "n_boot": board.n_boot,
+                "seed": OPTIONS.seed,
+                "rule": RULE,
+                "pairs": _pairs(board),
+            },
+            "verified": [_row(s) for s in board.ranked],
+            "reference": [_row(s) for s in board.references],
             "reported": [_row(s) for s in reported],
         }
     )
@@ -75,18 +90,18 @@ def _cell(value: object) -> object:
     return "" if value is None else value
 
 
-def leaderboard_csv(verified: list[Standing], reported: list[Standing]) -> str:
-    """One row per entry: kind, rank, slug, metadata, then each metric with its interval."""
-    header = ["kind", "rank", "slug", *META_COLUMNS]
-    for name in METRIC_NAMES:
+def leaderboard_csv(board: Ranked, reported: list[Standing]) -> str:
+    """One row per entry: kind, reference, rank, slug, metadata, then each metric with its interval."""
+    header = ["kind", "reference", "rank", "slug", *META_COLUMNS]
+    for name in SHOWN_METRICS:
         header += [name, f"{name}_ci_low", f"{name}_ci_high"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    for standing in verified + reported:
+    for standing in board.verified + reported:
         meta = standing.entry.meta.as_dict()
-        row = [meta["kind"], standing.rank, standing.slug, *(meta[c] for c in META_COLUMNS)]
-        for name in METRIC_NAMES:
+        row = [meta["kind"], meta["reference"], standing.rank, standing.slug, *(meta[c] for c in META_COLUMNS)]
+        for name in SHOWN_METRICS:
             m = standing.metrics[name]
             row += [m["value"], m["ci_low"], m["ci_high"]]
         writer.writerow([_cell(v) for v in row])

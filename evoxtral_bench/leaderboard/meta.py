@@ -17,7 +17,12 @@ from evoxtral_bench.scoring.metrics import METRIC_NAMES
 from evoxtral_bench.scoring.submission import Problems, text_problem
 
 MAX_META_BYTES = 64 * 1024
+PLACEHOLDER = "TODO:"
+"""Text values starting with this are placeholders from ``leaderboard new``: a warning, not an error."""
 KINDS = ("verified", "reported")
+AUDIO_TRACKS = ("offline", "elevenlabs", "none", "other")
+"""Which audio the predictions come from: the offline (espeak-ng) or ElevenLabs rendering of the
+corpus, none (built from the text, e.g. an oracle), or other (say which in ``notes``)."""
 _DATE_RE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
 
@@ -38,6 +43,10 @@ class Meta:
     averaging: str | None = None
     command: str | None = None
     notes: str | None = None
+    reference: bool = False
+    in_distribution: bool | None = None
+    audio: str | None = None
+    test_size: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -114,6 +123,26 @@ def _kind(value: object) -> str:
     return str(value)
 
 
+def _bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"expected true or false, got {type_name(value, dialect='yaml')}")
+    return value
+
+
+def _test_size(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid(f"expected a positive integer (the test utterances behind the quoted numbers), got {type_name(value, dialect='yaml')}")
+    if value < 1:
+        raise _Invalid(f"expected a positive integer, got {value}")
+    return value
+
+
+def _audio(value: object) -> str:
+    if value not in AUDIO_TRACKS:
+        raise _Invalid(f"expected one of {', '.join(AUDIO_TRACKS)}, got {value!r}")
+    return str(value)
+
+
 def _metric(value: object) -> float | None:
     if value is None:
         return None
@@ -138,6 +167,10 @@ FIELDS: dict[str, Callable[[object], object]] = {
     "averaging": _text(120),
     "command": _text(2000, multiline=True),
     "notes": _text(2000, multiline=True),
+    "reference": _bool,
+    "in_distribution": _bool,
+    "audio": _audio,
+    "test_size": _test_size,
 }
 REQUIRED = ("name", "organization", "url", "base_model", "params_b", "license", "date", "kind")
 
@@ -245,8 +278,17 @@ def read_meta(path: Path, display: str, problems: Problems) -> Meta | None:
                 problems.error(display, None, key, "missing (required for kind: reported)")
         if "reported_metrics" in raw:
             values["reported_metrics"] = _reported_metrics(nodes["reported_metrics"], raw["reported_metrics"], lines["reported_metrics"], display, problems)
-    elif kind == "verified" and "reported_metrics" in raw:
-        problems.error(display, lines["reported_metrics"], "reported_metrics", "only for kind: reported; a verified entry is scored from its predictions.jsonl")
+    elif kind == "verified":
+        if "reported_metrics" in raw:
+            problems.error(display, lines["reported_metrics"], "reported_metrics", "only for kind: reported; a verified entry is scored from its predictions.jsonl")
+        if "in_distribution" not in raw:
+            problems.error(
+                display, None, "in_distribution",
+                "missing (required for kind: verified): true if the system was trained or tuned on this benchmark's train split, else false",
+            )
     if len(problems.errors) > before:
         return None
+    for key, value in values.items():
+        if isinstance(value, str) and value.startswith(PLACEHOLDER):
+            problems.warning(display, lines[key], key, f"still a placeholder ({value!r}); fill it in before submitting")
     return Meta(**values)  # type: ignore[arg-type]

@@ -7,13 +7,17 @@ import math
 
 import numpy as np
 
-from evoxtral_bench.leaderboard.standings import Standing
-from evoxtral_bench.leaderboard.ties import TIE_METRIC
+from evoxtral_bench.leaderboard.ranking import RANK_METRIC
+from evoxtral_bench.leaderboard.standings import Ranked, Standing
+from evoxtral_bench.scoring.metrics import METRICS
 from evoxtral_bench.scoring.tags import tag_table
 
+HEADLINE = METRICS[RANK_METRIC].label
 PLOTS = {
-    "wer_vs_tag_f1.svg": "WER against tag F1 with 95% intervals; the dashed line joins the Pareto front (named)",
-    "forest_tag_f1.svg": "Tag F1 with 95% intervals, in rank order; the colour changes where a group of tied entries ends",
+    "wer_vs_tag_f1.svg": f"WER against {HEADLINE} with 95% intervals, every entry named (grey squares: reference rows); "
+    "the dashed line joins the Pareto front",
+    "forest_tag_f1.svg": f"{HEADLINE} with 95% intervals, in rank order (=k: a shared rank; the colour changes with the rank); "
+    "reference rows in grey, unranked",
     "per_tag_f1.svg": "Per-tag F1 of each verified entry (grey: tag neither predicted nor in the references)",
 }
 _RC = {
@@ -63,51 +67,90 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
     return front
 
 
-def _scatter(figure, rows: list[Standing]) -> None:
+def _scatter(figure, board: Ranked) -> None:
     axes = figure.subplots()
+    rows = board.verified
     if not rows:
         return _empty(axes)
     wer = [_pct(r.metrics["wer"]) for r in rows]
-    f1 = [_pct(r.metrics[TIE_METRIC]) for r in rows]
-    axes.errorbar(
-        [w[0] for w in wer], [f[0] for f in f1],
-        xerr=[[w[1] for w in wer], [w[2] for w in wer]], yerr=[[f[1] for f in f1], [f[2] for f in f1]],
-        fmt="o", color=_ACCENT, ecolor=_MUTED, elinewidth=1, capsize=2, markersize=5, label="verified entry",
-    )
-    front = pareto_front([(w[0], f[0]) for w, f in zip(wer, f1)])
-    axes.step([wer[i][0] for i in front], [f1[i][0] for i in front], where="post", linestyle="--", color=_SECOND, label="Pareto front")
-    for k, i in enumerate(front):  # alternate above and below: neighbours on the front are close
-        axes.annotate(_label(rows[i]), (wer[i][0], f1[i][0]), textcoords="offset points", xytext=(6, 4 if k % 2 else -11), fontsize=8)
-    right = max(5.0, 1.1 * max(w[0] + w[2] for w in wer))
-    axes.set_xlim(-0.02 * right, right)
-    axes.set_ylim(-2, 102)
+    f1 = [_pct(r.metrics[RANK_METRIC]) for r in rows]
+    for reference, color, marker, name in ((False, _ACCENT, "o", "ranked entry"), (True, _MUTED, "s", "reference row")):
+        index = [i for i, r in enumerate(rows) if r.reference == reference]
+        if not index:
+            continue
+        axes.errorbar(
+            [wer[i][0] for i in index], [f1[i][0] for i in index],
+            xerr=[[wer[i][1] for i in index], [wer[i][2] for i in index]], yerr=[[f1[i][1] for i in index], [f1[i][2] for i in index]],
+            fmt="none", ecolor=_MUTED, elinewidth=1, capsize=2,
+        )
+        for k, i in enumerate(index):  # one marker per entry, so each carries its slug (gid) in the SVG
+            axes.plot([wer[i][0]], [f1[i][0]], marker, color=color, markersize=5, label=None if k else name, gid=f"point-{rows[i].slug}")
+    ranked = [i for i, r in enumerate(rows) if not r.reference]
+    front = [ranked[k] for k in pareto_front([(wer[i][0], f1[i][0]) for i in ranked])]
+    if len(front) >= 2:
+        axes.step([wer[i][0] for i in front], [f1[i][0] for i in front], where="post", linestyle="--", color=_SECOND, label="Pareto front", gid="pareto-front")
+    # every point named; by position (lower first), labels alternate below and above
+    right = max(5.0, 1.15 * max(w[0] + w[2] for w in wer))
+    for k, i in enumerate(sorted(range(len(rows)), key=lambda i: (wer[i][0], f1[i][0], rows[i].slug))):
+        left = wer[i][0] > 0.55 * right  # right half: the label goes to the left of its point
+        axes.annotate(
+            _label(rows[i], 30), (wer[i][0], f1[i][0]), textcoords="offset points", xytext=(-6 if left else 6, 3 if k % 2 else -10),
+            ha="right" if left else "left", fontsize=7, gid=f"label-{rows[i].slug}",
+        )
+    left_edge = min(w[0] - w[1] for w in wer)
+    left_edge = -0.02 * right if left_edge < 0.3 * right else left_edge - 0.05 * (right - left_edge)
+    axes.set_xlim(left_edge, right)  # zoomed to the points, so that close entries spread out
+    low, high = min(f[0] - f[1] for f in f1), max(f[0] + f[2] for f in f1)
+    pad = max(3.0, 0.08 * (high - low))
+    axes.set_ylim(max(-2.0, low - pad), min(102.0, high + pad))
     axes.set_xlabel("WER (%)  ↓ lower is better")
-    axes.set_ylabel("Tag F1 (%)  ↑ higher is better")
+    axes.set_ylabel(f"{HEADLINE} (%)  ↑")
     axes.grid(True, color="#e3e6ec", linewidth=0.6)
     axes.legend(loc="best", frameon=False, fontsize=8)
 
 
-def _forest(figure, rows: list[Standing]) -> None:
+def rank_text(standing: Standing, shared: bool) -> str:
+    """``3``, ``=3`` for a shared rank, or ``ref.`` for a reference row."""
+    if standing.rank is None:
+        return "ref."
+    return f"={standing.rank}" if shared else str(standing.rank)
+
+
+def shared_ranks(board: Ranked) -> set[int]:
+    """Ranks held by more than one entry."""
+    ranks = [s.rank for s in board.ranked]
+    return {r for r in ranks if ranks.count(r) > 1}
+
+
+def _forest(figure, board: Ranked) -> None:
     axes = figure.subplots()
+    rows = board.verified
     if not rows:
         return _empty(axes)
-    group = 0
-    for y, row in enumerate(rows):
-        group += 0 if row.tied else 1
-        value, lo, hi = _pct(row.metrics[TIE_METRIC])
-        color = _ACCENT if group % 2 else _SECOND
-        axes.errorbar([value], [y], xerr=[[lo], [hi]], fmt="o", color=color, ecolor=color, capsize=3, markersize=5)
-    axes.set_yticks(range(len(rows)), [f"{r.rank}. {_label(r)}" for r in rows])
+    shared = shared_ranks(board)
+    ranks = sorted({r.rank for r in board.ranked})
+    colors = [_MUTED if row.rank is None else (_ACCENT if ranks.index(row.rank) % 2 == 0 else _SECOND) for row in rows]
+    for color in dict.fromkeys(colors):  # one call per colour: drawing is per artist
+        index = [y for y, c in enumerate(colors) if c == color]
+        points = [_pct(rows[y].metrics[RANK_METRIC]) for y in index]
+        axes.errorbar(
+            [p[0] for p in points], index, xerr=[[p[1] for p in points], [p[2] for p in points]],
+            fmt="s" if color == _MUTED else "o", color=color, ecolor=color, capsize=3, markersize=5,
+        )
+    axes.set_yticks(range(len(rows)), [f"{rank_text(r, r.rank in shared)}  {_label(r, 40)}" for r in rows])
+    for tick, row in zip(axes.get_yticklabels(), rows):
+        tick.set_gid(f"forest-label-{row.slug}")
     axes.set_ylim(len(rows) - 0.5, -0.5)
     axes.set_xlim(-2, 102)
-    axes.set_xlabel("Tag F1 (%) with 95% interval  ↑")
+    axes.set_xlabel(f"{HEADLINE} (%) with 95% interval  ↑")
     axes.grid(True, axis="x", color="#e3e6ec", linewidth=0.6)
 
 
-def _heatmap(figure, rows: list[Standing]) -> None:
+def _heatmap(figure, board: Ranked) -> None:
     from matplotlib import colormaps
 
     axes = figure.subplots()
+    rows = board.verified
     if not rows:
         return _empty(axes)
     labels = list(tag_table().canonical)
@@ -134,20 +177,23 @@ def _heatmap(figure, rows: list[Standing]) -> None:
     figure.colorbar(image, ax=axes, fraction=0.03, pad=0.02, label="F1")
 
 
-def render(verified: list[Standing]) -> dict[str, bytes]:
-    """File name -> SVG bytes for the three figures."""
+def render(board: Ranked) -> dict[str, bytes]:
+    """File name -> SVG bytes for the three figures (ranked rows, then reference rows)."""
     import matplotlib
     from matplotlib.figure import Figure
 
-    n = len(verified)
+    n = len(board.verified)
     out = {}
     with matplotlib.rc_context(_RC):
-        for name, draw, size in (
-            ("wer_vs_tag_f1.svg", _scatter, (6.4, 4.4)),
-            ("forest_tag_f1.svg", _forest, (6.4, 1.2 + 0.3 * max(n, 1))),
-            ("per_tag_f1.svg", _heatmap, (9.0, 2.0 + 0.3 * max(n, 1))),
+        for name, draw, size, layout in (
+            # fixed margins for the scatter: constrained layout costs as much as drawing its labels
+            ("wer_vs_tag_f1.svg", _scatter, (6.4, 4.8), None),
+            ("forest_tag_f1.svg", _forest, (7.2, 1.2 + 0.3 * max(n, 1)), "constrained"),
+            ("per_tag_f1.svg", _heatmap, (9.0, 2.0 + 0.3 * max(n, 1)), "constrained"),
         ):
-            figure = Figure(figsize=size, layout="constrained")
-            draw(figure, verified)
+            figure = Figure(figsize=size, layout=layout)
+            if layout is None:
+                figure.subplots_adjust(left=0.1, right=0.97, bottom=0.11, top=0.97)
+            draw(figure, board)
             out[name] = _svg(figure)
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -10,10 +11,10 @@ from string import Template
 
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.leaderboard.entries import OPTIONS
-from evoxtral_bench.leaderboard.plots import PLOTS
+from evoxtral_bench.leaderboard.plots import PLOTS, rank_text, shared_ranks
+from evoxtral_bench.leaderboard.ranking import RANK_METRIC, RULE
 from evoxtral_bench.leaderboard.samples import diff_html
-from evoxtral_bench.leaderboard.standings import Standing
-from evoxtral_bench.leaderboard.ties import RULE
+from evoxtral_bench.leaderboard.standings import Ranked, Standing
 from evoxtral_bench.reporters import is_percent, label
 from evoxtral_bench.scoring.core import ReferenceSet
 from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS
@@ -22,6 +23,9 @@ ASSETS = Path(str(resources.files("evoxtral_bench.leaderboard.assets")))
 """Templates and static files: the top-level ``leaderboard/`` folder, carried by the wheel as
 the package ``evoxtral_bench.leaderboard.assets`` (see pyproject.toml)."""
 STATIC = ("style.css", "leaderboard.js")
+TABLE_METRICS: tuple[str, ...] = (RANK_METRIC, "tag_f1", "wer", "emphasis_f1", "tag_hallucination_rate")
+"""The metric columns of the main table (the rest are on each entry's page and in the downloads)."""
+AUDIO = {"offline": "offline (espeak-ng)", "elevenlabs": "ElevenLabs", "none": "none (text)", "other": "other"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,27 @@ def _asset(relative: str) -> bytes:
 
 def _template(name: str) -> Template:
     return Template(_asset(f"templates/{name}").decode("utf-8"))
+
+
+def params_text(params_b: float | None) -> str:
+    """Parameters with three significant digits, in millions under 1 B: ``39.3 M``, ``4.8 B``."""
+    if params_b is None:
+        return ""
+    return f"{1000 * params_b:.3g} M" if params_b < 1 else f"{params_b:.3g} B"
+
+
+def paragraphs(text: str) -> str:
+    """Free text as HTML paragraphs: blank lines part them, other line breaks are spaces, and
+    ```code``` spans become ``<code>`` (everything else escaped)."""
+    out = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        joined = " ".join(block.split())
+        parts = joined.split("`")
+        if len(parts) % 2 == 0:  # an unmatched backtick: no code spans
+            parts = [joined]
+        body = "".join(f"<code>{_h(p)}</code>" if i % 2 else _h(p) for i, p in enumerate(parts))
+        out.append(f"<p>{body}</p>")
+    return "".join(out)
 
 
 def size_bin(params_b: float | None) -> str:
@@ -79,31 +104,49 @@ def _arrow(higher_is_better: bool) -> str:
     return f'<span class="better" aria-hidden="true">{"↑" if higher_is_better else "↓"}</span>'
 
 
+def _th(text: str, sort: str, first: str, title: str | None = None, css: str | None = None) -> str:
+    extra = (f' class="{css}"' if css else "") + (f' title="{_h(title)}"' if title else "")
+    return f'<th scope="col"{extra} data-sort="{sort}" data-first="{first}" aria-sort="none"><button type="button">{text}</button></th>'
+
+
 def _header() -> str:
-    cells = [
-        '<th scope="col" data-sort="num" data-first="ascending" aria-sort="none"><button type="button">Rank</button></th>',
-        '<th scope="col" class="text" data-sort="text" data-first="ascending" aria-sort="none"><button type="button">Entry</button></th>',
-        '<th scope="col" data-sort="num" data-first="ascending" aria-sort="none" title="parameters, billions"><button type="button">Params (B)</button></th>',
-    ]
-    for name in METRIC_NAMES:
+    cells = [_th("Rank", "num", "ascending"), _th("Entry", "text", "ascending", css="text")]
+    for name in TABLE_METRICS:
         hib = METRICS[name].higher_is_better
-        title = f"{label(name)}: {'higher' if hib else 'lower'} is better"
-        first = "descending" if hib else "ascending"
-        cells.append(
-            f'<th scope="col" data-sort="num" data-first="{first}" aria-sort="none" title="{_h(title)}">'
-            f'<button type="button">{METRICS[name].short} {_arrow(hib)}</button></th>'
-        )
+        title = f"{label(name)}: {'higher' if hib else 'lower'} is better" + (" · the ranking metric" if name == RANK_METRIC else "")
+        cells.append(_th(f"{METRICS[name].short} {_arrow(hib)}", "num", "descending" if hib else "ascending", title, "headline" if name == RANK_METRIC else None))
+    cells += [
+        _th("Audio", "text", "ascending", "which audio the predictions come from", "text"),
+        _th("Params", "num", "ascending", "parameters (M: millions, B: billions)"),
+        _th("In-dist.", "num", "descending", "trained or tuned on this benchmark's train split (•), or not (–); —: not stated"),
+    ]
     return "".join(cells)
 
 
+def _group(standing: Standing) -> str:
+    """The table section of a row: verified (ranked), reference (verified reference rows) or reported."""
+    return "reference" if standing.reference and standing.entry.verified else standing.entry.meta.kind
+
+
 def _rank_cell(standing: Standing, shared: set[int]) -> str:
+    if standing.reference:
+        return '<td class="rank" data-value=""><span class="missing" title="reference row: shown for comparison, never ranked">ref.</span></td>'
     if standing.rank is None:
         return '<td class="rank" data-value=""><span class="missing" title="reported entries are not ranked">–</span></td>'
+    better = len(standing.better)
+    title = f"{better} {'entry' if better == 1 else 'entries'} significantly better on {label(RANK_METRIC)} (paired bootstrap, Holm-corrected)"
     if standing.rank in shared:
-        p = standing.above["p_value"] if standing.tied else None
-        title = f"statistically tied on tag F1 (p = {p:.3f} against the entry above)" if p is not None else "statistically tied on tag F1 with the entry below"
-        return f'<td class="rank tied" data-value="{standing.rank}" title="{_h(title)}">={standing.rank}</td>'
-    return f'<td class="rank" data-value="{standing.rank}">{standing.rank}</td>'
+        title += "; this rank is shared"
+    css = "rank tied" if standing.rank in shared else "rank"
+    return f'<td class="{css}" data-value="{standing.rank}" title="{_h(title)}">{rank_text(standing, standing.rank in shared)}</td>'
+
+
+def _in_distribution(value: bool | None) -> str:
+    if value is None:
+        return '<td class="num" data-value=""><span class="missing" title="not stated">—</span></td>'
+    if value:
+        return '<td class="num indist" data-value="1" title="trained or tuned on this benchmark\'s train split">•</td>'
+    return '<td class="num" data-value="0" title="not trained on this benchmark\'s train split">–</td>'
 
 
 def _row(standing: Standing, shared: set[int]) -> str:
@@ -112,64 +155,76 @@ def _row(standing: Standing, shared: set[int]) -> str:
     sub = [meta.organization, meta.base_model, meta.date]
     if meta.averaging:
         sub.append(meta.averaging)
-    params = "" if meta.params_b is None else f"{meta.params_b:g}"
-    params_html = params or '<span class="missing">—</span>'
+    params = "" if meta.params_b is None else repr(meta.params_b)
+    params_html = _h(params_text(meta.params_b)) or '<span class="missing">—</span>'
+    audio = AUDIO.get(meta.audio or "", "")
     cells = [
         _rank_cell(standing, shared),
         f'<td class="entry" data-value="{_h(meta.name)}"><a href="entries/{standing.slug}/index.html">{_h(meta.name)}</a>'
-        f'<span class="badge {kind}">{kind}</span><span class="sub">{" · ".join(_h(s) for s in sub)}</span></td>',
-        f'<td class="num" data-value="{params}">{params_html}</td>',
+        f'<span class="badge {kind}">{kind}</span>' + ('<span class="badge reference">reference</span>' if meta.reference else "")
+        + f'<span class="sub">{" · ".join(_h(s) for s in sub)}</span></td>',
     ]
-    for name in METRIC_NAMES:
+    for name in TABLE_METRICS:
         metric = standing.metrics[name]
-        cells.append(f'<td class="num" data-value="{_sort_value(metric)}">{_value_html(name, metric, 1)}</td>')
-    return f'<tr data-slug="{standing.slug}" data-kind="{kind}" data-size="{size_bin(meta.params_b)}">' + "".join(cells) + "</tr>"
+        css = "num headline" if name == RANK_METRIC else "num"
+        cells.append(f'<td class="{css}" data-value="{_sort_value(metric)}">{_value_html(name, metric, 1)}</td>')
+    cells += [
+        f'<td class="audio" data-value="{_h(audio)}">{_h(audio) or chr(8212)}</td>',
+        f'<td class="num" data-value="{params}">{params_html}</td>',
+        _in_distribution(meta.in_distribution),
+    ]
+    return f'<tr data-slug="{standing.slug}" data-kind="{_group(standing)}" data-size="{size_bin(meta.params_b)}">' + "".join(cells) + "</tr>"
 
 
-def _rows(standings: list[Standing], columns: int, empty: str) -> str:
+def _rows(standings: list[Standing], columns: int, empty: str, shared: set[int] | None = None) -> str:
     if not standings:
         return f'<tr><td class="empty" colspan="{columns}">{empty}</td></tr>'
-    ranks = [s.rank for s in standings if s.rank is not None]
-    shared = {r for r in ranks if ranks.count(r) > 1}
-    return "\n".join(_row(s, shared) for s in standings)
+    return "\n".join(_row(s, shared or set()) for s in standings)
 
 
 def _figures() -> str:
     figures = []
     for name, caption in PLOTS.items():
         wide = ' class="wide"' if name == "per_tag_f1.svg" else ""
-        figures.append(f'<figure{wide}><img src="plots/{name}" alt="{_h(caption)}"><figcaption>{_h(caption)}</figcaption></figure>')
+        figures.append(
+            f'<figure{wide}><div class="scroll"><img src="plots/{name}" alt="{_h(caption)}"></div><figcaption>{_h(caption)}</figcaption></figure>'
+        )
     return '<div class="grid">' + "\n".join(figures) + "</div>"
 
 
-def _page(title: str, root: str, content: str, context: Context) -> bytes:
+def _page(title: str, root: str, content: str, context: Context, *, signed: bool = True) -> bytes:
+    if signed:
+        footer = (
+            "Every score on this page carries this signature (two results are comparable when it is equal):<br>"
+            f'<code class="signature">{_h(context.signature)}</code>'
+        )
+    else:
+        footer = (
+            "The numbers on this page are quoted from their source and carry no scoring signature; the verified "
+            f'entries of this leaderboard carry <code class="signature">{_h(context.signature)}</code>'
+        )
     return (
         _template("page.html")
-        .substitute(
-            title=_h(title),
-            root=root,
-            content=content,
-            signature=_h(context.signature),
-            references_sha256=_h(context.references_sha256),
-            scorer=_h(context.scorer),
-        )
+        .substitute(title=_h(title), root=root, content=content, footer=footer, references_sha256=_h(context.references_sha256), scorer=_h(context.scorer))
         .encode("utf-8")
     )
 
 
-def index_page(verified: list[Standing], reported: list[Standing], context: Context) -> bytes:
-    columns = 3 + len(METRIC_NAMES)
-    counts = f"{len(verified)} verified, {len(reported)} reported"
+def index_page(board: Ranked, reported: list[Standing], context: Context) -> bytes:
+    columns = 5 + len(TABLE_METRICS)
+    counts = f"{len(board.ranked)} ranked, {len(board.references)} reference, {len(reported)} reported"
     content = _template("index.html").substitute(
         n=context.n,
         split=_h(context.split),
         n_boot=OPTIONS.n_boot,
         seed=OPTIONS.seed,
         counts=counts,
-        tie_rule=_h(RULE),
+        rank_rule=_h(RULE),
+        headline=_h(label(RANK_METRIC)),
         header=_header(),
         columns=columns,
-        verified_rows=_rows(verified, columns, "No verified entries yet."),
+        verified_rows=_rows(board.ranked, columns, "No ranked entries yet.", shared_ranks(board)),
+        reference_rows=_rows(board.references, columns, "No reference rows."),
         reported_rows=_rows(reported, columns, "No reported entries."),
         figures=_figures(),
     )
@@ -186,6 +241,10 @@ _META_FIELDS = (
     ("kind", "Kind"),
     ("source", "Source"),
     ("averaging", "Averaging"),
+    ("test_size", "Test utterances"),
+    ("audio", "Audio"),
+    ("in_distribution", "In-distribution"),
+    ("reference", "Reference row"),
     ("command", "Command"),
     ("notes", "Notes"),
 )
@@ -194,7 +253,7 @@ _META_FIELDS = (
 def _meta_html(standing: Standing) -> str:
     meta = standing.entry.meta
     rows = []
-    for key, field_label in _META_FIELDS:
+    for key, title in _META_FIELDS:
         value = getattr(meta, key)
         if value is None:
             continue
@@ -203,16 +262,27 @@ def _meta_html(standing: Standing) -> str:
         elif key == "command":
             shown = f"<code>{_h(value)}</code>"
         elif key == "params_b":
-            shown = f"{value:g} B"
+            shown = _h(params_text(value))
+        elif key == "notes":
+            shown = paragraphs(value)
+        elif key == "audio":
+            shown = _h(AUDIO[value])
+        elif key == "in_distribution":
+            shown = "yes: trained or tuned on this benchmark's train split" if value else "no"
+        elif key == "reference":
+            if not value:
+                continue
+            shown = "yes: shown for comparison, never ranked"
         else:
             shown = _h(value)
-        rows.append(f"    <dt>{field_label}</dt><dd>{shown}</dd>")
+        css = ' class="prose"' if key == "notes" else ""
+        rows.append(f"    <dt>{title}</dt><dd{css}>{shown}</dd>")
     return "\n".join(rows)
 
 
 def _table(header: list[str], rows: list[str]) -> str:
     head = "".join(f'<th scope="col">{h}</th>' for h in header)
-    return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(rows) + "\n</tbody></table>"
+    return f'<div class="table-wrap"><table class="data"><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(rows) + "\n</tbody></table></div>"
 
 
 def _metrics_table(group: dict, *, interval: bool = True) -> str:
@@ -285,7 +355,12 @@ def _samples(standing: Standing, refs: ReferenceSet) -> str:
 def _details(standing: Standing, refs: ReferenceSet) -> str:
     results = standing.results
     sections = [
-        ("Tag macro-F1 and position-aware tag F1", "tag F1 when the tag must sit in the same word gap (@0) or within one word (@1) of the reference", _metrics_table(results["extras"])),
+        (
+            "Tag macro-F1 and position-aware tag F1",
+            f"{_h(label(RANK_METRIC))}: the ranking metric (optimal one-to-one matching within one word gap); "
+            "@0 / @1: the same word gap / within one word",
+            _metrics_table(results["extras"]),
+        ),
         ("Per tag", "support = reference count; the interval is for F1", _per_tag(results)),
     ]
     if results.get("grounding"):
@@ -311,25 +386,42 @@ def _details(standing: Standing, refs: ReferenceSet) -> str:
     return "\n".join(out)
 
 
+def _verified_notice(standing: Standing) -> str:
+    if standing.reference:
+        return '<p class="note">Verified and re-scored here, but a <strong>reference row</strong> (built from the references, not a system): shown for comparison, never ranked.</p>'
+    better = ", ".join(standing.better)
+    detail = f"significantly better on {_h(label(RANK_METRIC))}: {_h(better)}" if better else f"no entry is significantly better on {_h(label(RANK_METRIC))}"
+    return (
+        f'<p class="note">Verified: re-scored here from its predictions · rank {standing.rank} '
+        f"(1 + the number of entries significantly better, paired bootstrap with Holm correction over all pairs) · {detail}</p>"
+    )
+
+
+def _reported_notice(meta) -> str:
+    basis = []
+    if meta.averaging:
+        basis.append(f"{_h(meta.averaging)} averaging")
+    basis.append(f"on {meta.test_size} test utterances of the source's own bench" if meta.test_size else "on the source's own test set (size not stated)")
+    return (
+        '<p class="notice"><strong>Reported, not verified.</strong> These numbers are quoted from the source below ('
+        + ", ".join(basis)
+        + "); they were not re-scored here, carry no scoring signature, are not comparable with the verified entries "
+        "and are never ranked.</p>"
+    )
+
+
 def entry_page(standing: Standing, refs: ReferenceSet, context: Context) -> bytes:
     meta = standing.entry.meta
     if standing.entry.verified:
-        notice = f"Verified: re-scored here from its predictions · rank {standing.rank} among the verified entries"
-        if standing.above is not None:
-            gap = "statistically tied" if standing.tied else "a significant gap"
-            notice += f" · tag F1 {100 * standing.above['delta']:.2f} points below the entry above it (paired bootstrap p = {standing.above['p_value']:.3f}: {gap})"
-        notice = f'<p class="note">{notice}</p>'
+        notice = _verified_notice(standing)
         metrics, details, title = _metrics_table(standing.metrics), _details(standing, refs), "Metrics"
     else:
-        notice = (
-            '<p class="notice"><strong>Reported, not verified.</strong> These numbers are quoted from the source below'
-            + (f" ({_h(meta.averaging)})" if meta.averaging else "")
-            + "; they were not re-scored here, so they are not comparable with the verified entries and are never ranked.</p>"
-        )
-        metrics, details, title = _metrics_table(standing.metrics, interval=False), "", "Reported metrics"
+        notice = _reported_notice(meta)
+        quoted = {k: v for k, v in standing.metrics.items() if k != RANK_METRIC}
+        metrics, details, title = _metrics_table(quoted, interval=False), "", "Reported metrics"
     content = _template("entry.html").substitute(
         name=_h(meta.name),
-        badge=f'<span class="badge {meta.kind}">{meta.kind}</span>',
+        badge=f'<span class="badge {meta.kind}">{meta.kind}</span>' + ('<span class="badge reference">reference</span>' if meta.reference else ""),
         organization=_h(meta.organization),
         notice=notice,
         meta=_meta_html(standing),
@@ -337,13 +429,13 @@ def entry_page(standing: Standing, refs: ReferenceSet, context: Context) -> byte
         metrics=metrics,
         details=details,
     )
-    return _page(f"{meta.name} · Evoxtral-Bench", "../../", content, context)
+    return _page(f"{meta.name} · Evoxtral-Bench", "../../", content, context, signed=standing.entry.verified)
 
 
-def render(verified: list[Standing], reported: list[Standing], refs: ReferenceSet, context: Context) -> dict[str, bytes]:
+def render(board: Ranked, reported: list[Standing], refs: ReferenceSet, context: Context) -> dict[str, bytes]:
     """Relative path -> bytes for the pages and static assets."""
     files = {f"assets/{name}": _asset(f"static/{name}") for name in STATIC}
-    files["index.html"] = index_page(verified, reported, context)
-    for standing in verified + reported:
+    files["index.html"] = index_page(board, reported, context)
+    for standing in board.verified + reported:
         files[f"entries/{standing.slug}/index.html"] = entry_page(standing, refs, context)
     return files

@@ -62,14 +62,20 @@ def percentile_intervals(samples: np.ndarray, ci: float, points: np.ndarray) -> 
     return lo, hi
 
 
-def paired_p_value(deltas: np.ndarray) -> float:
-    """Two-sided paired-bootstrap p-value for Δ = A − B from its resampled values.
+def paired_p_values(deltas: np.ndarray) -> np.ndarray:
+    """Two-sided paired-bootstrap p-values for Δ = A − B, one per row of resampled values.
 
     ``p = min(1, 2 · min(#{Δ* ≤ 0} + 1, #{Δ* ≥ 0} + 1) / (B + 1))``: twice the smaller tail
-    mass at zero, with the +1 correction so that p is never 0. p < 1 − ci exactly when 0 lies
-    (about) outside the percentile interval of Δ.
+    mass at zero, with the +1 correction so that p is never 0 (its floor is 2 / (B + 1)).
+    p < 1 − ci exactly when 0 lies (about) outside the percentile interval of Δ.
     """
-    b = len(deltas)
-    below = int(np.count_nonzero(deltas <= 0)) + 1
-    above = int(np.count_nonzero(deltas >= 0)) + 1
-    return min(1.0, 2.0 * min(below, above) / (b + 1))
+    deltas = np.atleast_2d(deltas)
+    b = deltas.shape[-1]
+    below = np.count_nonzero(deltas <= 0, axis=-1) + 1
+    above = np.count_nonzero(deltas >= 0, axis=-1) + 1
+    return np.minimum(1.0, 2.0 * np.minimum(below, above) / (b + 1))
+
+
+def paired_p_value(deltas: np.ndarray) -> float:
+    """:func:`paired_p_values` of one vector of resampled differences."""
+    return float(paired_p_values(deltas)[0])

@@ -249,7 +249,7 @@ def summarize(table: StatsTable, options: Options) -> Summary:
     metrics = evaluate(LEGACY_METRICS if options.legacy else CORPUS_METRICS)
     canonical = tag_table().canonical
     per_tag = {label: evaluate(per_label_defs(label)) for label in table.labels}
-    macro_labels = [label for label in table.labels if label in canonical and point[label_columns(label)[2]] > 0]
+    macro_labels = _macro_labels(table, point)
     resampled_macro = macro_f1(boot, macro_labels)[0] if boot is not None else None
     extras = {TAG_MACRO_F1.name: acc.add(*macro_f1(point, macro_labels), resampled_macro)}
     if not options.legacy:
@@ -283,6 +283,12 @@ def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict
 def score(system: System, refs: ReferenceSet, options: Options) -> Results:
     """The results of one system (docs/spec.md §7)."""
     table, oov = build_table(system.texts, refs, options)
+    return results_of_table(system, refs, options, table, oov)
+
+
+def results_of_table(system: System, refs: ReferenceSet, options: Options, table: StatsTable, oov: Counter[str]) -> Results:
+    """The results of one system from its statistics table (:func:`build_table`), for a
+    caller that keeps the table (the leaderboard ranks from its per-utterance columns)."""
     summary = summarize(table, options)
     return Results(
         benchmark=refs.info(),
@@ -297,26 +303,35 @@ def score(system: System, refs: ReferenceSet, options: Options) -> Results:
     )
 
 
+def _macro_labels(table: StatsTable, point: dict[str, np.ndarray]) -> list[str]:
+    """Canonical labels with reference support: those tag macro-F1 averages over."""
+    canonical = tag_table().canonical
+    return [label for label in table.labels if label in canonical and point[label_columns(label)[2]] > 0]
+
+
 def compare(a: System, b: System, refs: ReferenceSet, options: Options) -> Comparison:
-    """Paired bootstrap of A − B on the same resamples (Koehn 2004) for every metric."""
+    """Paired bootstrap of A − B on the same resamples (Koehn 2004) for every metric of
+    ``score`` (the seven, tag macro-F1 and, unless legacy, the position-aware extras)."""
     table_a, _ = build_table(a.texts, refs, options)
     table_b, _ = build_table(b.texts, refs, options)
     k = table_a.matrix.shape[1]
     joint = np.hstack([table_a.matrix, table_b.matrix])
     boot = resample_sums(joint, options.n_boot, options.seed) if options.n_boot else None
-    defs = (LEGACY_METRICS if options.legacy else CORPUS_METRICS) + (() if options.legacy else POSITION_METRICS)
     point_a, point_b = _sums(table_a, table_a.matrix.sum(axis=0)), _sums(table_b, table_b.matrix.sum(axis=0))
+    labels = _macro_labels(table_a, point_a)  # reference support: the same for A and B
+    defs = (LEGACY_METRICS if options.legacy else CORPUS_METRICS) + (TAG_MACRO_F1,) + (() if options.legacy else POSITION_METRICS)
     metrics = {}
     for d in defs:
-        va, da = d.formula(point_a)
-        vb, db = d.formula(point_b)
+        formula = d.formula if d.formula is not None else (lambda sums: macro_f1(sums, labels))
+        va, da = formula(point_a)
+        vb, db = formula(point_b)
         delta = float(va - vb)
         low = high = p_value = None
         if boot is not None:
-            deltas = d.formula(_sums(table_a, boot[:, :k]))[0] - d.formula(_sums(table_b, boot[:, k:]))[0]
+            deltas = formula(_sums(table_a, boot[:, :k]))[0] - formula(_sums(table_b, boot[:, k:]))[0]
             (low,), (high,) = percentile_intervals(deltas, options.ci, delta)
             low, high, p_value = float(low), float(high), paired_p_value(deltas)
-        metrics[d.name] = Delta(float(va), float(vb), delta, bool(da and db), low, high, p_value)
+        metrics[d.name] = Delta(float(va), float(vb), delta, bool(da and db), low, high, p_value, bool(da), bool(db))
     return Comparison(refs.info(), (a.path, a.sha256), (b.path, b.sha256), refs.signature(options), metrics)
 
 

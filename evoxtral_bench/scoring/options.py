@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from evoxtral_bench._version import __version__
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.scoring import adapters, normalize
+from evoxtral_bench.scoring import adapters, normalize, position
 from evoxtral_bench.scoring.tags import tag_table
 
 BENCHMARK_NAME = "evoxtral-bench"
@@ -76,7 +76,10 @@ def options_from(**keywords: object) -> Options:
 
 @dataclass(frozen=True)
 class Signature:
-    """Everything that identifies a number: benchmark, references, options, scorer version."""
+    """Everything that identifies a number: benchmark, references, options, scorer version.
+
+    ``tolerance`` is the word-gap tolerance of the position-aware tag F1 (``tag_f1_pos``).
+    """
 
     references_sha256: str
     split: str
@@ -89,6 +92,7 @@ class Signature:
     n_boot: int
     seed: int
     ci: float
+    tolerance: int = position.TOLERANCE
     version: str = __version__
     benchmark: str = BENCHMARK_NAME
     benchmark_version: int = BENCHMARK_VERSION
@@ -108,6 +112,7 @@ class Signature:
             n_boot=options.n_boot,
             seed=options.seed,
             ci=options.ci,
+            tolerance=position.TOLERANCE,
         )
 
     def format(self) -> str:
@@ -122,6 +127,7 @@ class Signature:
             f"adapter:{self.adapter or 'none'}",
             f"lenient:{'yes' if self.lenient else 'no'}",
             f"tags:{self.tag_table_version}",
+            f"tol:{self.tolerance}",
             f"boot:{self.n_boot}",
             f"seed:{self.seed}",
             f"ci:{self.ci:g}",
@@ -140,6 +146,7 @@ class Signature:
             "adapter": self.adapter,
             "lenient": self.lenient,
             "tag_table_version": self.tag_table_version,
+            "position_tolerance": self.tolerance,
             "bootstrap": {"n": self.n_boot, "seed": self.seed, "ci": self.ci},
         }
 
@@ -160,6 +167,7 @@ class Signature:
             n_boot=boot["n"],
             seed=boot["seed"],
             ci=boot["ci"],
+            tolerance=config["position_tolerance"],
             version=fields["version"],
             benchmark=benchmark["name"],
             benchmark_version=benchmark["version"],

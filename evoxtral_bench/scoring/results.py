@@ -255,7 +255,11 @@ class Results:
 
 @dataclass(frozen=True)
 class Delta:
-    """A − B for one metric: both values, the difference, its paired-bootstrap interval and p."""
+    """A − B for one metric: both values, the difference, its paired-bootstrap interval and p.
+
+    ``defined`` is True when the metric is defined for both systems; ``a_defined`` and
+    ``b_defined`` say which side is undefined (value 0: a zero denominator) otherwise.
+    """
 
     a: float
     b: float
@@ -264,6 +268,8 @@ class Delta:
     ci_low: float | None = None
     ci_high: float | None = None
     p_value: float | None = None
+    a_defined: bool = True
+    b_defined: bool = True
 
     def to_dict(self, name: str) -> dict:
         return {
@@ -271,6 +277,8 @@ class Delta:
             "b": self.b,
             "delta": self.delta,
             "defined": self.defined,
+            "a_defined": self.a_defined,
+            "b_defined": self.b_defined,
             "ci_low": self.ci_low,
             "ci_high": self.ci_high,
             "p_value": self.p_value,
@@ -279,7 +287,7 @@ class Delta:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Delta:
-        return cls(d["a"], d["b"], d["delta"], d["defined"], d["ci_low"], d["ci_high"], d["p_value"])
+        return cls(d["a"], d["b"], d["delta"], d["defined"], d["ci_low"], d["ci_high"], d["p_value"], d["a_defined"], d["b_defined"])
 
 
 @dataclass(frozen=True)
@@ -323,7 +331,7 @@ class Comparison:
     def to_pandas(self):
         """One row per metric: A, B, Δ, interval, p-value, direction."""
         rows = [{"metric": name, "label": METRICS[name].label, **d.to_dict(name)} for name, d in self.metrics.items()]
-        columns = ["metric", "label", "a", "b", "delta", "defined", "ci_low", "ci_high", "p_value", "higher_is_better"]
+        columns = ["metric", "label", "a", "b", "delta", "defined", "a_defined", "b_defined", "ci_low", "ci_high", "p_value", "higher_is_better"]
         return _frame(rows, "metric", columns)
 
 

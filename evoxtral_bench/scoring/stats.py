@@ -37,6 +37,7 @@ BASE_COLUMNS: tuple[str, ...] = (
     "tag_tp_at0",
     "tag_tp_at1",
     "tag_offset_sum",
+    "tag_tp_pos",
 )
 
 
@@ -58,6 +59,7 @@ class UtteranceStats:
     tag_tp_at0: int = 0
     tag_tp_at1: int = 0
     tag_offset_sum: int = 0
+    tag_tp_pos: int = 0
     per_label: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # label -> (tp, pred, ref)
     oov_tags: int = 0
 
@@ -107,9 +109,16 @@ def _positions_by_label(labels: list[str], gaps: list[int]) -> dict[str, list[in
 
 
 def corpus_stats(
-    *, predictions: Sequence[Transcript], references: Sequence[Transcript], normalizer: Normalizer
+    *,
+    predictions: Sequence[Transcript],
+    references: Sequence[Transcript],
+    normalizer: Normalizer,
+    tolerance: int = position.TOLERANCE,
 ) -> list[UtteranceStats]:
-    """Sufficient statistics for each (prediction, reference) pair, in input order."""
+    """Sufficient statistics for each (prediction, reference) pair, in input order.
+
+    ``tolerance`` (word gaps) decides which pairs count for ``tag_tp_pos`` (``tag_f1_pos``).
+    """
     if len(predictions) != len(references):
         raise ValueError("predictions and references must have the same length")
     chunkwise = normalize.is_chunkwise(normalizer)
@@ -129,7 +138,7 @@ def corpus_stats(
             label: (min(hyp_tags[label], ref_tags[label]), hyp_tags[label], ref_tags[label])
             for label in ref_tags.keys() | hyp_tags.keys()
         }
-        at0 = at1 = offsets = 0
+        at0 = at1 = offsets = tp_pos = 0
         if ref.tags or hyp.tags:
             # positions use the chunk-wise words (the same as the whole text's for chunkwise normalizers)
             ref_chunk_words = [w for c in ref_chunks for w in c]
@@ -143,6 +152,7 @@ def corpus_stats(
                 at0 += position.tp_within(r, p, 0)
                 at1 += position.tp_within(r, p, 1)
                 offsets += position.min_total_offset(r, p)
+                tp_pos += len(position.match_within(r, p, tolerance))
         result.append(
             UtteranceStats(
                 word_errors=Levenshtein.distance(ref_words, hyp_words),
@@ -159,6 +169,7 @@ def corpus_stats(
                 tag_tp_at0=at0,
                 tag_tp_at1=at1,
                 tag_offset_sum=offsets,
+                tag_tp_pos=tp_pos,
                 per_label=per_label,
                 oov_tags=sum(1 for t in hyp.tags if t.oov),
             )

@@ -75,17 +75,25 @@
     bodies.forEach(function (body) {
       const kindShown = kinds.indexOf(body.dataset.kind) >= 0;
       const section = table.querySelector('tbody.section[data-kind="' + body.dataset.kind + '"]');
-      section.hidden = !kindShown;
+      let inSection = 0;
+      let entries = 0;
       Array.from(body.rows).forEach(function (row) {
         if (!row.dataset.slug) {
           row.hidden = !kindShown;
           return;
         }
         total += 1;
+        entries += 1;
         const keep = kindShown && (size === "all" || row.dataset.size === size);
         row.hidden = !keep;
-        visible += keep ? 1 : 0;
+        inSection += keep ? 1 : 0;
       });
+      visible += inSection;
+      // a section whose rows are all filtered out loses its header too (an empty section's
+      // "no entries" line stays visible while its kind is shown and no size is chosen)
+      const empty = entries > 0 ? inSection === 0 : !kindShown || size !== "all";
+      section.hidden = empty;
+      body.hidden = empty;
     });
     shown.textContent = "showing " + visible + " of " + total + " entries";
   }

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+import evoxtral_bench
 from evoxtral_bench.cli.app import main
 from tests.helpers import SMALL_REFS, refs_rows, write_jsonl
 
@@ -118,3 +119,21 @@ def test_scoring_does_not_import_torch_transformers_or_datasets(preds):
 def test_console_script_runs_as_a_process(preds):
     run = subprocess.run(["evoxtral-bench", "score", str(preds), "--references", str(SMALL_REFS)], capture_output=True, text=True)
     assert run.returncode == 0 and "Tag F1" in run.stdout
+
+
+def test_compare_marks_undefined_and_includes_tag_macro_f1(cli, preds, tmp_path):
+    plain = write_jsonl(tmp_path / "plain.jsonl", [{"id": r["id"], "prediction": "words"} for r in refs_rows()])
+    code, out, _ = cli("compare", preds, plain, "--references", SMALL_REFS, "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    precision = doc["metrics"]["tag_precision"]  # the plain system predicts no tag: undefined for B
+    assert precision["a_defined"] and not precision["b_defined"] and not precision["defined"]
+    for side, path in (("a", preds), ("b", plain)):  # macro-F1 of each side is the one `score` reports
+        scored = json.loads(cli("score", path, "--references", SMALL_REFS, "--format", "json")[1])
+        assert doc["metrics"]["tag_macro_f1"][side] == scored["extras"]["tag_macro_f1"]["value"]
+    assert list(doc["metrics"])[7:] == ["tag_macro_f1", "tag_f1_pos", "tag_f1_at_0", "tag_f1_at_1", "mean_tag_offset_words"]
+    assert evoxtral_bench.Comparison.from_dict(doc).to_dict() == doc
+    code, out, _ = cli("compare", preds, plain, "--references", SMALL_REFS)
+    line = next(row for row in out.splitlines() if row.startswith("Tag precision ↑"))
+    assert "0.00 (undefined)" in line and "undefined" in line.split("(undefined)")[1] and line.rstrip().endswith("—")
+    assert any(row.startswith("Tag macro-F1 ↑") for row in out.splitlines())

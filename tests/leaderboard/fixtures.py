@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import shutil
@@ -27,9 +28,10 @@ VERIFIED_META = {
     "license": "MIT",
     "date": "2026-01-02",
     "kind": "verified",
+    "in_distribution": False,
 }
 REPORTED_META = {
-    **{k: v for k, v in VERIFIED_META.items() if k != "kind"},
+    **{k: v for k, v in VERIFIED_META.items() if k not in ("kind", "in_distribution")},
     "kind": "reported",
     "source": "A paper, Table 2",
     "reported_metrics": {
@@ -123,3 +125,21 @@ def make_submissions(root: Path, *, injection: bool = True) -> Path:
 def site_files(folder: Path) -> dict[str, bytes]:
     """Relative path -> bytes of every file under ``folder``."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def holm_by_closed_testing(p_values: list[float], alpha: float) -> list[bool]:
+    """Holm's procedure by its definition as closed testing with Bonferroni local tests:
+    H_i is rejected when every subset S of hypotheses holding i has min p over S <= alpha/|S|
+    (exponential: for a handful of hypotheses only)."""
+    m = len(p_values)
+    out = []
+    for i in range(m):
+        others = [j for j in range(m) if j != i]
+        out.append(
+            all(
+                min(p_values[j] for j in (i, *subset)) <= alpha / (len(subset) + 1)
+                for r in range(m)
+                for subset in itertools.combinations(others, r)
+            )
+        )
+    return out

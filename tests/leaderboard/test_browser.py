@@ -84,47 +84,66 @@ def screenshot(driver, name: str) -> None:
     driver.set_window_size(1400, 1000)
 
 
+KINDS = ("verified", "reference", "reported")
+
+
 def rows(driver, kind: str) -> list:
     return driver.find_elements(By.CSS_SELECTOR, f'tbody.rows[data-kind="{kind}"] tr[data-slug]')
 
 
-def column_values(driver, kind: str, column: int) -> list[str]:
-    return [r.find_elements(By.TAG_NAME, "td")[column].get_attribute("data-value") for r in rows(driver, kind)]
+def all_rows(driver) -> list:
+    return [row for kind in KINDS for row in rows(driver, kind)]
 
 
 def header(driver, label: str):
     return next(th for th in driver.find_elements(By.CSS_SELECTOR, "thead th") if th.text.startswith(label))
 
 
+def column(driver, label: str) -> int:
+    ths = driver.find_elements(By.CSS_SELECTOR, "thead th")
+    return next(i for i, th in enumerate(ths) if th.text.startswith(label))
+
+
+def column_values(driver, kind: str, index: int) -> list[str]:
+    return [r.find_elements(By.TAG_NAME, "td")[index].get_attribute("data-value") for r in rows(driver, kind)]
+
+
 def severe(driver) -> list[dict]:
     return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def no_page_overflow(driver) -> bool:
+    """No horizontal scroll of the page itself (wide tables and plots scroll in their own box)."""
+    return driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
 
 
 def test_table_sorts_and_filters(browser, clean_site):
     open_page(browser, clean_site / "index.html")
     slugs = sorted(p.name for p in (clean_site / "entries").iterdir())
-    assert sorted(r.get_attribute("data-slug") for r in rows(browser, "verified") + rows(browser, "reported")) == slugs
-    assert all(r.is_displayed() for r in rows(browser, "verified") + rows(browser, "reported"))
+    assert sorted(r.get_attribute("data-slug") for r in all_rows(browser)) == slugs
+    assert all(r.is_displayed() for r in all_rows(browser))
+    assert [r.get_attribute("data-slug") for r in rows(browser, "reference")] == ["oracle-plain"]
+    assert column_values(browser, "reference", 0) == [""]  # a reference row holds no rank
     ranks = [int(v) for v in column_values(browser, "verified", 0)]
-    assert ranks == sorted(ranks) and len(ranks) == 6
+    assert ranks == sorted(ranks) and len(ranks) == 5
 
-    wer = header(browser, "WER")
+    wer, wer_col = header(browser, "WER"), column(browser, "WER")
     wer.find_element(By.TAG_NAME, "button").click()  # lower is better: best first
     assert wer.get_attribute("aria-sort") == "ascending"
-    values = [float(v) for v in column_values(browser, "verified", 3)]
+    values = [float(v) for v in column_values(browser, "verified", wer_col)]
     assert values == sorted(values)
-    reported = [float(v) for v in column_values(browser, "reported", 3)]
+    reported = [float(v) for v in column_values(browser, "reported", wer_col)]
     assert reported == sorted(reported)  # each kind sorts within its own section
     wer.find_element(By.TAG_NAME, "button").click()
     assert wer.get_attribute("aria-sort") == "descending"
-    assert [float(v) for v in column_values(browser, "verified", 3)] == sorted(values, reverse=True)
+    assert [float(v) for v in column_values(browser, "verified", wer_col)] == sorted(values, reverse=True)
 
     header(browser, "ENTRY").find_element(By.TAG_NAME, "button").click()
     names = column_values(browser, "verified", 1)
     assert names == sorted(names, key=str.lower)
-    f1 = header(browser, "TAG F1")
-    f1.find_element(By.TAG_NAME, "button").click()  # higher is better: best first, undefined last
-    assert f1.get_attribute("aria-sort") == "descending"
+    headline = header(browser, "POS. F1")
+    headline.find_element(By.TAG_NAME, "button").click()  # higher is better: best first
+    assert headline.get_attribute("aria-sort") == "descending"
     assert column_values(browser, "verified", 0) == [str(r) for r in ranks]
 
     form = browser.find_element(By.ID, "filters")
@@ -136,12 +155,53 @@ def test_table_sorts_and_filters(browser, clean_site):
     assert browser.find_element(By.ID, "shown").text == "showing 6 of 9 entries"
     form.find_element(By.CSS_SELECTOR, 'select[name="size"] option[value="gt10"]').click()
     assert [r.get_attribute("data-slug") for r in rows(browser, "verified") if r.is_displayed()] == ["sys-large"]
+    # the reference section has no entry of that size: its header goes too
+    assert not browser.find_element(By.CSS_SELECTOR, 'tbody.section[data-kind="reference"]').is_displayed()
+    assert browser.find_element(By.CSS_SELECTOR, 'tbody.section[data-kind="verified"]').is_displayed()
     form.find_element(By.CSS_SELECTOR, 'select[name="size"] option[value="unknown"]').click()
-    assert {r.get_attribute("data-slug") for r in rows(browser, "verified") if r.is_displayed()} == {"sys-unsized", "oracle-plain"}
+    shown = {r.get_attribute("data-slug") for r in rows(browser, "verified") + rows(browser, "reference") if r.is_displayed()}
+    assert shown == {"sys-unsized", "oracle-plain"}
+    assert browser.find_element(By.CSS_SELECTOR, 'tbody.section[data-kind="reference"]').is_displayed()
     form.find_element(By.CSS_SELECTOR, 'select[name="size"] option[value="all"]').click()
     form.find_element(By.CSS_SELECTOR, 'input[value="reported"]').click()
-    assert all(r.is_displayed() for r in rows(browser, "reported"))
+    assert all(r.is_displayed() for r in all_rows(browser))
+    assert all(s.is_displayed() for s in browser.find_elements(By.CSS_SELECTOR, "tbody.section"))
     assert severe(browser) == []
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_no_page_level_horizontal_scroll(browser, clean_site, width):
+    pages = [clean_site / "index.html", clean_site / "entries/sys-mid/index.html", clean_site / "entries/paper-evoxtral-rl/index.html"]
+    browser.set_window_size(width, 900)
+    try:
+        for page in pages:
+            open_page(browser, page)
+            assert no_page_overflow(browser), (width, page)
+        open_page(browser, clean_site / "index.html")
+        wrap = browser.find_element(By.CSS_SELECTOR, ".table-wrap")
+        if width == 390:  # the table is wider than a phone: it scrolls inside its own box
+            assert browser.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", wrap)
+        assert severe(browser) == []
+    finally:
+        browser.set_window_size(1400, 1000)
+
+
+def test_every_plot_point_is_labelled_and_inside_the_figure(browser, clean_site):
+    slugs = sorted(p.name for p in (clean_site / "entries").iterdir() if (p / "results.json").exists())
+    open_page(browser, clean_site / "plots/wer_vs_tag_f1.svg")
+    ids = browser.execute_script("return Array.from(document.querySelectorAll('[id]')).map(e => e.id)")
+    assert sorted(i.removeprefix("point-") for i in ids if i.startswith("point-")) == slugs
+    assert sorted(i.removeprefix("label-") for i in ids if i.startswith("label-")) == slugs
+    open_page(browser, clean_site / "plots/forest_tag_f1.svg")
+    outside = browser.execute_script(
+        """const svg = document.documentElement.getBoundingClientRect();
+        return Array.from(document.querySelectorAll('[id^="forest-label-"]')).map(e => {
+          const r = e.getBoundingClientRect();
+          return [e.id, r.left >= svg.left - 0.5 && r.right <= svg.right + 0.5 && r.width > 0];
+        });"""
+    )
+    assert sorted(i.removeprefix("forest-label-") for i, _ in outside) == slugs
+    assert all(inside for _, inside in outside), outside  # no label cut off by the figure's edge
 
 
 def test_pages_render_without_errors_and_screenshots(browser, clean_site):
@@ -154,7 +214,12 @@ def test_pages_render_without_errors_and_screenshots(browser, clean_site):
     assert browser.find_elements(By.CSS_SELECTOR, ".sample del, .sample ins")
     screenshot(browser, "leaderboard-entry.png")
     open_page(browser, clean_site / "entries/paper-evoxtral-rl/index.html")
-    assert "Reported, not verified." in browser.find_element(By.CLASS_NAME, "notice").text
+    notice = browser.find_element(By.CLASS_NAME, "notice").text
+    assert "Reported, not verified." in notice and "per-utterance (paper) averaging" in notice and "on 50 test utterances" in notice
+    footer = browser.find_element(By.CSS_SELECTOR, "footer.site").text
+    assert "carry no scoring signature" in footer and "Every score on this page carries" not in footer
+    notes = browser.find_elements(By.CSS_SELECTOR, "dd.prose p")
+    assert notes and all("`" not in p.text and "\n" not in p.text for p in notes)
     assert severe(browser) == []
 
 
@@ -176,8 +241,8 @@ def test_table_is_complete_with_javascript_off(browser, clean_site):
     browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
     try:
         open_page(browser, clean_site / "index.html")
-        assert len(rows(browser, "verified") + rows(browser, "reported")) == 9
-        assert all(r.is_displayed() for r in rows(browser, "verified") + rows(browser, "reported"))
+        assert len(all_rows(browser)) == 9
+        assert all(r.is_displayed() for r in all_rows(browser))
         assert not browser.find_element(By.ID, "filters").is_displayed()
     finally:
         browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})

@@ -1,4 +1,4 @@
-"""``leaderboard build``: the site, its downloads, the cache, determinism, ties, escaping.
+"""``leaderboard build``: the site, its downloads, the cache, determinism, ranks, escaping.
 
 Build speed is measured by benchmarks/leaderboard_build.py, not here."""
 
@@ -20,14 +20,16 @@ import yaml
 
 from evoxtral_bench.cli.app import main
 from evoxtral_bench.leaderboard.plots import pareto_front
+from evoxtral_bench.leaderboard.ranking import holm
 from evoxtral_bench.leaderboard.samples import diff_html
-from evoxtral_bench.leaderboard.ties import TIE_ALPHA, ranks
+from evoxtral_bench.leaderboard.site import paragraphs, params_text
 from tests.leaderboard.fixtures import (
     INJECTION_PREDICTION,
     PAYLOAD,
     REPORTED_META,
     SUBMISSIONS,
     SYNTHETIC,
+    holm_by_closed_testing,
     make_submissions,
     repository_kinds,
     site_files,
@@ -67,17 +69,23 @@ def test_repository_site(tmp_path, cli):
         assert (site / "entries" / slug / "index.html").is_file()
         assert (site / "entries" / slug / "results.json").is_file() == (kind == "verified")
     board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
-    assert sorted(e["slug"] for e in board["verified"]) == verified
-    oracle = next(e for e in board["verified"] if e["slug"] == "oracle-plain")
+    assert sorted(e["slug"] for e in board["verified"] + board["reference"]) == verified
+    oracle = next(e for e in board["reference"] if e["slug"] == "oracle-plain")
     assert oracle["metrics"]["wer"]["value"] == 0 and oracle["metrics"]["tag_f1"]["value"] == 0
     assert [r["slug"] for r in board["reported"]] == ["paper-evoxtral-rl", "paper-evoxtral-sft", "paper-base-voxtral"]
     assert all("rank" not in r for r in board["reported"])
     html = (site / "index.html").read_text(encoding="utf-8")
-    assert all(f'data-slug="{slug}"' in tbody(html, "verified") for slug in verified)
+    assert all(f'data-slug="{slug}"' in tbody(html, "verified") + tbody(html, "reference") for slug in verified)
     assert tbody(html, "reported").count("<tr data-slug=") == 3 and "oracle-plain" not in tbody(html, "reported")
     assert board["signature"] in html and board["benchmark"]["references_sha256"] in html
     assert 'href="leaderboard.json"' in html and 'href="leaderboard.csv"' in html
-    assert "cannot tell their tag F1 apart (p ≥ 0.05)" in html
+    assert "corrected together by Holm–Bonferroni at α = 0.05" in html
+    # reference rows are shown apart and never ranked; the misplaced oracle wins tag F1, not the headline
+    assert sorted(r["slug"] for r in board["reference"]) == ["oracle-plain", "oracle-tags-misplaced"]
+    assert all("rank" not in r for r in board["reference"]) and 'data-kind="reference"' in html
+    misplaced = next(r for r in board["reference"] if r["slug"] == "oracle-tags-misplaced")["metrics"]
+    assert misplaced["tag_f1"]["value"] == 1.0 and misplaced["tag_f1_pos"]["value"] < 0.1
+    assert [r["rank"] for r in board["verified"]] == [1, 2]  # the tagger, then plain Whisper
 
 
 def test_results_json_is_the_score_output(tmp_path, cli):
@@ -108,16 +116,16 @@ def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
         verified_entry(submissions, slug, seed=len(slug) + ord(slug), tag_drop=0.3)
     shutil.copytree(SUBMISSIONS / "paper-evoxtral-rl", submissions / "paper-evoxtral-rl")
     site = tmp_path / "site"
-    assert "3 scored and 2 compared (0 from the cache)" in build(cli, submissions, site)
+    assert "3 scored (0 from the cache), 3 pairs compared" in build(cli, submissions, site)
     first = site_files(site)
-    assert "0 scored and 0 compared (5 from the cache); 0 files written" in build(cli, submissions, site)
+    assert "0 scored (3 from the cache), 3 pairs compared; 0 files written" in build(cli, submissions, site)
     assert site_files(site) == first
     build(cli, submissions, tmp_path / "elsewhere")  # a cold build elsewhere gives the same bytes
     assert site_files(tmp_path / "elsewhere") == first
     assert not any(b"<dc:date>" in data for name, data in first.items() if name.endswith(".svg"))
 
     verified_entry(submissions, "b", seed=99, tag_drop=0.9)  # one entry changes: only it is re-scored
-    assert "1 scored and " in build(cli, submissions, site)
+    assert "1 scored (2 from the cache)" in build(cli, submissions, site)
     shutil.rmtree(submissions / "c")  # an entry leaves: its pages and cache documents go too
     (submissions / "a/predictions.jsonl").unlink()  # and one becomes reported: its results go
     (submissions / "a/meta.yaml").write_text(yaml.safe_dump(REPORTED_META), encoding="utf-8")
@@ -127,19 +135,35 @@ def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
     assert len(list((site / ".cache").glob("*.json"))) == 1
 
 
-def test_ties_agree_with_compare_run_by_hand(built, cli):
+def test_ranks_agree_with_compare_and_holm_by_brute_force(built, cli):
     submissions, site = built
-    board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))["verified"]
-    tied = []
-    for above, below in zip(board, board[1:]):
-        code, out, _ = cli("compare", submissions / above["slug"] / "predictions.jsonl", submissions / below["slug"] / "predictions.jsonl", "--format", "json")
+    doc = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
+    board, pairs = doc["verified"], doc["ranking"]["pairs"]
+    slugs = sorted(r["slug"] for r in board)
+    assert len(pairs) == len(slugs) * (len(slugs) - 1) // 2 and doc["ranking"]["correction"] == "holm"
+    assert doc["ranking"]["n_boot"] == 1199  # 15 pairs: 2 / (B + 1) <= 0.05 / (2 * 15)
+    for pair in pairs:  # every pair's Δ and p are those `compare` reports for the headline metric
+        a, b = (submissions / pair[side] / "predictions.jsonl" for side in ("a", "b"))
+        code, out, _ = cli("compare", a, b, "--bootstrap", doc["ranking"]["n_boot"], "--format", "json")
         assert code == 0
-        by_hand = json.loads(out)["metrics"]["tag_f1"]
-        assert below["tag_f1_vs_above"] == by_hand
-        assert below["tied_with_above"] == (by_hand["p_value"] >= TIE_ALPHA) == (below["rank"] == above["rank"])
-        tied.append(below["tied_with_above"])
-    assert True in tied and False in tied  # the fixture exercises both outcomes
-    assert [r["rank"] for r in board] == ranks(len(board), [r["tag_f1_vs_above"] for r in board[1:]])
+        by_hand = json.loads(out)["metrics"]["tag_f1_pos"]
+        assert (pair["delta"], pair["p_value"]) == (by_hand["delta"], by_hand["p_value"])
+    significant = holm_by_closed_testing([p["p_value"] for p in pairs], 0.05)
+    assert [p["significant"] for p in pairs] == significant
+    value = {r["slug"]: r["metrics"]["tag_f1_pos"]["value"] for r in board}
+    for row in board:
+        better = sorted(
+            (p["a"] if p["b"] == row["slug"] else p["b"])
+            for p, sig in zip(pairs, significant)
+            if sig and row["slug"] in (p["a"], p["b"]) and value[p["a"] if p["b"] == row["slug"] else p["b"]] > value[row["slug"]]
+        )
+        assert row["rank"] == 1 + len(better) and sorted(row["significantly_better"]) == better
+    assert True in significant and False in significant  # the fixture exercises both outcomes
+    html = (site / "index.html").read_text(encoding="utf-8")
+    ranks = [r["rank"] for r in board]
+    for row in board:  # a shared rank shows =k
+        cell = re.search(rf'<tr data-slug="{row["slug"]}"[^>]*><td class="rank[^"]*" data-value="{row["rank"]}"[^>]*>([^<]+)</td>', html).group(1)
+        assert cell == (f"={row['rank']}" if ranks.count(row["rank"]) > 1 else str(row["rank"]))
 
 
 def test_every_submitted_string_is_escaped(built):
@@ -181,14 +205,56 @@ def test_build_refuses_broken_entries(tmp_path, cli):
     assert not (tmp_path / "site").exists()
 
 
-def test_pareto_front_and_ranks():
+def test_pareto_front_and_holm():
     assert pareto_front([(5.0, 60.0), (4.0, 70.0), (6.0, 80.0), (7.0, 75.0), (4.0, 50.0)]) == [1, 2]
-    tie, gap = {"p_value": 0.5}, {"p_value": 0.01}
-    assert ranks(4, [tie, gap, tie]) == [1, 1, 3, 3]
-    assert ranks(0, []) == []
+    # sorted: 0.005 <= 0.05/4 and 0.01 <= 0.05/3 are rejected; 0.03 > 0.05/2 stops the procedure
+    assert holm([0.01, 0.04, 0.03, 0.005]) == [True, False, False, True]
+    assert holm([]) == []
 
 
 def test_sample_diff_marks_words_tags_and_emphasis():
     reference, prediction = diff_html("[sighs] I NEVER said that, <b>ok</b>.", "[sighing] I never said that [laughs] <b>ok</b>")
     assert reference == '<span class="tag">[sighs]</span> I <del>NEVER</del> said that, &lt;b&gt;ok&lt;/b&gt;.'
     assert prediction == '<span class="tag">[sighing]</span> I <ins>never</ins> said that <ins><span class="tag">[laughs]</span></ins> &lt;b&gt;ok&lt;/b&gt;'
+
+
+def test_notes_render_as_paragraphs_and_params_consistently():
+    folded = "One line\nfolded by YAML with `python -m training x`.\n\nA second <b>paragraph</b>."
+    assert paragraphs(folded) == (
+        "<p>One line folded by YAML with <code>python -m training x</code>.</p><p>A second &lt;b&gt;paragraph&lt;/b&gt;.</p>"
+    )
+    assert paragraphs("an `unmatched backtick") == "<p>an `unmatched backtick</p>"
+    assert [params_text(p) for p in (0.0393, 0.039, 0.5, 4.8, 24, None)] == ["39.3 M", "39 M", "500 M", "4.8 B", "24 B", ""]
+
+
+def test_reported_page_names_its_averaging_and_size_and_no_signature(built):
+    _, site = built
+    page = (site / "entries/paper-evoxtral-rl/index.html").read_text(encoding="utf-8")
+    assert "per-utterance (paper) averaging, on 50 test utterances" in page
+    assert "carry no scoring signature" in page and "Every score on this page carries" not in page
+    verified = (site / "entries/sys-mid/index.html").read_text(encoding="utf-8")
+    assert "Every score on this page carries this signature" in verified
+
+
+def test_csv_carries_the_headline_and_the_new_fields(built):
+    _, site = built
+    rows = {r["slug"]: r for r in csv.DictReader(io.StringIO((site / "leaderboard.csv").read_text(encoding="utf-8")))}
+    board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
+    for row in board["verified"]:
+        assert rows[row["slug"]]["rank"] == str(row["rank"]) and rows[row["slug"]]["reference"] == "False"
+        assert float(rows[row["slug"]]["tag_f1_pos"]) == row["metrics"]["tag_f1_pos"]["value"]
+    assert rows["oracle-plain"]["reference"] == "True" and rows["oracle-plain"]["rank"] == ""
+    assert rows["paper-evoxtral-rl"]["tag_f1_pos"] == "" and rows["paper-evoxtral-rl"]["audio"] == "elevenlabs"
+    assert rows["sys-mid"]["in_distribution"] == "False"
+
+
+def test_pareto_front_is_drawn_only_with_two_or_more_points(built, tmp_path, cli):
+    _, site = built
+    board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))["verified"]
+    points = [(r["metrics"]["wer"]["value"], r["metrics"]["tag_f1_pos"]["value"]) for r in board]
+    svg = (site / "plots/wer_vs_tag_f1.svg").read_text(encoding="utf-8")
+    assert ('id="pareto-front"' in svg) == (len(pareto_front(points)) >= 2)
+    for row in board:  # every point and its label carry the entry's slug
+        assert f'id="point-{row["slug"]}"' in svg and f'id="label-{row["slug"]}"' in svg
+    build(cli, SUBMISSIONS, tmp_path / "site")  # the shipped entries: one point on the front
+    assert 'id="pareto-front"' not in (tmp_path / "site/plots/wer_vs_tag_f1.svg").read_text(encoding="utf-8")

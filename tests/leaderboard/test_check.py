@@ -54,8 +54,8 @@ BROKEN = {
     "yaml-syntax": ("name: [unclosed\nkind: verified\n", True, "broken/meta.yaml:2: invalid YAML"),
     "not-a-mapping": ("- a list\n- of things\n", True, "broken/meta.yaml:1: expected a mapping of fields"),
     "empty-meta": ("", True, "broken/meta.yaml: expected a mapping of fields"),
-    "unknown-field": (_verified() + "homepage: https://x.org\n", True, "broken/meta.yaml:9: homepage: unknown field; allowed: name"),
-    "duplicate-field": (_verified() + "name: Again\n", True, "broken/meta.yaml:9: name: duplicate field (first on line 1)"),
+    "unknown-field": (_verified() + "homepage: https://x.org\n", True, "broken/meta.yaml:10: homepage: unknown field; allowed: name"),
+    "duplicate-field": (_verified() + "name: Again\n", True, "broken/meta.yaml:10: name: duplicate field (first on line 1)"),
     "missing-field": (_verified(license=DROP), True, "broken/meta.yaml: license: missing (required)"),
     "boolean-as-text": (_verified(organization=True), True, "broken/meta.yaml:2: organization: expected a string, got a boolean"),
     "empty-name": (_verified(name="  "), True, "broken/meta.yaml:1: name: empty"),
@@ -67,6 +67,10 @@ BROKEN = {
     "date-impossible": (_verified(date="2026-02-30"), True, "date: '2026-02-30' is not a calendar date"),
     "kind-unknown": (_verified(kind="self-reported"), True, "broken/meta.yaml:8: kind: expected one of verified, reported"),
     "verified-with-metrics": (_verified(reported_metrics=METRICS), True, "reported_metrics: only for kind: reported"),
+    "no-in-distribution": (_verified(in_distribution=DROP), True, "broken/meta.yaml: in_distribution: missing (required for kind: verified)"),
+    "reference-as-text": (_verified(reference="yes"), True, "broken/meta.yaml:10: reference: expected true or false, got a string"),
+    "audio-unknown": (_verified(audio="studio"), True, "broken/meta.yaml:10: audio: expected one of offline, elevenlabs, none, other, got 'studio'"),
+    "test-size-zero": (_reported(test_size=0), None, "test_size: expected a positive integer, got 0"),
     "verified-no-predictions": (_verified(), None, "broken: predictions.jsonl is missing (required for kind: verified)"),
     "reported-with-predictions": (_reported(), True, "broken/predictions.jsonl: a reported entry carries no predictions"),
     "reported-no-source": (_reported(source=DROP), None, "broken/meta.yaml: source: missing (required for kind: reported)"),
@@ -100,7 +104,7 @@ def test_every_problem_is_collected_with_its_line(tmp_path, cli):
     code, _, err = cli("leaderboard", "check", "--submissions", tmp_path)
     assert code == 2
     where = f"{tmp_path.as_posix()}/many/meta.yaml"
-    for expected in (f"{where}:1: name: expected a string, got a number", f"{where}:3: url:", f"{where}:5: params_b:", f"{where}:9: colour: unknown field"):
+    for expected in (f"{where}:1: name: expected a string, got a number", f"{where}:3: url:", f"{where}:5: params_b:", f"{where}:10: colour: unknown field"):
         assert expected in err
     assert "4 problems" in err
 
@@ -151,7 +155,7 @@ def test_oversized_meta_and_bad_utf8(tmp_path, cli):
     code, _, err = cli("leaderboard", "check", "--submissions", tmp_path)
     assert code == 2
     assert "big/meta.yaml: " in err and "a meta.yaml is at most 65,536" in err
-    assert "latin1/meta.yaml:9: invalid UTF-8 (byte 0xe9)" in err
+    assert "latin1/meta.yaml:10: invalid UTF-8 (byte 0xe9)" in err
 
 
 def test_missing_meta_and_missing_folder(tmp_path, cli):

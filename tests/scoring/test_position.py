@@ -7,7 +7,8 @@ import jiwer
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from evoxtral_bench.scoring.position import min_total_offset, ref_gap, tp_within
+import evoxtral_bench
+from evoxtral_bench.scoring.position import match_within, min_total_offset, ref_gap, tp_within
 from tests.helpers import score_texts as table_for
 
 
@@ -64,3 +65,70 @@ def test_hand_worked_positions():
     assert extras["tag_f1_at_0"]["value"] == pytest.approx(0.5)  # 1 of 2 at the same gap
     assert extras["tag_f1_at_1"]["value"] == pytest.approx(1.0)
     assert extras["mean_tag_offset_words"]["value"] == pytest.approx(0.5)  # (1 + 0) / 2
+
+
+def brute_best_matching(ref, pred, k):
+    """(count, -distance) of the best one-to-one matching of allowed pairs, by enumeration."""
+    best = (0, 0)
+    for r in range(min(len(ref), len(pred)) + 1):
+        for rs in itertools.combinations(range(len(ref)), r):
+            for ps in itertools.permutations(range(len(pred)), r):
+                if all(abs(ref[a] - pred[b]) <= k for a, b in zip(rs, ps)):
+                    best = max(best, (r, -sum(abs(ref[a] - pred[b]) for a, b in zip(rs, ps))))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_optimal_matching_equals_brute_force(seed):
+    rng = random.Random(seed)
+    ref = [rng.randint(0, 8) for _ in range(rng.randint(0, 5))]  # unsorted on purpose
+    pred = [rng.randint(0, 8) for _ in range(rng.randint(0, 5))]
+    for k in (0, 1, 2, 3):
+        pairs = match_within(ref, pred, k)
+        assert len({i for i, _ in pairs}) == len({j for _, j in pairs}) == len(pairs)  # one-to-one
+        assert all(abs(ref[i] - pred[j]) <= k for i, j in pairs)
+        assert (len(pairs), -sum(abs(ref[i] - pred[j]) for i, j in pairs)) == brute_best_matching(ref, pred, k)
+
+
+def test_matching_prefers_more_pairs_over_shorter_ones():
+    # pairing 2-2 (distance 0) leaves 1 and 3 unmatched; 1-2 and 2-3 give two pairs at distance 1 each
+    assert sorted(match_within([1, 2], [2, 3], 1)) == [(0, 0), (1, 1)]
+    with pytest.raises(ValueError, match="tolerance"):
+        match_within([1], [1], -1)
+
+
+def test_headline_ignores_a_bag_of_tags_in_the_wrong_places():
+    ref = "so [sighs] I went home and then [laughs] we slept all day"
+    moved = "[sighs] [laughs] so I went home and then we slept all day"  # every tag at the start
+    extras = table_for([moved], [ref])
+    assert extras["metrics"]["tag_f1"]["value"] == 1.0
+    assert extras["extras"]["tag_f1_pos"]["value"] == pytest.approx(0.5)  # sighs is 1 gap off, laughs 6
+    assert table_for([ref], [ref])["extras"]["tag_f1_pos"]["value"] == 1.0
+
+
+def test_tolerance_is_in_the_signature_and_round_trips():
+    doc = table_for(["a [sighs] b"], ["a b [sighs]"])
+    assert "|tol:1|" in doc["signature"] and doc["config"]["position_tolerance"] == 1
+    assert evoxtral_bench.Results.from_dict(doc).to_dict() == doc
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_optimal_count_equals_the_sorted_greedy_count(seed):
+    # maximum cardinality on a line: the assignment and the sorted greedy pass must agree, so
+    # tag_f1_pos equals tag_f1_at_1 on any corpus (only the matched pairs may differ)
+    rng = random.Random(seed)
+    words = "one two three four five six seven".split()
+    labels = ["sighs", "laughs", "pause"]
+
+    def utterance():
+        out = []
+        for w in words[: rng.randint(1, len(words))]:
+            if rng.random() < 0.4:
+                out.append(f"[{rng.choice(labels)}]")
+            out.append(w)
+        return " ".join(out)
+
+    refs = [utterance() for _ in range(8)]
+    preds = [utterance() for _ in range(8)]
+    extras = table_for(preds, refs)["extras"]
+    assert extras["tag_f1_pos"]["value"] == extras["tag_f1_at_1"]["value"]

@@ -1,0 +1,79 @@
+"""``leaderboard summary``: a pull request's entries, scored and ranked beside the current ones.
+
+Compares two submissions folders (the base branch's and the pull request's): entries whose
+files differ are *changed*; every entry of the new folder is shown in its new order with its
+rank before and after, as a Markdown table (a CI job summary).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from evoxtral_bench.leaderboard.build import Board
+from evoxtral_bench.leaderboard.plots import rank_text, shared_ranks
+from evoxtral_bench.leaderboard.ranking import RANK_METRIC
+from evoxtral_bench.leaderboard.site import TABLE_METRICS
+from evoxtral_bench.leaderboard.standings import Standing
+from evoxtral_bench.reporters import is_percent
+from evoxtral_bench.scoring.metrics import METRICS
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.is_symlink()} if folder.is_dir() else {}
+
+
+def _slugs(root: Path) -> list[str]:
+    if not root.is_dir():
+        return []
+    return sorted(d.name for d in os.scandir(root) if d.is_dir(follow_symlinks=False) and not d.name.startswith("."))
+
+
+def changed(before: Path | None, after: Path) -> tuple[list[str], list[str]]:
+    """(added or modified slugs, removed slugs) of ``after`` against ``before`` (None: all new)."""
+    old = set(_slugs(before)) if before is not None else set()
+    new = _slugs(after)
+    touched = [s for s in new if s not in old or _files(after / s) != _files(before / s)]  # type: ignore[operator]
+    return touched, sorted(old - set(new))
+
+
+def _value(name: str, metric: dict) -> str:
+    if metric["value"] is None:
+        return "—"
+    if not metric["defined"]:
+        return "n/a"
+    return f"{100 * metric['value']:.1f}" if is_percent(name) else f"{metric['value']:.2f}"
+
+
+def _rank(standing: Standing, board: Board) -> str:
+    if standing.rank is None and not standing.reference:
+        return "–"
+    return rank_text(standing, standing.rank in shared_ranks(board.ranked))
+
+
+def markdown(after: Board, before: Board | None, touched: list[str], removed: list[str], warnings: Sequence[str] = ()) -> str:
+    """The Markdown table: every entry in its new order, changed ones in bold, rank before and now;
+    then the check's warnings (e.g. placeholders left in a meta.yaml), if any."""
+    old = {s.slug: s for s in (before.ranked.verified + before.reported)} if before is not None else {}
+    header = ["Entry", "Kind", "Rank", "Was", *(f"{METRICS[m].short} {METRICS[m].arrow}" for m in TABLE_METRICS)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for standing in after.ranked.verified + after.reported:
+        name = f"**{standing.slug}** (changed)" if standing.slug in touched else standing.slug
+        kind = "reference" if standing.reference else standing.entry.meta.kind
+        was = _rank(old[standing.slug], before) if before is not None and standing.slug in old else "new"
+        cells = [name, kind, _rank(standing, after), was]
+        cells += [_value(m, standing.metrics[m]) for m in TABLE_METRICS]
+        lines.append("| " + " | ".join(cells) + " |")
+    head = [
+        "## Leaderboard entries in this change",
+        "",
+        f"Changed: {', '.join(f'`{s}`' for s in touched) or 'none'}" + (f" · removed: {', '.join(f'`{s}`' for s in removed)}" if removed else ""),
+        "",
+        f"Ranked by {METRICS[RANK_METRIC].label}; values in %. Rank = 1 + the number of entries significantly better "
+        "(paired bootstrap, Holm-corrected over all pairs at α = 0.05). Reference rows and reported entries are never ranked.",
+        "",
+    ]
+    if warnings:
+        lines += ["", "Warnings from `evoxtral-bench leaderboard check`:", ""] + [f"- `{w}`" for w in warnings]
+    return "\n".join(head + lines) + "\n"

@@ -1,0 +1,76 @@
+"""The submission flow: ``leaderboard new``, ``leaderboard summary``, the workflow and PR template."""
+
+from __future__ import annotations
+
+import shutil
+
+import yaml
+
+from tests.leaderboard.fixtures import ROOT, SUBMISSIONS, VERIFIED_META, synthetic_predictions, write_entry
+
+WORKFLOW = ROOT / ".github/workflows/leaderboard-entry.yml"
+
+
+def test_new_then_check_passes_on_a_fresh_entry(tmp_path, cli):
+    predictions = SUBMISSIONS / "whisper-tiny-en/predictions.jsonl"
+    code, out, err = cli("leaderboard", "new", "fresh", "--predictions", predictions, "--submissions", tmp_path, "--date", "2026-11-29")
+    assert code == 0, err
+    assert "OK, 1 entry (1 verified, 0 reported)" in out
+    assert (tmp_path / "fresh/predictions.jsonl").read_bytes() == predictions.read_bytes()
+    meta = yaml.safe_load((tmp_path / "fresh/meta.yaml").read_text(encoding="utf-8"))
+    assert meta["kind"] == "verified" and meta["in_distribution"] is False and str(meta["date"]) == "2026-11-29"
+    assert "warning: name: still a placeholder" in err  # the TODO values are pointed out, not fatal
+    code, out, _ = cli("leaderboard", "check", "--submissions", tmp_path)
+    assert code == 0 and "OK, 1 entry" in out
+
+
+def test_new_refuses_bad_input(tmp_path, cli):
+    predictions = SUBMISSIONS / "whisper-tiny-en/predictions.jsonl"
+    code, _, err = cli("leaderboard", "new", "Bad_Slug", "--predictions", predictions, "--submissions", tmp_path)
+    assert code == 2 and "not a valid slug" in err
+    code, _, err = cli("leaderboard", "new", "x", "--predictions", tmp_path / "missing.jsonl", "--submissions", tmp_path)
+    assert code == 2 and "no such file" in err
+    (tmp_path / "taken").mkdir()
+    code, _, err = cli("leaderboard", "new", "taken", "--predictions", predictions, "--submissions", tmp_path)
+    assert code == 2 and "already exists" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # nothing written
+
+
+def test_summary_shows_the_change_beside_the_current_ranks(tmp_path, cli):
+    before, after = tmp_path / "before", tmp_path / "after"
+    for root in (before, after):
+        for slug in ("oracle-tags-misplaced", "paper-evoxtral-rl"):
+            shutil.copytree(SUBMISSIONS / slug, root / slug)
+        write_entry(root, "sys-a", {**VERIFIED_META, "name": "A"}, synthetic_predictions(1, tag_drop=0.2))
+    write_entry(after, "sys-b", {**VERIFIED_META, "name": "B"}, synthetic_predictions(2, tag_drop=0.9))
+    code, out, err = cli("leaderboard", "summary", "--submissions", after, "--before", before)
+    assert code == 0, err
+    assert "Changed: `sys-b`" in out
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in out.splitlines() if line.startswith("| ") and "---" not in line}
+    assert rows["**sys-b** (changed)"][2:4] == ["2", "new"]  # far fewer tags: below sys-a
+    assert rows["sys-a"][2:4] == ["1", "1"]
+    assert rows["oracle-tags-misplaced"][2] == "ref." and rows["paper-evoxtral-rl"][2] == "–"
+    assert "Warnings" not in out
+    (after / "sys-b/meta.yaml").write_text(
+        (after / "sys-b/meta.yaml").read_text(encoding="utf-8").replace("name: B", "name: 'TODO: a name'"), encoding="utf-8"
+    )
+    code, out, _ = cli("leaderboard", "summary", "--submissions", after, "--before", before)
+    assert code == 0 and "Warnings from" in out and "name: still a placeholder" in out
+    (after / "sys-b/meta.yaml").write_text("name: x\n", encoding="utf-8")
+    code, _, err = cli("leaderboard", "summary", "--submissions", after, "--before", before)
+    assert code == 2 and "organization: missing (required)" in err
+
+
+def test_workflow_is_valid_and_runs_only_the_project_commands():
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    trigger = workflow.get("on", workflow.get(True))  # YAML 1.1 reads the key `on` as true
+    assert trigger == {"pull_request": {"paths": ["submissions/**"]}}
+    assert workflow["permissions"] == {"contents": "read"}
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    assert {step["uses"].split("@")[0] for step in steps if "uses" in step} == {"actions/checkout", "actions/setup-python"}
+    runs = [step["run"] for step in steps if "run" in step]
+    assert runs[0] == 'python -m pip install -e ".[leaderboard]"'
+    assert all(run.startswith("evoxtral-bench leaderboard ") for run in runs[1:])
+    assert any(" check " in run for run in runs) and any("summary" in run and "$GITHUB_STEP_SUMMARY" in run for run in runs)
+    template = (ROOT / ".github/pull_request_template.md").read_text(encoding="utf-8")
+    assert "evoxtral-bench leaderboard new" in template and "leaderboard check" in template
