@@ -4,7 +4,7 @@ It reads a plain transcript (words only: the gold words of a split, or an ASR sy
 writes tags into its word gaps and CAPS onto its words, from what the words alone suggest
 ("Oh my gosh" before ``[gasps]``). It measures how much of the task is guessable from text:
 its tag F1 should not change between the full audio track and the masked one (the grounding gap,
-docs/notes-issue12.md), since it never sees either.
+docs/spec.md §10), since it never sees either.
 
 Model (scikit-learn, trained on the train split's scripts only, tuned on the validation split's):
 

@@ -339,7 +339,7 @@ def grounding(
     full: System, masked: System, refs: ReferenceSet, options: Options, *, full_results: Results | None = None
 ) -> Grounding:
     """The grounding gap of one system: its predictions on the full track against those on the
-    masked track (docs/notes-issue12.md). The difference, its interval and p-value are
+    masked track (docs/spec.md §10). The difference, its interval and p-value are
     :func:`compare`'s paired bootstrap (A = full, B = masked); each side's estimate is :func:`score`'s
     (``full_results``: the full side already scored).
     """

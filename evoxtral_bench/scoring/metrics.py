@@ -88,7 +88,7 @@ TAG_F1_POS = MetricDef(
     "Tag F1 (position ±1)",
     "Pos. F1",
 )
-"""The headline metric: a bag of tags in the wrong places cannot win it (docs/notes-issue14.md)."""
+"""The headline metric: a bag of tags in the wrong places cannot win it (docs/spec.md §3.9, §8.5)."""
 
 POSITION_METRICS: tuple[MetricDef, ...] = (
     TAG_F1_POS,

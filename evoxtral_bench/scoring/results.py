@@ -177,7 +177,7 @@ def _estimate_row(name: str, e: Estimate) -> dict:
 @dataclass(frozen=True)
 class Results:
     """The scores of one system (docs/spec.md §7); ``grounding`` only when masked-track
-    predictions were scored with it (docs/notes-issue12.md), else None and absent from the document."""
+    predictions were scored with it (docs/spec.md §10), else None and absent from the document."""
 
     benchmark: BenchmarkInfo
     submission: SubmissionInfo
