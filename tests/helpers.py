@@ -52,3 +52,17 @@ def need(*modules: str, libraries: tuple[str, ...] = ()) -> None:
     if os.environ.get("CI"):
         pytest.fail(message, pytrace=False)
     pytest.skip(message, allow_module_level=True)
+
+
+def read_manifest(out: Path) -> dict[str, dict]:
+    """A synthesis output folder's manifest entries by clip id."""
+    return {e["id"]: e for e in map(json.loads, (out / "manifest.jsonl").read_text("utf-8").splitlines())}
+
+
+def read_clip(out: Path, entry: dict):
+    """A manifest entry's samples (16 kHz mono, asserted)."""
+    import soundfile
+
+    samples, rate = soundfile.read(out / entry["file"])
+    assert rate == 16000
+    return samples

@@ -19,9 +19,14 @@ DEFAULT_SUBMISSIONS = "submissions"
 DEFAULT_OUT = "site"
 
 
-def _checked(folder: str, problems: Problems) -> tuple | None:
+def _checked(folder: str, problems: Problems, refusal: str) -> tuple | None:
+    """Check the entries and print every problem; None (after ``refusal``) when any is an error."""
     refs, entries = check(folder, problems)
-    return None if refs is None or problems.errors else (refs, entries)
+    sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
+    if refs is None or problems.errors:
+        print(f"{folder}: {len(problems.errors)} problems; {refusal}", file=sys.stderr)
+        return None
+    return refs, entries
 
 
 def _summary(entries: list[Entry]) -> str:
@@ -62,10 +67,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from evoxtral_bench.leaderboard.cache import Cache
 
     problems = Problems()
-    checked = _checked(args.submissions, problems)
-    sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
+    checked = _checked(args.submissions, problems, "see `evoxtral-bench leaderboard check`")
     if checked is None:
-        print(f"{args.submissions}: {len(problems.errors)} problems; see `evoxtral-bench leaderboard check`", file=sys.stderr)
         return 2
     refs, entries = checked
     before_root = Path(args.before) if args.before else None
@@ -89,10 +92,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise InputError(f"--jobs must be 1 or more, got {args.jobs}")
     problems = Problems()
-    checked = _checked(args.submissions, problems)
-    sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
+    checked = _checked(args.submissions, problems, "nothing built (see `evoxtral-bench leaderboard check`)")
     if checked is None:
-        print(f"{args.submissions}: {len(problems.errors)} problems; nothing built (see `evoxtral-bench leaderboard check`)", file=sys.stderr)
         return 2
     refs, entries = checked
     done = build_site(refs, entries, args.out, workers=args.jobs, progress=not args.no_progress)

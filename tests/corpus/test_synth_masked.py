@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.helpers import need, read_clip, read_manifest
+
+need("soundfile", libraries=("espeak-ng",))
+
 import numpy as np
 import pytest
-import soundfile as sf
 
 from evoxtral_bench.cli.app import main
 from evoxtral_bench.corpus.synth import synthesize
@@ -29,14 +32,6 @@ ROWS = [
 SOUNDS = ("sighs", "laughs", "gasps", "clears throat", "crying")
 
 
-def _manifest(out: Path) -> dict[str, dict]:
-    return {e["id"]: e for e in map(json.loads, (out / "manifest.jsonl").read_text("utf-8").splitlines())}
-
-
-def _audio(out: Path, entry: dict) -> np.ndarray:
-    samples, rate = sf.read(out / entry["file"])
-    assert rate == 16000
-    return samples
 
 
 def _rms(x: np.ndarray) -> float:
@@ -58,9 +53,9 @@ def tracks(tmp_path_factory) -> tuple[Path, Path]:
 def test_event_spans_hold_room_tone_in_the_masked_clip_and_sound_in_the_full_one(tracks):
     full, masked = tracks
     checked = 0
-    for clip_id, entry in _manifest(masked).items():
-        full_entry = _manifest(full)[clip_id]
-        m, f = _audio(masked, entry), _audio(full, full_entry)
+    for clip_id, entry in read_manifest(masked).items():
+        full_entry = read_manifest(full)[clip_id]
+        m, f = read_clip(masked, entry), read_clip(full, full_entry)
         room = _rms(m[: int(0.2 * 16000)])  # the lead-in: the clip's background level
         for span, full_span in zip(entry["tags"], full_entry["tags"]):
             assert span["label"] == full_span["label"]
@@ -78,8 +73,8 @@ def test_event_spans_hold_room_tone_in_the_masked_clip_and_sound_in_the_full_one
 
 def test_masked_clip_has_the_same_words_voice_and_tag_list(tracks):
     full, masked = tracks
-    for clip_id, entry in _manifest(masked).items():
-        full_entry = _manifest(full)[clip_id]
+    for clip_id, entry in read_manifest(masked).items():
+        full_entry = read_manifest(full)[clip_id]
         assert [w["word"] for w in entry["words"]] == [w["word"] for w in full_entry["words"]]
         assert len(entry["words"]) == len(full_entry["words"]) > 0
         assert entry["voice"] == full_entry["voice"] and entry["seed"] == full_entry["seed"]
@@ -90,8 +85,8 @@ def test_masked_clip_has_the_same_words_voice_and_tag_list(tracks):
 
 def test_sound_room_tone_keeps_the_full_sound_length(tracks):
     full, masked = tracks
-    for clip_id, entry in _manifest(masked).items():
-        full_entry = _manifest(full)[clip_id]
+    for clip_id, entry in read_manifest(masked).items():
+        full_entry = read_manifest(full)[clip_id]
         for span, full_span in zip(entry["tags"], full_entry["tags"]):
             if span["label"] in ("sighs", "laughs", "gasps", "clears throat"):
                 assert span["end"] - span["start"] == pytest.approx(full_span["end"] - full_span["start"], abs=0.002)
@@ -99,8 +94,8 @@ def test_sound_room_tone_keeps_the_full_sound_length(tracks):
 
 def test_pause_stutter_and_styles_are_gone(tracks):
     full, masked = tracks
-    f_entry, m_entry = _manifest(full)["m-misc"], _manifest(masked)["m-misc"]
-    f, m = _audio(full, f_entry), _audio(masked, m_entry)
+    f_entry, m_entry = read_manifest(full)["m-misc"], read_manifest(masked)["m-misc"]
+    f, m = read_clip(full, f_entry), read_clip(masked, m_entry)
     pause = next(t for t in m_entry["tags"] if t["label"] == "pause")
     assert pause["start"] == pause["end"]
     gap = lambda e: words_of(e)["right"]["start"] - words_of(e)["wait"]["end"]  # noqa: E731
@@ -138,10 +133,10 @@ def test_cli_masked_synthesis_and_a_full_run_do_not_resume_into_each_other(tmp_p
     corpus.write_text(json.dumps(row) + "\n", encoding="utf-8")
     out = tmp_path / "audio"
     assert main(["data", "synthesize", "--corpus", str(corpus), "--out", str(out), "--masked", "--no-progress"]) == 0
-    masked = _manifest(out)["evx-00002"]
+    masked = read_manifest(out)["evx-00002"]
     assert masked["masked"] == list(MASKED)
     # the same folder rendered without --masked: the masked clip is not taken as finished
     assert main(["data", "synthesize", "--corpus", str(corpus), "--out", str(out), "--no-progress"]) == 0
-    full = _manifest(out)["evx-00002"]
+    full = read_manifest(out)["evx-00002"]
     assert "masked" not in full and full["sha256"] != masked["sha256"] and full["duration"] > masked["duration"]
     capsys.readouterr()

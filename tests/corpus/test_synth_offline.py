@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.helpers import need  # noqa: E402
+from tests.helpers import need, read_clip, read_manifest  # noqa: E402
 
 need("soundfile", libraries=("espeak-ng",))
 
@@ -45,14 +45,6 @@ ROWS = [{"id": key, "tagged_text": text} for key, text in SCRIPTS.items()]
 SOUND_TAGS = ("sighs", "laughs", "gasps", "clears throat", "crying")
 
 
-def _load(out: Path) -> dict[str, dict]:
-    return {e["id"]: e for e in map(json.loads, (out / "manifest.jsonl").read_text("utf-8").splitlines())}
-
-
-def _audio(out: Path, entry: dict) -> np.ndarray:
-    samples, rate = sf.read(out / entry["file"])
-    assert rate == 16000
-    return samples
 
 
 def _segment(samples: np.ndarray, span: dict) -> np.ndarray:
@@ -105,7 +97,7 @@ def test_the_scripts_use_every_canonical_tag():
 
 
 def test_every_clip_is_16khz_mono_pcm16_with_a_sane_duration_and_its_sha256(rendered):
-    manifest = _load(rendered)
+    manifest = read_manifest(rendered)
     assert list(manifest) == sorted(SCRIPTS)
     for entry in manifest.values():
         info = sf.info(rendered / entry["file"])
@@ -114,11 +106,11 @@ def test_every_clip_is_16khz_mono_pcm16_with_a_sane_duration_and_its_sha256(rend
         assert entry["duration"] == pytest.approx(info.duration, abs=1e-3)
         assert entry["sample_rate"] == 16000 and entry["backend"] == "offline" and entry["seed"] == 0
         assert entry["sha256"] == hashlib.sha256((rendered / entry["file"]).read_bytes()).hexdigest()
-        assert np.max(np.abs(_audio(rendered, entry))) > 0.3
+        assert np.max(np.abs(read_clip(rendered, entry))) > 0.3
 
 
 def test_tag_spans_follow_the_transcript_and_fit_the_clip(rendered):
-    for clip_id, entry in _load(rendered).items():
+    for clip_id, entry in read_manifest(rendered).items():
         labels = [cue.label for cue in read_script(SCRIPTS[clip_id]).cues]
         assert [t["label"] for t in entry["tags"]] == labels
         starts = [t["start"] for t in entry["tags"]]
@@ -129,8 +121,8 @@ def test_tag_spans_follow_the_transcript_and_fit_the_clip(rendered):
 
 
 def test_word_spans_cover_every_spoken_word_in_order(rendered):
-    for clip_id, entry in _load(rendered).items():
-        samples = _audio(rendered, entry)
+    for clip_id, entry in read_manifest(rendered).items():
+        samples = read_clip(rendered, entry)
         expected = [w.text for w in read_script(SCRIPTS[clip_id]).words]
         assert [w["word"] for w in entry["words"]] == expected
         ends = 0.0
@@ -141,8 +133,8 @@ def test_word_spans_cover_every_spoken_word_in_order(rendered):
 
 
 def test_pause_is_silence_between_audible_words(rendered):
-    entry = _load(rendered)["d-misc"]
-    samples = _audio(rendered, entry)
+    entry = read_manifest(rendered)["d-misc"]
+    samples = read_clip(rendered, entry)
     pause = next(t for t in entry["tags"] if t["label"] == "pause")
     assert pause["end"] - pause["start"] >= 0.5
     inside = {"start": pause["start"] + 0.01, "end": pause["end"] - 0.01}
@@ -152,8 +144,8 @@ def test_pause_is_silence_between_audible_words(rendered):
 
 
 def test_whisper_is_quiet_and_unvoiced_and_shout_loud_and_high(rendered):
-    entry = _load(rendered)["b-voices"]
-    samples = _audio(rendered, entry)
+    entry = read_manifest(rendered)["b-voices"]
+    samples = read_clip(rendered, entry)
     words = entry["words"]
     neutral = samples[int(words[0]["start"] * 16000) : int(words[7]["end"] * 16000)]
     whisper, shout, stacked, scared = (_segment(samples, t) for t in entry["tags"])
@@ -166,7 +158,7 @@ def test_whisper_is_quiet_and_unvoiced_and_shout_loud_and_high(rendered):
 
 
 def test_stacked_style_tags_govern_the_same_clause(rendered):
-    whispers, scared = _load(rendered)["b-voices"]["tags"][2:]
+    whispers, scared = read_manifest(rendered)["b-voices"]["tags"][2:]
     assert (whispers["label"], scared["label"]) == ("whispers", "scared")
     assert (whispers["start"], whispers["end"]) == (scared["start"], scared["end"])
 
@@ -179,9 +171,9 @@ def test_each_style_changes_the_delivery_of_the_same_words_in_its_own_way(tmp_pa
     out = tmp_path / "styles"
     synthesize(rows=rows, out_dir=out, voices=["en-us@50"], progress=False)
     features = {}
-    for style, entry in zip(styles, _load(out).values()):
+    for style, entry in zip(styles, read_manifest(out).values()):
         words = entry["words"]
-        clause = _audio(out, entry)[int(words[0]["start"] * 16000) : int(words[-1]["end"] * 16000)]
+        clause = read_clip(out, entry)[int(words[0]["start"] * 16000) : int(words[-1]["end"] * 16000)]
         features[style] = np.array([words[-1]["end"] - words[0]["start"], _rms(clause), _pitch(clause)])
     for a, b in itertools.combinations(styles, 2):
         relative = np.abs(features[a] - features[b]) / np.maximum(np.maximum(features[a], features[b]), 1e-9)
@@ -189,8 +181,8 @@ def test_each_style_changes_the_delivery_of_the_same_words_in_its_own_way(tmp_pa
 
 
 def test_non_verbal_sounds_are_audible_and_distinct(rendered):
-    entry = _load(rendered)["a-sounds"]
-    samples = _audio(rendered, entry)
+    entry = read_manifest(rendered)["a-sounds"]
+    samples = read_clip(rendered, entry)
     features = {}
     for tag in entry["tags"]:
         if tag["label"] in SOUND_TAGS:
@@ -204,8 +196,8 @@ def test_non_verbal_sounds_are_audible_and_distinct(rendered):
 
 
 def test_stammer_repeats_the_onset_of_the_word(rendered):
-    entry = _load(rendered)["d-misc"]
-    samples = _audio(rendered, entry)
+    entry = read_manifest(rendered)["d-misc"]
+    samples = read_clip(rendered, entry)
     words = {w["word"]: w for w in entry["words"]}
     stammer = next(t for t in entry["tags"] if t["label"] == "stammers")
     assert stammer["end"] == words["But"]["end"]
@@ -219,9 +211,9 @@ def test_caps_emphasis_is_louder_higher_and_slower_than_the_plain_word(tmp_path)
     rows = [{"id": "plain", "tagged_text": "But I never said that."}, {"id": "stressed", "tagged_text": "But I NEVER said that."}]
     synthesize(rows=rows, out_dir=tmp_path, voices=["en-us+f2@50"], progress=False)
     measured = {}
-    for clip_id, entry in _load(tmp_path).items():
+    for clip_id, entry in read_manifest(tmp_path).items():
         word = entry["words"][2]
-        sound = _segment(_audio(tmp_path, entry), word)
+        sound = _segment(read_clip(tmp_path, entry), word)
         measured[clip_id] = np.array([_rms(sound), _pitch(sound, 90), word["end"] - word["start"]])
     louder, higher, longer = measured["stressed"] / measured["plain"]
     assert louder > 1.4 and higher > 1.1 and longer > 1.15, measured
@@ -231,12 +223,12 @@ def test_same_seed_same_bytes_other_seed_other_audio(rendered, tmp_path):
     again = tmp_path / "again"
     synthesize(rows=list(reversed(ROWS)), out_dir=again, seed=0, concurrency=1, progress=False)
     assert (again / "manifest.jsonl").read_bytes() == (rendered / "manifest.jsonl").read_bytes()
-    for entry in _load(rendered).values():
+    for entry in read_manifest(rendered).values():
         assert (again / entry["file"]).read_bytes() == (rendered / entry["file"]).read_bytes()
     other = tmp_path / "other"
     synthesize(rows=ROWS[:2], out_dir=other, seed=1, progress=False)
-    first = _load(rendered)
-    assert all(e["sha256"] != first[e["id"]]["sha256"] for e in _load(other).values())
+    first = read_manifest(rendered)
+    assert all(e["sha256"] != first[e["id"]]["sha256"] for e in read_manifest(other).values())
 
 
 @pytest.mark.parametrize(
