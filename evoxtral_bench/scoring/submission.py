@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evoxtral_bench.errors import type_name
-from evoxtral_bench.files import sha256_bytes, sha256_file
+from evoxtral_bench.files import json_loads, sha256_bytes, sha256_file
 from evoxtral_bench.scoring.tags import bracket_problems
 
 MAX_LINE_BYTES = 1 << 20
@@ -189,7 +189,7 @@ def _json_lines(path: str, problems: Problems) -> Iterator[tuple[int, dict]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+            obj = json_loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
             problems.error(path, number, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
             continue

@@ -103,3 +103,11 @@ def test_bad_references_file_is_reported_like_predictions(cli, tmp_path):
     assert code == 2
     assert f"{refs}:1: tagged_text: '[' at character 1 is never closed" in err
     assert f"{refs}:2: tagged_text: missing" in err
+
+
+def test_deep_nesting_is_one_problem_among_others(cli, tmp_path):
+    preds = tmp_path / "deep.jsonl"
+    preds.write_text("[" * 100_000 + '\n{"id": 3, "prediction": "x"}\n', encoding="utf-8")
+    code, out, err = cli("score", preds, "--references", SMALL_REFS)
+    assert code == 2 and f"{preds}:1: invalid JSON: arrays or objects nested too deeply" in err
+    assert f"{preds}:2: id: expected a string" in err and "bug" not in err
