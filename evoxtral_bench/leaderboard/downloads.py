@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from evoxtral_bench.leaderboard.standings import Standing
 from evoxtral_bench.leaderboard.ties import RULE, TIE_ALPHA, TIE_METRIC
@@ -12,6 +13,7 @@ from evoxtral_bench.scoring.metrics import METRIC_NAMES
 
 META_COLUMNS = ("name", "organization", "url", "base_model", "params_b", "license", "date", "averaging")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SEPARATORS = re.compile(r"[,;|\t\r\n]")
 
 
 def _metrics(standing: Standing) -> dict:
@@ -48,8 +50,10 @@ def leaderboard_json(benchmark: dict, signature: str, scorer: str, verified: lis
 
 
 def _cell(value: object) -> object:
-    """Neutralize text a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` …)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Neutralize text a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` …) at
+    its start or after any character a spreadsheet may split cells on (``,;|`` tab, newline);
+    every text cell is also quoted (:data:`csv.QUOTE_NONNUMERIC`)."""
+    if isinstance(value, str) and any(part.lstrip(" ").startswith(_FORMULA_START) for part in _SEPARATORS.split(value)):
         return "'" + value
     return "" if value is None else value
 
@@ -60,7 +64,7 @@ def leaderboard_csv(verified: list[Standing], reported: list[Standing]) -> str:
     for name in METRIC_NAMES:
         header += [name, f"{name}_ci_low", f"{name}_ci_high"]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(header)
     for standing in verified + reported:
         meta = standing.entry.meta.as_dict()

@@ -28,6 +28,8 @@ _ACCENT, _SECOND, _MUTED = "#3558a8", "#d07a1f", "#9aa3b2"
 
 
 def _label(standing: Standing, width: int = 28) -> str:
+    """An entry's name, cut to ``width``; every caller draws it with ``parse_math=False``
+    (a ``$`` is a dollar sign, never matplotlib mathtext)."""
     name = standing.entry.meta.name
     return name if len(name) <= width else name[: width - 1] + "…"
 
@@ -77,7 +79,7 @@ def _scatter(figure, rows: list[Standing]) -> None:
     front = pareto_front([(w[0], f[0]) for w, f in zip(wer, f1)])
     axes.step([wer[i][0] for i in front], [f1[i][0] for i in front], where="post", linestyle="--", color=_SECOND, label="Pareto front")
     for k, i in enumerate(front):  # alternate above and below: neighbours on the front are close
-        axes.annotate(_label(rows[i]), (wer[i][0], f1[i][0]), textcoords="offset points", xytext=(6, 4 if k % 2 else -11), fontsize=8)
+        axes.annotate(_label(rows[i]), (wer[i][0], f1[i][0]), textcoords="offset points", xytext=(6, 4 if k % 2 else -11), fontsize=8, parse_math=False)
     right = max(5.0, 1.1 * max(w[0] + w[2] for w in wer))
     axes.set_xlim(-0.02 * right, right)
     axes.set_ylim(-2, 102)
@@ -97,7 +99,7 @@ def _forest(figure, rows: list[Standing]) -> None:
         value, lo, hi = _pct(row.metrics[TIE_METRIC])
         color = _ACCENT if group % 2 else _SECOND
         axes.errorbar([value], [y], xerr=[[lo], [hi]], fmt="o", color=color, ecolor=color, capsize=3, markersize=5)
-    axes.set_yticks(range(len(rows)), [f"{r.rank}. {_label(r)}" for r in rows])
+    axes.set_yticks(range(len(rows)), [f"{r.rank}. {_label(r)}" for r in rows], parse_math=False)
     axes.set_ylim(len(rows) - 0.5, -0.5)
     axes.set_xlim(-2, 102)
     axes.set_xlabel("Tag F1 (%) with 95% interval  ↑")
@@ -121,8 +123,8 @@ def _heatmap(figure, rows: list[Standing]) -> None:
                 support[label] = tag["support"]
     colors = colormaps["viridis"].with_extremes(bad="#d9dde5")
     image = axes.imshow(np.ma.masked_invalid(grid), cmap=colors, vmin=0, vmax=1, aspect="auto")
-    axes.set_xticks(range(len(labels)), [f"{label} ({support[label]})" for label in labels], rotation=50, ha="right")
-    axes.set_yticks(range(len(rows)), [_label(r) for r in rows])
+    axes.set_xticks(range(len(labels)), [f"{label} ({support[label]})" for label in labels], rotation=50, ha="right", parse_math=False)
+    axes.set_yticks(range(len(rows)), [_label(r) for r in rows], parse_math=False)
     axes.tick_params(length=0)
     for spine in axes.spines.values():
         spine.set_visible(False)

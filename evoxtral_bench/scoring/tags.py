@@ -39,9 +39,15 @@ class TagTable:
         return label in self.canonical
 
 
+def strip_format_chars(text: str) -> str:
+    """``text`` without Unicode format characters (category Cf: zero-width joiners, bidi marks),
+    which would make a label look like another one."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf") if not text.isascii() else text
+
+
 @lru_cache(maxsize=4096)
 def _canonicalize(raw: str, table: TagTable) -> str:
-    label = _SPACES_RE.sub(" ", unicodedata.normalize("NFKC", raw).lower()).strip()
+    label = _SPACES_RE.sub(" ", strip_format_chars(unicodedata.normalize("NFKC", raw)).lower()).strip()
     return table.aliases.get(label, label)
 
 
