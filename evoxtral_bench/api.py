@@ -39,10 +39,10 @@ def load_references(references: Source | None = None, *, split: str | None = Non
     return refs
 
 
-def _references(references: References, split: str | None, problems: Problems) -> ReferenceSet | None:
+def _references(references: References, split: str | None, problems: Problems, legacy: bool = False) -> ReferenceSet | None:
     if isinstance(references, ReferenceSet):
         return references
-    return core.load_references(references, split, problems)
+    return core.load_references(references, split, problems, legacy=legacy)
 
 
 def _options(normalizer: str, legacy: bool, adapter: str | None, lenient: bool, bootstrap: int, seed: int, ci: float) -> Options:
@@ -72,7 +72,7 @@ def score(
     """
     options = _options(normalizer, legacy, adapter, lenient, bootstrap, seed, ci)
     problems = Problems()
-    refs = _references(references, split, problems)
+    refs = _references(references, split, problems, options.legacy)
     system = core.load_system(predictions, refs, options, problems, strict=strict) if refs else None
     _raise_or_warn(problems)
     assert refs is not None and system is not None

@@ -138,7 +138,7 @@ def _load(args: argparse.Namespace, paths: list[str], options: Options) -> tuple
     """References and every system, or None after reporting the problems (exit 2)."""
     _check_paths(args, paths)
     problems = Problems()
-    refs = load_references(args.references, args.split, problems)
+    refs = load_references(args.references, args.split, problems, legacy=options.legacy)
     systems = [load_system(path, refs, options, problems, strict=args.strict, label=path) for path in paths] if refs else []
     if refs is None or None in systems or problems.errors:
         sys.stderr.write(report.problems_text(problems.errors + problems.warnings))

@@ -78,6 +78,7 @@ class System:
     n_predictions: int
     n_missing: int
     n_extra: int
+    n_malformed: int = 0
 
 
 def shipped_references() -> Path:
@@ -85,11 +86,12 @@ def shipped_references() -> Path:
     return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath(SHIPPED_REFERENCES)))
 
 
-def load_references(source: Source | None, split: str | None, problems: Problems) -> ReferenceSet | None:
+def load_references(source: Source | None, split: str | None, problems: Problems, *, legacy: bool = False) -> ReferenceSet | None:
     """Read and select the reference rows (None after recording problems).
 
     ``source`` None means the shipped corpus, whose split defaults to ``test``. A mapping
-    ``{id: tagged_text}`` or a sequence of records works as well as a JSONL path.
+    ``{id: tagged_text}`` or a sequence of records works as well as a JSONL path. Malformed
+    markup is an error in a reference, except with ``legacy``.
     """
     label = "<references>"
     if source is None:
@@ -98,7 +100,7 @@ def load_references(source: Source | None, split: str | None, problems: Problems
     records = read_records(source, problems, text_field="tagged_text", label=label)
     if label == SHIPPED_LABEL:
         records = type(records)(SHIPPED_LABEL, records.sha256, records.items)
-    rows = read_references(records, problems)
+    rows = read_references(records, problems, legacy=legacy)
     if problems.errors:
         return None
     path = records.label
@@ -129,13 +131,14 @@ def load_system(
         known_ids=refs.known_ids,
         adapt=adapt,
         strict=strict,
+        legacy=options.legacy,
         scope=refs.path,
     )
     if any(p.path == records.label for p in problems.errors):
         return None
     preds = found.predictions
     texts = [preds[r.id].text if r.id in preds else "" for r in refs.rows]
-    return System(records.label, records.sha256, texts, len(preds), len(found.missing), len(found.extra))
+    return System(records.label, records.sha256, texts, len(preds), len(found.missing), len(found.extra), found.malformed_spans)
 
 
 def _labels(pred_labels: Counter[str], ref_labels: Counter[str]) -> list[str]:
@@ -283,7 +286,13 @@ def score(system: System, refs: ReferenceSet, options: Options) -> Results:
     return Results(
         benchmark=refs.info(),
         submission=SubmissionInfo(
-            system.path, system.sha256, system.n_predictions, system.n_missing, system.n_extra, dict(sorted(oov.items()))
+            system.path,
+            system.sha256,
+            system.n_predictions,
+            system.n_missing,
+            system.n_extra,
+            dict(sorted(oov.items())),
+            system.n_malformed,
         ),
         signature=refs.signature(options),
         metrics=summary.metrics,

@@ -43,7 +43,9 @@ def legacy_labels(tagged: str) -> Counter[str]:
 
 
 def _emphasis(tagged: str) -> Counter[str]:
-    return Counter(m.lower() for m in _CAPS_RE.findall(_TAG_STRIP_RE.sub("", tagged)))
+    """The paper's emphasis words: ``\\b[A-Z]{2,}\\b`` in the raw text, tags included, lowercased
+    (``[LAUGHS]`` counts as the word ``laughs``; a tag glued between words does not split them)."""
+    return Counter(m.lower() for m in _CAPS_RE.findall(tagged))
 
 
 def tag_scores(pred: Counter[str], ref: Counter[str]) -> tuple[float, float, float, float]:

@@ -17,10 +17,12 @@ from typing import Any
 
 from evoxtral_bench.errors import type_name
 from evoxtral_bench.files import json_loads, sha256_bytes, sha256_file
-from evoxtral_bench.scoring.tags import bracket_problems
+from evoxtral_bench.scoring.tags import bracket_problems, malformed_spans
 
 MAX_LINE_BYTES = 1 << 20
 """A line longer than this (1 MiB) is rejected unparsed."""
+SHOWN_MARKUP_LINES = 20
+"""Lines with malformed markup listed one by one in the warnings (the rest are counted)."""
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,51 @@ class Prediction:
 
 @dataclass(frozen=True)
 class PredictionFile:
-    """The scored predictions of one file, with the ids it lacks and those it had in excess."""
+    """The scored predictions of one file, with the ids it lacks and those it had in excess,
+    and the number of malformed markup spans it holds (scored as punctuation)."""
 
     predictions: dict[str, Prediction]
     missing: list[str]
     extra: list[str]
+    malformed_spans: int = 0
+
+
+@dataclass
+class _Markup:
+    """Malformed markup found in one file: errors with ``strict``, else warnings (one per line,
+    up to :data:`SHOWN_MARKUP_LINES`, then a count)."""
+
+    strict: bool
+    spans: int = 0
+    lines: int = 0
+
+    def check(self, path: str, number: int, name: str, value: str, problems: Problems) -> bool:
+        """False when ``value`` must not be scored (malformed markup under ``strict``)."""
+        spans = malformed_spans(value)
+        if not spans:
+            return True
+        if self.strict:
+            reasons = bracket_problems(value) or [f"{_shown(spans[0])} forms no tag"]
+            problems.error(path, number, name, "; ".join(reasons) + " (--strict)")
+            return False
+        self.spans += len(spans)
+        self.lines += 1
+        if self.lines <= SHOWN_MARKUP_LINES:
+            shown = ", ".join(_shown(s) for s in spans[:3]) + (" …" if len(spans) > 3 else "")
+            problems.warning(path, number, name, f"malformed tag markup {shown} scored as punctuation (--strict: an error)")
+        return True
+
+    def summary(self, path: str, problems: Problems) -> None:
+        if self.lines > SHOWN_MARKUP_LINES:
+            problems.warning(
+                path, None, None, f"{self.spans} malformed tag spans on {self.lines} lines scored as punctuation "
+                f"(the first {SHOWN_MARKUP_LINES} lines are listed)"
+            )
+
+
+def _shown(span: str, limit: int = 24) -> str:
+    text = span if len(span) <= limit else span[: limit - 1] + "…"
+    return repr(text)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
@@ -250,30 +292,32 @@ def _id_field(path: str, number: int, obj: dict, problems: Problems, seen: dict[
     return value
 
 
-def _tagged_field(path: str, number: int, obj: dict, name: str, problems: Problems, adapt=None) -> str | None:
+def _tagged_field(path: str, number: int, obj: dict, name: str, problems: Problems, adapt=None, markup: _Markup | None = None) -> str | None:
+    """The text of a tagged field; malformed markup is checked by ``markup`` (None: not at all)."""
     value = _string_field(path, number, obj, name, problems, required=True)
     if value is None:
         return None
     if adapt is not None:
         value = adapt(value)
-    found = bracket_problems(value)
-    if found:
-        problems.error(path, number, name, "; ".join(found))
+    if markup is not None and not markup.check(path, number, name, value, problems):
         return None
     return value
 
 
-def read_references(records: Records, problems: Problems) -> list[Reference]:
+def read_references(records: Records, problems: Problems, *, legacy: bool = False) -> list[Reference]:
     """Validate reference records (``id``, ``tagged_text``; optional ``split``, ``domain``, ``slice``).
 
     ``split`` is a label or a list of labels (a row may belong to e.g. ``test`` and ``bench50``).
+    Malformed markup in a reference is an error, except with ``legacy`` (the paper's code
+    scored any text).
     """
     out: list[Reference] = []
     seen: dict[str, int] = {}
     path = records.label
+    markup = None if legacy else _Markup(strict=True)
     for number, obj in records.items:
         rid = _id_field(path, number, obj, problems, seen)
-        text = _tagged_field(path, number, obj, "tagged_text", problems)
+        text = _tagged_field(path, number, obj, "tagged_text", problems, markup=markup)
         split = obj.get("split")
         splits: tuple[str, ...] = ()
         if isinstance(split, str):
@@ -304,21 +348,24 @@ def read_predictions(
     known_ids: set[str],
     adapt: Callable[[str], str] | None = None,
     strict: bool = False,
+    legacy: bool = False,
     scope: str = "the references",
 ) -> PredictionFile:
     """Read ``{"id", "prediction"}`` lines, keeping the ids in ``scored_ids``.
 
     An id outside ``known_ids`` is an error; one that is known but not scored (another split)
     is a warning. Ids of ``scored_ids`` missing from the file are a warning (an error with
-    ``strict``) and are scored as empty predictions by the caller.
+    ``strict``) and are scored as empty predictions by the caller. Malformed markup is scored
+    as punctuation with a warning (an error with ``strict``, never with ``legacy``).
     """
     out: dict[str, Prediction] = {}
     seen: dict[str, int] = {}
     extra: list[str] = []
     path = records.label
+    markup = _Markup(strict=strict and not legacy)
     for number, obj in records.items:
         pid = _id_field(path, number, obj, problems, seen)
-        text = _tagged_field(path, number, obj, "prediction", problems, adapt)
+        text = _tagged_field(path, number, obj, "prediction", problems, adapt, markup)
         if pid is None:
             continue
         if pid not in known_ids:
@@ -327,6 +374,7 @@ def read_predictions(
             extra.append(pid)
         elif text is not None:
             out[pid] = Prediction(pid, text, number)
+    markup.summary(path, problems)
     if extra:
         problems.warning(path, None, None, f"{len(extra)} predictions for ids outside the scored split were ignored (first: {extra[0]!r})")
     broken = any(p.path == path for p in problems.errors)
@@ -338,4 +386,4 @@ def read_predictions(
             problems.error(path, None, "id", message + " (--strict)")
         else:
             problems.warning(path, None, "id", message + "; they are scored as empty predictions")
-    return PredictionFile(out, missing, extra)
+    return PredictionFile(out, missing, extra, markup.spans)
