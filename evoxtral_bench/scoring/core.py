@@ -33,7 +33,7 @@ from evoxtral_bench.scoring.results import (
     SubmissionInfo,
     TagScore,
 )
-from evoxtral_bench.scoring.stats import StatsTable, corpus_stats, label_columns, to_table
+from evoxtral_bench.scoring.stats import StatsTable, corpus_stats, label_columns, pooled_counts, shown_labels, to_table
 from evoxtral_bench.scoring.submission import (
     Problems,
     Reference,
@@ -141,10 +141,11 @@ def load_system(
     return System(records.label, records.sha256, texts, len(preds), len(found.missing), len(found.extra), found.malformed_spans)
 
 
-def _labels(pred_labels: Counter[str], ref_labels: Counter[str]) -> list[str]:
-    canonical = [label for label in tag_table().canonical if label in pred_labels or label in ref_labels]
-    others = sorted((pred_labels.keys() | ref_labels.keys()) - set(canonical))
-    return canonical + others
+def _labels(pred_labels: Counter[str], ref_labels: Counter[str]) -> tuple[list[str], dict[str, str]]:
+    """Per-tag labels (canonical first, then the most frequent others) and the label mapping."""
+    counts = pred_labels + ref_labels
+    canonical = [label for label in tag_table().canonical if label in counts]
+    return shown_labels(counts, canonical)
 
 
 def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -> tuple[StatsTable, Counter[str]]:
@@ -158,7 +159,7 @@ def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -
     pred_labels = Counter(label for p in preds for label in p.labels)
     ref_labels = Counter(label for r in refs_parsed for label in r.labels)
     oov = Counter(t.label for p in preds for t in p.tags if t.oov)
-    return to_table(stats, _labels(pred_labels, ref_labels)), oov
+    return to_table(stats, *_labels(pred_labels, ref_labels)), oov
 
 
 class MetricValue(NamedTuple):
@@ -265,6 +266,8 @@ def summarize(table: StatsTable, options: Options) -> Summary:
 
 
 def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict[str, dict[str, Group]]:
+    """The seven metrics per slice and per domain, from the metrics' columns only."""
+    table = table.without_labels()
     out: dict[str, dict[str, Group]] = {}
     for key in ("slice", "domain"):
         groups: dict[str, list[int]] = {}
@@ -291,7 +294,7 @@ def score(system: System, refs: ReferenceSet, options: Options) -> Results:
             system.n_predictions,
             system.n_missing,
             system.n_extra,
-            dict(sorted(oov.items())),
+            pooled_counts(oov),
             system.n_malformed,
         ),
         signature=refs.signature(options),
