@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import unicodedata
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,14 +51,24 @@ class Problem:
         }
 
 
+MAX_ERRORS_PER_FILE = 1000
+"""Errors listed per file; further ones are counted, not kept (memory stays bounded)."""
+
+
 @dataclass
 class Problems:
-    """An ordered collection of problems."""
+    """An ordered collection of problems (at most :data:`MAX_ERRORS_PER_FILE` errors per file)."""
 
     items: list[Problem] = field(default_factory=list)
+    _per_file: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def error(self, path: str, line: int | None, field_: str | None, message: str) -> None:
-        self.items.append(Problem(path, line, field_, message))
+        count = self._per_file.get(path, 0) + 1
+        self._per_file[path] = count
+        if count <= MAX_ERRORS_PER_FILE:
+            self.items.append(Problem(path, line, field_, message))
+        elif count == MAX_ERRORS_PER_FILE + 1:
+            self.items.append(Problem(path, None, None, f"more than {MAX_ERRORS_PER_FILE:,} errors; the rest are not listed"))
 
     def warning(self, path: str, line: int | None, field_: str | None, message: str) -> None:
         self.items.append(Problem(path, line, field_, message, "warning"))
@@ -192,7 +202,10 @@ def read_records(source: Source, problems: Problems, *, text_field: str, label: 
 
 
 def _json_lines(path: str, problems: Problems) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, object) for each well-formed non-blank line; record the rest."""
+    """Yield (line number, object) for each well-formed non-blank line; record the rest.
+
+    The file is streamed: memory holds one line (at most :data:`MAX_LINE_BYTES`) at a time.
+    """
     p = Path(path)
     if not p.exists():
         problems.error(path, None, None, "file not found")
@@ -201,50 +214,92 @@ def _json_lines(path: str, problems: Problems) -> Iterator[tuple[int, dict]]:
         problems.error(path, None, None, "not a regular file")
         return
     try:
-        data = p.read_bytes()
+        fh = p.open("rb")
     except OSError as exc:
         problems.error(path, None, None, f"cannot read file: {exc.strerror}")
         return
-    if data.startswith(b"\xef\xbb\xbf"):
-        problems.error(path, 1, None, "file starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM")
-        data = data[3:]
-    if not data.strip():
+    crlf_lines: list[int] = []
+    content = False
+    with fh:
+        for number, raw, length in _raw_lines(fh, path, problems):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                problems.error(path, 1, None, "file starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM")
+                raw, length = raw[3:], length - 3
+            if raw.endswith(b"\r"):
+                crlf_lines.append(number)
+                raw, length = raw[:-1], length - 1
+            if length > MAX_LINE_BYTES:
+                content = True
+                problems.error(path, number, None, f"line is {length:,} bytes long; the limit is {MAX_LINE_BYTES:,}")
+                continue
+            if not raw.strip():
+                continue
+            content = True
+            obj = _json_object(path, number, raw, problems)
+            if obj is not None:
+                yield number, obj
+    if not content:
         problems.error(path, None, None, "file is empty: expected one JSON object per line")
         return
-    crlf_lines: list[int] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if raw.endswith(b"\r"):
-            crlf_lines.append(number)
-            raw = raw[:-1]
-        if len(raw) > MAX_LINE_BYTES:
-            problems.error(path, number, None, f"line is {len(raw):,} bytes long; the limit is {MAX_LINE_BYTES:,}")
-            continue
-        nul = raw.find(b"\x00")
-        if nul >= 0:
-            problems.error(path, number, None, f"NUL byte at column {nul + 1}; is this a text file?")
-            continue
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.error(path, number, None, f"invalid UTF-8 at column {exc.start + 1} (byte 0x{raw[exc.start]:02x})")
-            continue
-        if not line.strip():
-            continue
-        try:
-            obj = json_loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
-        except json.JSONDecodeError as exc:
-            problems.error(path, number, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
-            continue
-        except ValueError as exc:
-            problems.error(path, number, None, f"invalid JSON: {exc}")
-            continue
-        if not isinstance(obj, dict):
-            problems.error(path, number, None, f"expected a JSON object, got {type_name(obj)}")
-            continue
-        yield number, obj
     if crlf_lines:
         extra = f" ({len(crlf_lines)} lines in all)" if len(crlf_lines) > 1 else ""
         problems.error(path, crlf_lines[0], None, f"line ends with CR LF (Windows line ending){extra}; use LF")
+
+
+def _raw_lines(fh, path: str, problems: Problems) -> Iterator[tuple[int, bytes, int]]:
+    """(number, bytes without the newline, full length) of each line; an over-long line's bytes
+    are cut at the limit and the rest skipped unread into memory."""
+    number = 0
+    while True:
+        try:
+            raw = fh.readline(MAX_LINE_BYTES + 2)
+        except OSError as exc:
+            problems.error(path, number + 1, None, f"cannot read file: {exc.strerror}")
+            return
+        if not raw:
+            return
+        number += 1
+        if raw.endswith(b"\n"):
+            yield number, raw[:-1], len(raw) - 1
+            continue
+        length = len(raw)
+        if length == MAX_LINE_BYTES + 2:  # longer than the limit: count the rest of the line
+            while True:
+                block = fh.readline(1 << 16)
+                length += len(block)
+                if not block or block.endswith(b"\n"):
+                    length -= block.endswith(b"\n")
+                    break
+        yield number, raw, length
+
+
+def _json_object(path: str, number: int, raw: bytes, problems: Problems) -> dict | None:
+    """The JSON object on one line, or None after recording why not."""
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        problems.error(path, number, None, f"NUL byte at column {nul + 1}; is this a text file?")
+        return None
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.error(path, number, None, f"invalid UTF-8 at column {exc.start + 1} (byte 0x{raw[exc.start]:02x})")
+        return None
+    try:
+        obj = json_loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        problems.error(path, number, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
+        return None
+    except ValueError as exc:
+        problems.error(path, number, None, f"invalid JSON: {exc}")
+        return None
+    if not isinstance(obj, dict):
+        problems.error(path, number, None, f"expected a JSON object, got {type_name(obj)}")
+        return None
+    return obj
+
+
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Unicode category Cc (C0 and C1 controls) except tab and newline."""
 
 
 def text_problem(value: str) -> str | None:
@@ -253,9 +308,9 @@ def text_problem(value: str) -> str | None:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         return f"invalid Unicode: lone surrogate \\u{ord(value[exc.start]):04x} at character {exc.start + 1}"
-    for i, ch in enumerate(value):
-        if ch not in "\t\n" and unicodedata.category(ch) == "Cc":
-            return f"control character U+{ord(ch):04X} at character {i + 1}"
+    found = _CONTROL_RE.search(value)
+    if found:
+        return f"control character U+{ord(found.group()):04X} at character {found.start() + 1}"
     return None
 
 
@@ -275,7 +330,9 @@ def _string_field(path: str, number: int, obj: dict, name: str, problems: Proble
     return value
 
 
-def _id_field(path: str, number: int, obj: dict, problems: Problems, seen: dict[str, int]) -> str | None:
+def _id_field(path: str, number: int, obj: dict, problems: Problems, seen: dict[str, int], known: set[str] | None = None) -> str | None:
+    """The id of a line; duplicates are found among the ids in ``known`` (all when None), so an
+    unknown id costs no memory."""
     value = _string_field(path, number, obj, "id", problems, required=True)
     if value is None:
         return None
@@ -288,7 +345,8 @@ def _id_field(path: str, number: int, obj: dict, problems: Problems, seen: dict[
     if value in seen:
         problems.error(path, number, "id", f"duplicate id {value!r} (first on line {seen[value]})")
         return None
-    seen[value] = number
+    if known is None or value in known:
+        seen[value] = number
     return value
 
 
@@ -364,7 +422,7 @@ def read_predictions(
     path = records.label
     markup = _Markup(strict=strict and not legacy)
     for number, obj in records.items:
-        pid = _id_field(path, number, obj, problems, seen)
+        pid = _id_field(path, number, obj, problems, seen, known_ids)
         text = _tagged_field(path, number, obj, "prediction", problems, adapt, markup)
         if pid is None:
             continue

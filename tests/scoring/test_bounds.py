@@ -31,3 +31,36 @@ def test_many_distinct_oov_labels_are_pooled_and_fast(cli, tmp_path):
         if not legacy:
             assert len(doc["submission"]["oov_labels"]) == MAX_LABELS + 1
             assert doc["submission"]["oov_tags"] == per_row * len(rows) + len(rows)
+
+
+def test_reading_a_submission_streams_the_file(tmp_path):
+    """Blank padding, over-long lines and unknown ids cost no memory beyond one line."""
+    import tracemalloc
+
+    from evoxtral_bench.scoring.core import load_references, load_system
+    from evoxtral_bench.scoring.options import Options
+    from evoxtral_bench.scoring.submission import MAX_ERRORS_PER_FILE, Problems
+
+    rows = refs_rows()
+    path = tmp_path / "big.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps({"id": r["id"], "prediction": r["tagged_text"]}) + "\n")
+        fh.write((" " * 4095 + "\n") * 6_000)  # 24 MiB of blank lines
+        fh.write("x" * (3 << 20) + "\n")  # one over-long line
+        filler = "word " * 400
+        for i in range(6_000):  # 12 MiB of unknown ids
+            fh.write(json.dumps({"id": f"nope-{i}", "prediction": filler}) + "\n")
+    problems = Problems()
+    refs = load_references(SMALL_REFS, None, problems)
+    tracemalloc.start()
+    try:
+        system = load_system(path, refs, Options(), problems)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert system is None  # unknown ids are errors
+    assert peak < 12 << 20, f"peak {peak / 2**20:.1f} MiB"
+    errors = [p for p in problems.errors if p.path == str(path)]
+    assert len(errors) == MAX_ERRORS_PER_FILE + 1 and "the rest are not listed" in errors[-1].message
+    assert any("line is 3,145,728 bytes long" in p.message for p in errors)
