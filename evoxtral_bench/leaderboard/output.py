@@ -93,7 +93,15 @@ class OutputDir:
         return clean  # type: ignore[return-value]
 
     def _write_manifest(self, files: Iterable[str]) -> None:
-        write_text(self.folder / MANIFEST, json_text({"tool": _TOOL, "files": sorted(files)}))
+        """Write the manifest unless it already says exactly this (a rebuild writes nothing)."""
+        text = json_text({"tool": _TOOL, "files": sorted(files)})
+        path = self.folder / MANIFEST
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                return
+        except (OSError, UnicodeDecodeError):
+            pass
+        write_text(path, text)
 
     def owns(self, relative: str) -> bool:
         """Whether an earlier build recorded ``relative`` as its output."""
