@@ -115,15 +115,26 @@ class OutputDir:
             self._write_manifest(self.claimed)
 
     def remove_temp_files(self) -> None:
-        """Delete temp files left next to claimed files by a build that was killed."""
+        """Delete temp files (``.<name>.<8 characters>.tmp``) left next to claimed files by a
+        build that was killed; each folder is listed once."""
+        tail = 9 + len(TMP_SUFFIX)  # ".<8 random characters>" + ".tmp"
         for folder, names in _by_folder(self.claimed).items():
             directory = self.folder / folder
             if not directory.is_dir() or directory.is_symlink():
                 continue
-            for name in names:
-                for tmp in directory.glob(f".{_glob_escape(name)}.*{TMP_SUFFIX}"):
-                    if tmp.is_file() and not tmp.is_symlink() and len(tmp.name) == len(name) + 10 + len(TMP_SUFFIX):
-                        tmp.unlink(missing_ok=True)
+            wanted = set(names)
+            with os.scandir(directory) as found:
+                for entry in found:
+                    name = entry.name
+                    if (
+                        name.startswith(".")
+                        and name.endswith(TMP_SUFFIX)
+                        and len(name) > tail + 1
+                        and name[-tail] == "."
+                        and name[1:-tail] in wanted
+                        and entry.is_file(follow_symlinks=False)
+                    ):
+                        os.unlink(entry.path)
 
     def finish(self, written: set[str]) -> None:
         """Delete what earlier builds wrote that this one did not; record ``written`` only."""
@@ -145,7 +156,3 @@ def _by_folder(relatives: Iterable[str]) -> dict[str, list[str]]:
         folder, _, name = relative.rpartition("/")
         out.setdefault(folder, []).append(name)
     return out
-
-
-def _glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
