@@ -43,14 +43,17 @@ class OutputDir:
         self._lock_fd: int | None = None
 
     def __enter__(self) -> OutputDir:
-        import fcntl
-
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock; concurrent builds into one folder are unsafe
+            fcntl = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             if not self.folder.is_dir():
                 raise InputError(f"--out {self.folder}: not a folder")
             self._lock_fd = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # waits for another build into the same folder
+            if fcntl is not None:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # waits for another build into the same folder
         except OSError as exc:
             self.__exit__(None, None, None)
             raise InputError(f"--out {self.folder}: {exc.strerror or exc}") from exc
@@ -118,7 +121,7 @@ class OutputDir:
         """Delete temp files (``.<name>.<8 characters>.tmp``) left next to claimed files by a
         build that was killed; each folder is listed once."""
         tail = 9 + len(TMP_SUFFIX)  # ".<8 random characters>" + ".tmp"
-        for folder, names in _by_folder(self.claimed).items():
+        for folder, names in _by_folder([*self.claimed, MANIFEST]).items():
             directory = self.folder / folder
             if not directory.is_dir() or directory.is_symlink():
                 continue
