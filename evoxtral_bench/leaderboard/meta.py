@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from evoxtral_bench.errors import type_name
+from evoxtral_bench.errors import shown, type_name
 from evoxtral_bench.scoring.metrics import METRIC_NAMES
 from evoxtral_bench.scoring.submission import Problems, text_problem
 
@@ -86,12 +86,6 @@ _Loader.add_constructor(_CORE + "int", _construct_int)
 _Loader.add_constructor(_CORE + "bool", lambda loader, node: node.value.lower() == "true")
 
 
-def _shown(value: object, limit: int = 60) -> str:
-    """``repr`` of a value for a message, cut to ``limit`` characters."""
-    text = repr(value) if not isinstance(value, yaml.Node) else f"a YAML {type(value).__name__}"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _check_nodes(root: yaml.Node) -> tuple[int | None, str] | None:
     """(line, reason) when a composed document cannot be constructed safely, else None.
 
@@ -114,16 +108,16 @@ def _check_nodes(root: yaml.Node) -> tuple[int | None, str] | None:
             return line, f"nested more than {MAX_DEPTH} levels deep"
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALARS:
-                return line, f"the tag {_shown(node.tag)} is not allowed; write plain values"
+                return line, f"the tag {shown(node.tag)} is not allowed; write plain values"
             kind = node.tag[len(_CORE):]
             if kind != "str" and not _CORE_RESOLVERS[kind].fullmatch(node.value):
-                return line, f"{_shown(node.value)} is not a YAML {kind}"
+                return line, f"{shown(node.value)} is not a YAML {kind}"
             if kind in ("int", "float") and len(node.value) > MAX_NUMBER_CHARS:
                 return line, f"a number of {len(node.value):,} characters; at most {MAX_NUMBER_CHARS}"
             sizes[id(node)] = 1
             continue
         if node.tag not in _COLLECTIONS:
-            return line, f"the tag {_shown(node.tag)} is not allowed; write plain values"
+            return line, f"the tag {shown(node.tag)} is not allowed; write plain values"
         children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
         stack.append((node, depth, True))
         stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
@@ -190,7 +184,7 @@ def _date(value: object) -> str:
 
 def _kind(value: object) -> str:
     if value not in KINDS:
-        raise _Invalid(f"expected one of {', '.join(KINDS)}, got {_shown(value)}")
+        raise _Invalid(f"expected one of {', '.join(KINDS)}, got {shown(value)}")
     return str(value)
 
 
@@ -258,7 +252,7 @@ def _compose(path: Path, display: str, problems: Problems) -> tuple[yaml.Mapping
         problems.error(display, mark.line + 1 if mark else None, None, f"invalid YAML: {exc.problem or exc.context}")
         return None
     except (yaml.YAMLError, ValueError) as exc:
-        problems.error(display, None, None, f"invalid YAML: {_shown(str(exc), 200)}")
+        problems.error(display, None, None, f"invalid YAML: {shown(str(exc), 200)}")
         return None
     finally:
         if loader is not None:
@@ -273,7 +267,7 @@ def _key_lines(node: yaml.MappingNode, display: str, problems: Problems, prefix:
         line = key_node.start_mark.line + 1
         key = key_node.value
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-            problems.error(display, line, prefix.rstrip(".") or None, f"field names must be plain strings, got {_shown(key)}")
+            problems.error(display, line, prefix.rstrip(".") or None, f"field names must be plain strings, got {'a YAML ' + type(key_node).__name__ if not isinstance(key, str) else shown(key)}")
             ok = False
         elif key in lines:
             problems.error(display, line, prefix + key, f"duplicate field (first on line {lines[key]})")

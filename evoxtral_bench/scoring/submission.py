@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evoxtral_bench.errors import type_name
+from evoxtral_bench.errors import shown, type_name
 from evoxtral_bench.files import json_loads, sha256_bytes, sha256_file
 from evoxtral_bench.scoring.tags import bracket_problems, malformed_spans
 
@@ -125,14 +125,14 @@ class _Markup:
         if not spans:
             return True
         if self.strict:
-            reasons = bracket_problems(value) or [f"{_shown(spans[0])} forms no tag"]
+            reasons = bracket_problems(value) or [f"{shown(spans[0], 24)} forms no tag"]
             problems.error(path, number, name, "; ".join(reasons) + " (--strict)")
             return False
         self.spans += len(spans)
         self.lines += 1
         if self.lines <= SHOWN_MARKUP_LINES:
-            shown = ", ".join(_shown(s) for s in spans[:3]) + (" …" if len(spans) > 3 else "")
-            problems.warning(path, number, name, f"malformed tag markup {shown} scored as punctuation (--strict: an error)")
+            listed = ", ".join(shown(s, 24) for s in spans[:3]) + (" …" if len(spans) > 3 else "")
+            problems.warning(path, number, name, f"malformed tag markup {listed} scored as punctuation (--strict: an error)")
         return True
 
     def summary(self, path: str, problems: Problems) -> None:
@@ -141,11 +141,6 @@ class _Markup:
                 path, None, None, f"{self.spans} malformed tag spans on {self.lines} lines scored as punctuation "
                 f"(the first {SHOWN_MARKUP_LINES} lines are listed)"
             )
-
-
-def _shown(span: str, limit: int = 24) -> str:
-    text = span if len(span) <= limit else span[: limit - 1] + "…"
-    return repr(text)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
@@ -438,8 +433,8 @@ def read_predictions(
     broken = any(p.path == path for p in problems.errors)
     missing = sorted(scored_ids - seen.keys())
     if missing and not broken:
-        shown = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
-        message = f"{len(missing)} ids have no prediction: {shown}"
+        listed = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
+        message = f"{len(missing)} ids have no prediction: {listed}"
         if strict:
             problems.error(path, None, "id", message + " (--strict)")
         else:
