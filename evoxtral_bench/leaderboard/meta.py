@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -218,9 +219,15 @@ REQUIRED = ("name", "organization", "url", "base_model", "params_b", "license", 
 
 def _compose(path: Path, display: str, problems: Problems) -> tuple[yaml.MappingNode, dict] | None:
     """The root mapping node (for line numbers) and its constructed value, or None."""
-    data = path.read_bytes()
+    try:
+        with path.open("rb") as fh:  # never more than the limit in memory
+            data = fh.read(MAX_META_BYTES + 1)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError as exc:
+        problems.error(display, None, None, f"cannot read the file: {exc.strerror or exc}")
+        return None
     if len(data) > MAX_META_BYTES:
-        problems.error(display, None, None, f"{len(data):,} bytes; a meta.yaml is at most {MAX_META_BYTES:,}")
+        problems.error(display, None, None, f"{max(size, len(data)):,} bytes; a meta.yaml is at most {MAX_META_BYTES:,}")
         return None
     try:
         text = data.decode("utf-8")
