@@ -97,6 +97,16 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def same_file(a: str | os.PathLike | None, b: str | os.PathLike | None) -> bool:
+    """Whether two paths name one existing file (through links); False if either is missing."""
+    if a is None or b is None:
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def json_loads(text: str | bytes, **kwargs) -> object:
     """``json.loads``, with nesting too deep for Python's recursion limit reported as a
     :class:`json.JSONDecodeError` (one bad line stays one problem, never a crash)."""

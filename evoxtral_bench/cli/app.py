@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from evoxtral_bench import reporters as report
 from evoxtral_bench._version import __version__
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import write_text
+from evoxtral_bench.files import same_file, write_text
 from evoxtral_bench.scoring import adapters, normalize
 from evoxtral_bench.scoring.core import ReferenceSet, System, compare, load_references, load_system, score
 from evoxtral_bench.scoring.options import Options
@@ -126,11 +126,7 @@ def _check_paths(args: argparse.Namespace, inputs: list[str]) -> None:
     output = getattr(args, "output", None)
     if output:
         for path in [*inputs, args.references]:
-            try:
-                same = path is not None and os.path.samefile(path, output)
-            except OSError:  # either does not exist (yet): not the same file
-                same = False
-            if same:
+            if same_file(path, output):
                 raise UsageError(f"--output {output} is the input file {path}; it would be overwritten")
 
 

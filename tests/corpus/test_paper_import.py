@@ -153,6 +153,9 @@ def test_out_that_cannot_be_written_exits_2(tmp_path: Path, cli) -> None:
     for out in (tmp_path, tmp_path / "file" / "refs.jsonl"):
         code, _, err = cli("data", "import-legacy", scripts, "--out", out)
         assert code == 2 and f"cannot write {out}: " in err and "bug" not in err
+    before = scripts.read_bytes()
+    code, _, err = cli("data", "import-legacy", scripts, "--out", scripts)  # "Also": --out = the input
+    assert code == 2 and "would be overwritten" in err and scripts.read_bytes() == before
 
 
 def test_a_fifo_or_device_is_refused_by_the_command(tmp_path: Path, cli) -> None:
