@@ -151,7 +151,7 @@ class SubmissionInfo:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> SubmissionInfo:
-        return cls(d["path"], d["sha256"], d["predictions"], d["missing"], d["extra"], dict(d["oov_labels"]), d["malformed_spans"])
+        return cls(d["path"], d["sha256"], d["predictions"], d["missing"], d["extra"], dict(d["oov_labels"]), d.get("malformed_spans", 0))
 
 
 def _frame(rows: list[dict], index: str, columns: list[str]):

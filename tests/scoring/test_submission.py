@@ -138,3 +138,19 @@ def test_deep_nesting_is_one_problem_among_others(cli, tmp_path):
     code, out, err = cli("score", preds, "--references", SMALL_REFS)
     assert code == 2 and f"{preds}:1: invalid JSON: arrays or objects nested too deeply" in err
     assert f"{preds}:2: id: expected a string" in err and "bug" not in err
+
+
+def test_results_with_malformed_spans_round_trip(tmp_path):
+    import warnings
+
+    import evoxtral_bench
+    from evoxtral_bench.scoring.results import Results
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = evoxtral_bench.score(predictions={"u0": "ok ] [laugh"}, references={"u0": "ok [laughs]"}, bootstrap=0)
+    assert results.submission.malformed_spans == 2
+    assert Results.from_dict(results.to_dict()) == results
+    old = results.to_dict()
+    del old["submission"]["malformed_spans"]  # a document written before the field existed
+    assert Results.from_dict(old).submission.malformed_spans == 0
