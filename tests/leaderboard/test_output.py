@@ -82,7 +82,7 @@ def test_concurrent_builds_into_one_folder_wait_for_each_other(tmp_path, cli):
         fcntl.flock(held, fcntl.LOCK_EX)
         other = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         with pytest.raises(subprocess.TimeoutExpired):
-            other.wait(timeout=10)
+            other.wait(timeout=6)  # an unlocked rebuild takes about 3 s
         fcntl.flock(held, fcntl.LOCK_UN)
     assert other.wait(timeout=120) == 0
 
