@@ -297,19 +297,20 @@ _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 """Unicode category Cc (C0 and C1 controls) except tab and newline."""
 
 
-def text_problem(value: str) -> str | None:
-    """A reason why a string cannot be scored as text, or None."""
+def text_problem(value: str, *, controls: bool = True) -> str | None:
+    """A reason why a string cannot be scored as text, or None; ``controls=False`` allows
+    control characters (the paper's code scored them)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         return f"invalid Unicode: lone surrogate \\u{ord(value[exc.start]):04x} at character {exc.start + 1}"
-    found = _CONTROL_RE.search(value)
+    found = _CONTROL_RE.search(value) if controls else None
     if found:
         return f"control character U+{ord(found.group()):04X} at character {found.start() + 1}"
     return None
 
 
-def _string_field(path: str, number: int, obj: dict, name: str, problems: Problems, *, required: bool) -> str | None:
+def _string_field(path: str, number: int, obj: dict, name: str, problems: Problems, *, required: bool, controls: bool = True) -> str | None:
     if name not in obj:
         if required:
             problems.error(path, number, name, f"missing; expected a string field {name!r}")
@@ -318,7 +319,7 @@ def _string_field(path: str, number: int, obj: dict, name: str, problems: Proble
     if not isinstance(value, str):
         problems.error(path, number, name, f"expected a string, got {type_name(value)}")
         return None
-    reason = text_problem(value)
+    reason = text_problem(value, controls=controls)
     if reason:
         problems.error(path, number, name, reason)
         return None
@@ -345,9 +346,12 @@ def _id_field(path: str, number: int, obj: dict, problems: Problems, seen: dict[
     return value
 
 
-def _tagged_field(path: str, number: int, obj: dict, name: str, problems: Problems, adapt=None, markup: _Markup | None = None) -> str | None:
-    """The text of a tagged field; malformed markup is checked by ``markup`` (None: not at all)."""
-    value = _string_field(path, number, obj, name, problems, required=True)
+def _tagged_field(
+    path: str, number: int, obj: dict, name: str, problems: Problems, adapt=None, markup: _Markup | None = None, *, legacy: bool = False
+) -> str | None:
+    """The text of a tagged field; malformed markup is checked by ``markup`` (None: not at all);
+    ``legacy`` allows control characters, as the paper's code did."""
+    value = _string_field(path, number, obj, name, problems, required=True, controls=not legacy)
     if value is None:
         return None
     if adapt is not None:
@@ -370,7 +374,7 @@ def read_references(records: Records, problems: Problems, *, legacy: bool = Fals
     markup = None if legacy else _Markup(strict=True)
     for number, obj in records.items:
         rid = _id_field(path, number, obj, problems, seen)
-        text = _tagged_field(path, number, obj, "tagged_text", problems, markup=markup)
+        text = _tagged_field(path, number, obj, "tagged_text", problems, markup=markup, legacy=legacy)
         split = obj.get("split")
         splits: tuple[str, ...] = ()
         if isinstance(split, str):
@@ -418,7 +422,7 @@ def read_predictions(
     markup = _Markup(strict=strict and not legacy)
     for number, obj in records.items:
         pid = _id_field(path, number, obj, problems, seen, known_ids)
-        text = _tagged_field(path, number, obj, "prediction", problems, adapt, markup)
+        text = _tagged_field(path, number, obj, "prediction", problems, adapt, markup, legacy=legacy)
         if pid is None:
             continue
         if pid not in known_ids:

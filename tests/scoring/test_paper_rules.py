@@ -40,7 +40,7 @@ def test_hand_worked_paper_values(case):
 
 
 def test_legacy_never_rejects_what_the_paper_scored(cli, tmp_path):
-    pairs = [(p, r) for p, r, _ in CASES.values()] + [("ok", "ok [laugh"), ("a", "[]"), ("b", "x ] [[y]]")]
+    pairs = [(p, r) for p, r, _ in CASES.values()] + [("ok", "ok [laugh"), ("a", "[]"), ("b", "x ] [[y]]"), ("bell\x07", "tab\there")]
     refs = write_jsonl(tmp_path / "refs.jsonl", [{"id": f"u{i}", "tagged_text": r} for i, (_, r) in enumerate(pairs)])
     preds = write_jsonl(tmp_path / "preds.jsonl", [{"id": f"u{i}", "prediction": p} for i, (p, _) in enumerate(pairs)])
     for extra in ((), ("--strict",)):
