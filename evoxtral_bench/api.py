@@ -39,10 +39,10 @@ def load_references(references: Source | None = None, *, split: str | None = Non
     return refs
 
 
-def _references(references: References, split: str | None, problems: Problems) -> ReferenceSet | None:
+def _references(references: References, split: str | None, problems: Problems, legacy: bool = False) -> ReferenceSet | None:
     if isinstance(references, ReferenceSet):
         return references
-    return core.load_references(references, split, problems)
+    return core.load_references(references, split, problems, legacy=legacy)
 
 
 def score(
@@ -63,7 +63,7 @@ def score(
     """
     checked = options_from(**options)
     problems = Problems()
-    refs = _references(references, split, problems)
+    refs = _references(references, split, problems, checked.legacy)
     system = core.load_system(predictions, refs, checked, problems, strict=strict) if refs else None
     other = None
     if refs and masked is not None:
@@ -80,7 +80,7 @@ def compare(
     (the options are those of :func:`score`)."""
     checked = options_from(**options)
     problems = Problems()
-    refs = _references(references, split, problems)
+    refs = _references(references, split, problems, checked.legacy)
     systems = [core.load_system(s, refs, checked, problems, strict=strict, label=f"<{n}>") for s, n in ((a, "a"), (b, "b"))] if refs else []
     _raise_or_warn(problems)
     assert refs is not None

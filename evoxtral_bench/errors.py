@@ -31,6 +31,12 @@ def type_name(value: object, *, dialect: str = "json") -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters (never a whole huge value)."""
+    text = repr(value) if not isinstance(value, str) or len(value) <= 4 * limit else repr(value[: 4 * limit])
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class InputWarning(UserWarning):
     """A problem that does not stop scoring (e.g. ids missing from the predictions)."""
 

@@ -2,21 +2,63 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from evoxtral_bench.errors import InputError
+
+TMP_SUFFIX = ".tmp"
+"""Temporary files are ``.<name>.<random>.tmp`` next to the file they will replace."""
+
+
+def _umask() -> int:
+    """The process umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
-    path = Path(path)
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    A regular file (or a symlink to one: its target) is replaced atomically and keeps its mode;
+    a new file gets ``0o666`` less the umask. Anything else that exists (a device such as
+    ``/dev/stdout``, a FIFO) is written through, never replaced. An OS refusal (full disk, a
+    directory or a file in the way, no permission) is an :class:`InputError` naming the path.
+    """
+    shown = os.fspath(path)
+    try:
+        _write_bytes(Path(path), data)
+    except OSError as exc:
+        raise InputError(f"cannot write {shown}: {exc.strerror or exc}") from exc
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    try:
+        st = path.stat()  # follows symlinks
+    except FileNotFoundError:
+        st = None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if st is not None and not stat.S_ISREG(st.st_mode):  # a device, a FIFO, a socket: write through
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as fh:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), mode)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -54,6 +96,45 @@ def sha256_file(path: str | os.PathLike) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def same_file(a: str | os.PathLike | None, b: str | os.PathLike | None) -> bool:
+    """Whether two paths name one existing file (through links); False if either is missing."""
+    if a is None or b is None:
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def json_loads(text: str | bytes, **kwargs) -> object:
+    """``json.loads``, with nesting too deep for Python's recursion limit reported as a
+    :class:`json.JSONDecodeError` (one bad line stays one problem, never a crash)."""
+    try:
+        return json.loads(text, **kwargs)
+    except RecursionError:
+        doc = text if isinstance(text, str) else text.decode("utf-8", "replace")
+        raise json.JSONDecodeError("arrays or objects nested too deeply", doc, 0) from None
+
+
+def read_regular(path: str | os.PathLike, *, what: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or an :class:`InputError`.
+
+    A FIFO, a device (``/dev/zero``) or a folder is refused before it is opened, so reading
+    never blocks or runs without end.
+    """
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{os.fspath(path)}: cannot read the {what}: not a regular file")
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"{os.fspath(path)}: cannot read the {what}: {exc.strerror or exc}") from exc
+    if len(data) > limit:
+        raise InputError(f"{os.fspath(path)}: the {what} is larger than {limit:,} bytes")
+    return data
 
 
 def json_text(document: object) -> str:

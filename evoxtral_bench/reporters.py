@@ -99,6 +99,8 @@ def score_report(results: dict, *, markdown: bool = False) -> str:
     notes = []
     if sub["missing"]:
         notes.append(f"{sub['missing']} ids had no prediction and were scored as empty")
+    if sub.get("malformed_spans"):
+        notes.append(f"{sub['malformed_spans']} malformed tag spans scored as punctuation (see the warnings; --strict refuses them)")
     if sub["oov_tags"]:
         notes.append(f"{sub['oov_tags']} out-of-vocabulary tags: " + ", ".join(f"[{k}]×{v}" for k, v in sub["oov_labels"].items()))
     parts = [head, "", body, "", "Per tag (support = reference count):", per_tag]

@@ -1,5 +1,6 @@
 """The ``evoxtral-bench`` command line. :func:`main` returns the exit code:
-0 success, 2 bad input or usage, 1 internal failure. Only :func:`run` exits the process."""
+0 success, 2 bad input, usage or environment (a path that cannot be read or written,
+a full disk, a closed output), 1 internal failure (a bug). Only :func:`run` exits the process."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from evoxtral_bench import reporters as report
 from evoxtral_bench._version import __version__
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import write_text
+from evoxtral_bench.files import same_file, write_text
 from evoxtral_bench.scoring import adapters, normalize
 from evoxtral_bench.scoring.core import ReferenceSet, System, compare, load_references, load_system, score_with_grounding
 from evoxtral_bench.scoring.options import OPTION_NAMES, Options, options_from
@@ -114,10 +115,22 @@ def _emit(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
+def _check_paths(args: argparse.Namespace, inputs: list[str]) -> None:
+    """Refuse ``--split ""`` and an ``--output`` that is one of the input files."""
+    if args.split is not None and not args.split.strip():
+        raise UsageError("--split needs a split label (e.g. test); got an empty string")
+    output = getattr(args, "output", None)
+    if output:
+        for path in [*inputs, args.references]:
+            if same_file(path, output):
+                raise UsageError(f"--output {output} is the input file {path}; it would be overwritten")
+
+
 def _load(args: argparse.Namespace, paths: list[str], options: Options) -> tuple[ReferenceSet, list[System]] | None:
     """References and every system, or None after reporting the problems (exit 2)."""
+    _check_paths(args, paths)
     problems = Problems()
-    refs = load_references(args.references, args.split, problems)
+    refs = load_references(args.references, args.split, problems, legacy=options.legacy)
     systems = [load_system(path, refs, options, problems, strict=args.strict, label=path) for path in paths] if refs else []
     if refs is None or None in systems or problems.errors:
         sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
@@ -154,6 +167,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     if args.lenient and not args.adapter:
         raise InputError("--lenient only applies together with --adapter")
+    _check_paths(args, [args.predictions])
     problems = Problems()
     refs = load_references(args.references, args.split, problems)
     system = None
@@ -193,8 +207,70 @@ def cmd_tags(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Stream:
+    """Wraps standard output or error: a reader that left (closed pipe) ends the output there
+    without changing the exit code; a closed stream or a write error (e.g. a full disk) is
+    an :class:`InputError` (exit 2)."""
+
+    def __init__(self, stream, name: str) -> None:
+        self._stream, self._name, self.closed_pipe = stream, name, False
+
+    def _call(self, method: str, *args):
+        if self.closed_pipe:
+            return None
+        if self._stream is None:
+            if method == "flush":
+                return None
+            raise InputError(f"cannot write standard {self._name}: it is closed")
+        try:
+            return getattr(self._stream, method)(*args)
+        except BrokenPipeError:
+            self.closed_pipe = True
+            try:  # later writes and the final flush at exit go nowhere
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+            except (OSError, ValueError, AttributeError):
+                pass
+            return None
+        except OSError as exc:
+            raise InputError(f"cannot write standard {self._name}: {exc.strerror or exc}") from exc
+
+    def write(self, text: str) -> int:
+        self._call("write", text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._call("flush")
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (never raises for user mistakes)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Stream(sys.stdout, "output"), _Stream(sys.stderr, "error")
+    try:
+        code = _main(argv)
+        try:
+            sys.stdout.flush()
+        except InputError as exc:
+            _error(f"evoxtral-bench: error: {exc}\n")
+            return 2
+        return code
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _error(message: str) -> None:
+    """Write to standard error if it is still there."""
+    try:
+        sys.stderr.write(message)
+        sys.stderr.flush()
+    except (InputError, OSError):
+        pass
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -202,21 +278,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _Exit as exc:
         return exc.status
     except UsageError as exc:
-        sys.stderr.write(f"{exc}\n")
+        _error(f"{exc}\n")
         return 2
     except InputError as exc:
-        sys.stderr.write(f"evoxtral-bench: error: {exc}\n")
+        _error(f"evoxtral-bench: error: {exc}\n")
         return 2
-    except BrokenPipeError:  # e.g. `evoxtral-bench tags | head`: the reader left, not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     except KeyboardInterrupt:
-        sys.stderr.write("evoxtral-bench: interrupted\n")
+        _error("evoxtral-bench: interrupted\n")
         return 130
+    except OSError as exc:  # the user's environment (a missing folder, no permission, a full disk)
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        _error(f"evoxtral-bench: error: {where}{exc.strerror or exc}\n")
+        return 2
     except Exception as exc:  # an internal failure, not the user's mistake
         if os.environ.get("EVOXTRAL_BENCH_DEBUG"):
             raise
-        sys.stderr.write(
+        _error(
             f"evoxtral-bench: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug; rerun with EVOXTRAL_BENCH_DEBUG=1 for a traceback and report it.\n"
         )

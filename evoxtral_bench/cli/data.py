@@ -14,7 +14,7 @@ from pathlib import Path
 from evoxtral_bench.corpus import scripts as corpus
 from evoxtral_bench.corpus.synth import BACKENDS
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import write_text
+from evoxtral_bench.files import same_file, write_text
 from evoxtral_bench.reporters import to_json
 
 CARD_START, CARD_END = "<!-- stats:start -->\n", "<!-- stats:end -->"
@@ -129,6 +129,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import_legacy(args: argparse.Namespace) -> int:
     from evoxtral_bench.corpus.paper_import import import_legacy, write_legacy_references
 
+    if same_file(args.scripts_json, args.out):
+        raise InputError(f"--out {args.out} is the scripts list itself; it would be overwritten")
     rows = import_legacy(Path(args.scripts_json))
     write_legacy_references(rows, Path(args.out))
     counts = {s: sum(1 for r in rows if s in (r["split"] if isinstance(r["split"], list) else [r["split"]])) for s in ("train", "validation", "test", "bench50")}

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evoxtral_bench.errors import InputError, require
+from evoxtral_bench.files import json_loads, read_regular
 from evoxtral_bench.scoring.tags import parse
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SAMPLING_RATE = 16_000
+MAX_MANIFEST_BYTES = 64 << 20
+"""The largest synthesis manifest read (64 MiB)."""
 """Sampling rate of the ``audio`` feature (Hz); ``datasets`` resamples other files on decoding."""
 
 _SPLIT_ORDER = {"train": 0, "validation": 1, "test": 2}
@@ -76,10 +79,9 @@ def _check_corpus(rows: list[dict]) -> None:
 
 def _read_manifest(manifest: Path) -> dict[str, tuple[int, dict]]:
     """Manifest entries by id, with their line numbers (1-based); blank lines are skipped."""
+    raw = read_regular(manifest, what="manifest", limit=MAX_MANIFEST_BYTES)
     try:
-        lines = Path(manifest).read_bytes().decode("utf-8").splitlines()
-    except OSError as err:
-        raise InputError(f"{manifest}: cannot read the manifest: {err.strerror or err}") from err
+        lines = raw.decode("utf-8").splitlines()
     except UnicodeDecodeError as err:
         raise InputError(f"{manifest}: not UTF-8 (byte {err.start + 1})") from err
     entries: dict[str, tuple[int, dict]] = {}
@@ -87,7 +89,7 @@ def _read_manifest(manifest: Path) -> dict[str, tuple[int, dict]]:
         if not line.strip():
             continue
         try:
-            entry = json.loads(line)
+            entry = json_loads(line)
         except json.JSONDecodeError as err:
             raise InputError(f"{manifest}:{n}: not valid JSON: {err.msg}") from err
         if not isinstance(entry, dict):

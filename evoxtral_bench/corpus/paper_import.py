@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from evoxtral_bench.errors import InputError, require
-from evoxtral_bench.files import write_jsonl
+from evoxtral_bench.files import json_loads, read_regular, write_jsonl
 
 SEED = 42
 BENCH_SIZE = 50
 MIN_ROWS = 10
+MAX_SCRIPTS_BYTES = 64 << 20
+"""The largest scripts list read (64 MiB; the paper's is about 0.3 MiB)."""
 """Fewer rows than this cannot be the paper's list (and would leave empty splits)."""
 
 _RESERVED = ("id", "split")
@@ -47,12 +49,9 @@ def legacy_split_indices(n_rows: int) -> dict[str, list[int]]:
 
 def _load_scripts(scripts_json: Path) -> list[dict]:
     """Read and check the scripts list: a JSON array of objects with a string ``tagged_text``."""
+    raw = read_regular(scripts_json, what="scripts list", limit=MAX_SCRIPTS_BYTES)
     try:
-        raw = Path(scripts_json).read_bytes()
-    except OSError as err:
-        raise InputError(f"{scripts_json}: cannot read the scripts list: {err.strerror or err}") from err
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = json_loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
         raise InputError(f"{scripts_json}: not UTF-8 (byte {err.start + 1})") from err
     except json.JSONDecodeError as err:

@@ -3,10 +3,11 @@
 The output folder holds ``index.html``, ``leaderboard.json``, ``leaderboard.csv``,
 ``assets/``, ``plots/*.svg``, ``entries/<slug>/`` (``index.html``, and for verified entries
 ``results.json`` and ``predictions.jsonl``) and ``.cache/``: one JSON document per scored
-entry (its results, sample ids and per-utterance headline counts), keyed by the sha256 of the
-predictions, the references, the scoring signature and the scorer's source code
-(:func:`.cache.scorer_fingerprint`). Ranks come from those counts on every build (all pairs,
-:mod:`.ranking`): cheap, so they are never cached.
+entry (its results, sample ids and per-utterance headline counts, checked before use), keyed
+by the sha256 of the predictions, the references, the scoring signature and the scorer's
+source code (:func:`.cache.scorer_fingerprint`). Ranks come from those counts on every build
+(all pairs, :mod:`.ranking`): cheap, so they are never cached. The folder's manifest and lock
+(:mod:`.output`) decide what a build may replace or delete: only what a build wrote.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from evoxtral_bench.files import write_bytes
 from evoxtral_bench.leaderboard import downloads, plots, ranking, samples, site, standings
 from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprint
 from evoxtral_bench.leaderboard.entries import MASKED, OPTIONS, PREDICTIONS, Entry
+from evoxtral_bench.leaderboard.output import OutputDir
 from evoxtral_bench.reporters import to_json
 from evoxtral_bench.scoring.core import ReferenceSet, System, build_table, grounding, results_of_table
+from evoxtral_bench.scoring.results import Results
 
 CACHE_DIR = ".cache"
 
@@ -81,35 +84,56 @@ def _run(fn: Callable, jobs: list[tuple], workers: int, desc: str, progress: boo
     return out
 
 
-def _cached(cache: Cache, keys: list[str], fn: Callable, jobs: list[tuple], workers: int, desc: str, progress: bool) -> tuple[list, int]:
-    """Documents for ``keys``: from the cache, or computed by ``fn(*job)`` and stored."""
-    found = [cache.get(key) for key in keys]
+def _cached(
+    cache: Cache,
+    output: OutputDir | None,
+    keys: list[str],
+    fn: Callable,
+    jobs: list[tuple],
+    valid: Callable[[int, dict], bool],
+    run: tuple,
+) -> tuple[list, int]:
+    """Documents for ``keys``: from the cache when ``valid(i, doc)``, or computed by ``fn(*job)``
+    and stored (claimed in ``output`` first, when the cache lives in a build's folder)."""
+    found = [cache.get(key, lambda doc, i=i: valid(i, doc)) for i, key in enumerate(keys)]
     todo = [i for i, doc in enumerate(found) if doc is None]
-    for i, doc in zip(todo, _run(fn, [jobs[i] for i in todo], workers, desc, progress)):
+    if output is not None:
+        output.claim(_cache_relative(cache, keys[i]) for i in todo)
+    for i, doc in zip(todo, _run(fn, [jobs[i] for i in todo], *run)):
         cache.put(keys[i], doc)
         found[i] = doc
     return found, len(todo)
 
 
+def _cache_relative(cache: Cache, key: str) -> str:
+    return f"{CACHE_DIR}/{cache.path(key).name}"
+
+
+def _valid_score(entry: Entry, refs: ReferenceSet, signature: str, doc: dict) -> bool:
+    """A cached score document is that of ``entry`` under ``signature``, in the right shape."""
+    results, picked, counts = doc["results"], doc["samples"], doc["counts"]
+    ids = {r.id for r in refs.rows}
+    return (
+        set(doc) == {"results", "samples", "counts"}
+        and Results.from_dict(results).to_dict() == results
+        and results["submission"]["sha256"] == entry.system.sha256
+        and results["signature"] == signature
+        and ("grounding" in results) == (entry.masked is not None)
+        and isinstance(picked, dict)
+        and set(picked) == {"worst", "best"}
+        and all(isinstance(v, list) and all(isinstance(s, dict) and s["id"] in ids for s in v) for v in picked.values())
+        and isinstance(counts, list)
+        and len(counts) == len(refs.rows)
+        and all(isinstance(row, list) and len(row) == len(ranking.COLUMNS) and all(type(x) is int and x >= 0 for x in row) for row in counts)
+    )
+
+
 def _write(path: Path, data: bytes) -> bool:
     """Write unless the file already holds exactly ``data`` (keeps rebuilds cheap)."""
-    if path.is_file() and path.read_bytes() == data:
+    if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
         return False
     write_bytes(path, data)
     return True
-
-
-def _remove_stale_entries(out: Path, files: dict[str, bytes]) -> None:
-    """Delete what earlier builds left under ``entries/`` that this build did not write."""
-    folder = out / "entries"
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.rglob("*"), reverse=True):  # children before their folder
-        if path.is_symlink() or path.is_file():
-            if path.relative_to(out).as_posix() not in files:
-                path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
 
 
 @dataclass(frozen=True)
@@ -122,13 +146,17 @@ class Board:
     cached: int
 
 
-def rank_entries(refs: ReferenceSet, entries: list[Entry], cache: Cache, *, workers: int = 1, progress: bool = False) -> Board:
+def rank_entries(
+    refs: ReferenceSet, entries: list[Entry], cache: Cache, *, workers: int = 1, progress: bool = False, output: OutputDir | None = None
+) -> Board:
     """Score the verified ``entries`` (through ``cache``) and rank them; order the reported ones."""
-    base = (scorer_fingerprint(), refs.sha256, refs.signature(OPTIONS).format())
+    sig = refs.signature(OPTIONS).format()
+    base = (scorer_fingerprint(), refs.sha256, sig)
     verified = [e for e in entries if e.verified]
     keys = [cache_key("score:v2", *base, e.system.sha256, e.system.path, *_masked_key(e)) for e in verified]
     jobs = [(e.system, refs, e.masked) for e in verified]
-    docs, scored = _cached(cache, keys, score_entry, jobs, workers, "scoring", progress)
+    valid = lambda i, doc: _valid_score(verified[i], refs, sig, doc)  # noqa: E731
+    docs, scored = _cached(cache, output, keys, score_entry, jobs, valid, (workers, "scoring", progress))
     by_slug = dict(zip((e.slug for e in verified), docs))
     quoted = standings.reported_order([standings.reported(e) for e in entries if not e.verified])
     return Board(standings.verified(verified, by_slug), quoted, scored, len(docs) - scored)
@@ -142,12 +170,21 @@ def build_site(
     workers: int | None = None,
     progress: bool = True,
 ) -> BuildReport:
-    """Score, rank and write the site for checked ``entries`` (see :func:`.entries.check`)."""
-    out = Path(out)
-    cache = Cache(out / CACHE_DIR)
+    """Score, rank and write the site for checked ``entries`` (see :func:`.entries.check`).
+
+    ``out`` must be new, empty or an earlier build's output (see :mod:`.output`).
+    """
+    with OutputDir(out) as output:
+        return _build(refs, entries, output, workers or os.cpu_count() or 1, progress)
+
+
+def _build(refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers: int, progress: bool) -> BuildReport:
+    out = output.folder
+    output.remove_temp_files()
+    cache = Cache(out / CACHE_DIR, owned=lambda path: output.owns(path.relative_to(out).as_posix()))
     fingerprint = scorer_fingerprint()
     sig = refs.signature(OPTIONS).format()
-    ranked = rank_entries(refs, entries, cache, workers=workers or os.cpu_count() or 1, progress=progress)
+    ranked = rank_entries(refs, entries, cache, workers=workers, progress=progress, output=output)
     board, quoted = ranked.ranked, ranked.reported
     context = site.Context(sig, refs.sha256, fingerprint, refs.split, len(refs.rows))
 
@@ -162,7 +199,7 @@ def build_site(
     files.update({f"plots/{name}": svg for name, svg in plots.render(board).items()})
     files.update(site.render(board, quoted, refs, context))
 
+    output.claim(files)
     written = sum(_write(out / relative, data) for relative, data in sorted(files.items()))
-    _remove_stale_entries(out, files)
-    cache.prune()
+    output.finish(set(files) | {_cache_relative(cache, key) for key in cache.used})
     return BuildReport(len(board.verified), len(quoted), ranked.scored, ranked.cached, len(board.pairs), written)

@@ -1,14 +1,17 @@
-"""A folder of JSON documents keyed by the sha256 of everything that can change them."""
+"""A folder of JSON documents keyed by the sha256 of everything that can change them, each
+checked against its key and its own sha256 before use."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from evoxtral_bench._version import __version__
+from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import sha256_bytes, write_text
 from evoxtral_bench.reporters import to_json
 
@@ -33,28 +36,46 @@ def cache_key(*parts: str) -> str:
 
 
 class Cache:
-    """``<folder>/<key>.json``. :meth:`prune` removes what this build did not use."""
+    """``<folder>/<key>.json``, each ``{"key", "sha256", "document"}``.
 
-    def __init__(self, folder: Path) -> None:
+    A stored file is used only when an earlier build recorded it (``owned``), its key and the
+    sha256 of its document check out and ``valid(document)`` holds; anything else is
+    re-computed. A document that cannot be stored is simply not cached.
+    """
+
+    def __init__(self, folder: Path, owned: Callable[[Path], bool] = lambda path: True) -> None:
         self.folder = folder
+        self.owned = owned
         self.used: set[str] = set()
+        self.stored: set[str] = set()
 
-    def _path(self, key: str) -> Path:
+    def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
-    def get(self, key: str) -> dict | None:
-        self.used.add(key)
-        try:
-            return json.loads(self._path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+    def get(self, key: str, valid: Callable[[dict], bool] = lambda document: True) -> dict | None:
+        path = self.path(key)
+        if not self.owned(path) or path.is_symlink() or not path.is_file():
             return None
+        try:
+            wrapper = json.loads(path.read_text(encoding="utf-8"))
+            document = wrapper["document"]
+            ok = wrapper["key"] == key and wrapper["sha256"] == _digest(document) and valid(document)
+        except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError, IndexError):
+            return None
+        if not ok:
+            return None
+        self.used.add(key)
+        return document
 
     def put(self, key: str, document: dict) -> None:
+        try:
+            write_text(self.path(key), to_json({"key": key, "sha256": _digest(document), "document": document}))
+        except InputError:  # e.g. a folder where the file should be: the build goes on uncached
+            return
         self.used.add(key)
-        write_text(self._path(key), to_json(document))
+        self.stored.add(key)
 
-    def prune(self) -> None:
-        if self.folder.is_dir():
-            for path in self.folder.glob("*.json"):
-                if path.stem not in self.used:
-                    path.unlink()
+
+def _digest(document: object) -> str:
+    """sha256 of the document's stable JSON (NaN or other non-JSON values raise ValueError)."""
+    return sha256_bytes(to_json(document).encode("utf-8"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from evoxtral_bench.leaderboard.entries import OPTIONS
 from evoxtral_bench.leaderboard.ranking import ALPHA, CORRECTION, RANK_METRIC, RULE
@@ -12,6 +13,7 @@ from evoxtral_bench.reporters import to_json
 
 META_COLUMNS = ("name", "organization", "url", "base_model", "params_b", "license", "date", "averaging", "audio", "in_distribution")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SEPARATORS = re.compile(r"[,;|\t\r\n]")
 
 
 def _metrics(standing: Standing) -> dict:
@@ -84,8 +86,10 @@ def leaderboard_json(benchmark: dict, signature: str, scorer: str, board: Ranked
 
 
 def _cell(value: object) -> object:
-    """Neutralize text a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` …)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Neutralize text a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` …) at
+    its start or after any character a spreadsheet may split cells on (``,;|`` tab, newline);
+    every text cell is also quoted (:data:`csv.QUOTE_NONNUMERIC`)."""
+    if isinstance(value, str) and any(part.lstrip(" ").startswith(_FORMULA_START) for part in _SEPARATORS.split(value)):
         return "'" + value
     return "" if value is None else value
 
@@ -96,7 +100,7 @@ def leaderboard_csv(board: Ranked, reported: list[Standing]) -> str:
     for name in SHOWN_METRICS:
         header += [name, f"{name}_ci_low", f"{name}_ci_high"]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(header)
     for standing in board.verified + reported:
         meta = standing.entry.meta.as_dict()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -12,7 +14,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from evoxtral_bench.errors import type_name
+from evoxtral_bench.errors import shown, type_name
 from evoxtral_bench.scoring.metrics import METRIC_NAMES
 from evoxtral_bench.scoring.submission import Problems, text_problem
 
@@ -52,14 +54,84 @@ class Meta:
         return asdict(self)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so the schema checks them with a line number."""
+MAX_EXPANDED_NODES = 10_000
+"""The most nodes a meta.yaml may hold once its aliases are expanded (no "billion laughs")."""
+MAX_DEPTH = 20
+"""The deepest nesting of lists and mappings in a meta.yaml."""
+MAX_NUMBER_CHARS = 40
+"""The longest number literal read from a meta.yaml."""
 
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+_CORE = "tag:yaml.org,2002:"
+_CORE_RESOLVERS: dict[str, re.Pattern] = {
+    "null": re.compile(r"~|null|Null|NULL|"),
+    "bool": re.compile(r"true|True|TRUE|false|False|FALSE"),
+    "int": re.compile(r"[-+]?(0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+"),
+    "float": re.compile(r"[-+]?(\.[0-9]+|(0|[1-9][0-9]*)(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"),
 }
+"""YAML 1.2 core-schema scalars; anything else plain is a string (no sexagesimal ``1:30``, no
+octal ``02026``, no ``yes``/``on`` booleans, no timestamps). An integer with a leading zero is
+kept as text, so ``date: 02026`` is refused rather than read as another year."""
+_SCALARS = {_CORE + name for name in (*_CORE_RESOLVERS, "str")}
+_COLLECTIONS = {_CORE + "seq", _CORE + "map"}
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema implicit types (see :data:`_CORE_RESOLVERS`)."""
+
+
+_Loader.yaml_implicit_resolvers = {}
+for _name, _regexp in _CORE_RESOLVERS.items():
+    _Loader.add_implicit_resolver(_CORE + _name, re.compile(f"^(?:{_regexp.pattern})$"), None)
+_Loader.add_implicit_resolver(_CORE + "null", re.compile(r"^$"), [""])
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = node.value
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text)
+
+
+_Loader.add_constructor(_CORE + "int", _construct_int)
+_Loader.add_constructor(_CORE + "bool", lambda loader, node: node.value.lower() == "true")
+
+
+def _check_nodes(root: yaml.Node) -> tuple[int | None, str] | None:
+    """(line, reason) when a composed document cannot be constructed safely, else None.
+
+    Walks the node graph without recursion; aliases count as often as they are expanded.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if done:
+            children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[id(node)] > MAX_EXPANDED_NODES:
+                return None, f"more than {MAX_EXPANDED_NODES:,} values once aliases are expanded"
+            continue
+        line = node.start_mark.line + 1
+        if id(node) in sizes:
+            continue
+        if depth > MAX_DEPTH:
+            return line, f"nested more than {MAX_DEPTH} levels deep"
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SCALARS:
+                return line, f"the tag {shown(node.tag)} is not allowed; write plain values"
+            kind = node.tag[len(_CORE):]
+            if kind != "str" and not _CORE_RESOLVERS[kind].fullmatch(node.value):
+                return line, f"{shown(node.value)} is not a YAML {kind}"
+            if kind in ("int", "float") and len(node.value) > MAX_NUMBER_CHARS:
+                return line, f"a number of {len(node.value):,} characters; at most {MAX_NUMBER_CHARS}"
+            sizes[id(node)] = 1
+            continue
+        if node.tag not in _COLLECTIONS:
+            return line, f"the tag {shown(node.tag)} is not allowed; write plain values"
+        children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
+    return None
 
 
 class _Invalid(ValueError):
@@ -80,6 +152,9 @@ def _text(limit: int, *, multiline: bool = False) -> Callable[[object], str]:
         reason = text_problem(value)
         if reason:
             raise _Invalid(reason)
+        hidden = next((i for i, ch in enumerate(value) if unicodedata.category(ch) == "Cf"), None)
+        if hidden is not None:
+            raise _Invalid(f"invisible format character U+{ord(value[hidden]):04X} at character {hidden + 1}; remove it")
         return value
 
     return check
@@ -119,7 +194,7 @@ def _date(value: object) -> str:
 
 def _kind(value: object) -> str:
     if value not in KINDS:
-        raise _Invalid(f"expected one of {', '.join(KINDS)}, got {value!r}")
+        raise _Invalid(f"expected one of {', '.join(KINDS)}, got {shown(value)}")
     return str(value)
 
 
@@ -177,32 +252,51 @@ REQUIRED = ("name", "organization", "url", "base_model", "params_b", "license", 
 
 def _compose(path: Path, display: str, problems: Problems) -> tuple[yaml.MappingNode, dict] | None:
     """The root mapping node (for line numbers) and its constructed value, or None."""
-    data = path.read_bytes()
+    try:
+        with path.open("rb") as fh:  # never more than the limit in memory
+            data = fh.read(MAX_META_BYTES + 1)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError as exc:
+        problems.error(display, None, None, f"cannot read the file: {exc.strerror or exc}")
+        return None
     if len(data) > MAX_META_BYTES:
-        problems.error(display, None, None, f"{len(data):,} bytes; a meta.yaml is at most {MAX_META_BYTES:,}")
+        problems.error(display, None, None, f"{max(size, len(data)):,} bytes; a meta.yaml is at most {MAX_META_BYTES:,}")
         return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         problems.error(display, data[: exc.start].count(b"\n") + 1, None, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})")
         return None
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if not isinstance(node, yaml.MappingNode):
             line = node.start_mark.line + 1 if node is not None else None
             problems.error(display, line, None, "expected a mapping of fields (name: …, kind: …)")
             return None
+        unsafe = _check_nodes(node)
+        if unsafe:
+            problems.error(display, unsafe[0], None, f"invalid YAML: {unsafe[1]}")
+            return None
         return node, loader.construct_document(node)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control, U+FFFE)
+        line = text[: exc.position].count("\n") + 1
+        problems.error(display, line, None, f"invalid YAML: character U+{exc.character if isinstance(exc.character, int) else ord(exc.character):04X} is not allowed")
+        return None
+    except RecursionError:
+        problems.error(display, None, None, "invalid YAML: nested too deeply")
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problems.error(display, mark.line + 1 if mark else None, None, f"invalid YAML: {exc.problem or exc.context}")
         return None
-    except (yaml.YAMLError, ValueError) as exc:  # e.g. an explicit !!timestamp that is no date
-        problems.error(display, None, None, f"invalid YAML: {exc}")
+    except (yaml.YAMLError, ValueError) as exc:
+        problems.error(display, None, None, f"invalid YAML: {shown(str(exc), 200)}")
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _key_lines(node: yaml.MappingNode, display: str, problems: Problems, prefix: str = "") -> dict[str, int] | None:
@@ -213,7 +307,7 @@ def _key_lines(node: yaml.MappingNode, display: str, problems: Problems, prefix:
         line = key_node.start_mark.line + 1
         key = key_node.value
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-            problems.error(display, line, prefix.rstrip(".") or None, f"field names must be plain strings, got {key!r}")
+            problems.error(display, line, prefix.rstrip(".") or None, f"field names must be plain strings, got {'a YAML ' + type(key_node).__name__ if not isinstance(key, str) else shown(key)}")
             ok = False
         elif key in lines:
             problems.error(display, line, prefix + key, f"duplicate field (first on line {lines[key]})")

@@ -32,6 +32,8 @@ _ACCENT, _SECOND, _MUTED = "#3558a8", "#d07a1f", "#9aa3b2"
 
 
 def _label(standing: Standing, width: int = 28) -> str:
+    """An entry's name, cut to ``width``; every caller draws it with ``parse_math=False``
+    (a ``$`` is a dollar sign, never matplotlib mathtext)."""
     name = standing.entry.meta.name
     return name if len(name) <= width else name[: width - 1] + "…"
 
@@ -95,7 +97,7 @@ def _scatter(figure, board: Ranked) -> None:
         left = wer[i][0] > 0.55 * right  # right half: the label goes to the left of its point
         axes.annotate(
             _label(rows[i], 30), (wer[i][0], f1[i][0]), textcoords="offset points", xytext=(-6 if left else 6, 3 if k % 2 else -10),
-            ha="right" if left else "left", fontsize=7, gid=f"label-{rows[i].slug}",
+            ha="right" if left else "left", fontsize=7, gid=f"label-{rows[i].slug}", parse_math=False,
         )
     left_edge = min(w[0] - w[1] for w in wer)
     left_edge = -0.02 * right if left_edge < 0.3 * right else left_edge - 0.05 * (right - left_edge)
@@ -137,7 +139,7 @@ def _forest(figure, board: Ranked) -> None:
             [p[0] for p in points], index, xerr=[[p[1] for p in points], [p[2] for p in points]],
             fmt="s" if color == _MUTED else "o", color=color, ecolor=color, capsize=3, markersize=5,
         )
-    axes.set_yticks(range(len(rows)), [f"{rank_text(r, r.rank in shared)}  {_label(r, 40)}" for r in rows])
+    axes.set_yticks(range(len(rows)), [f"{rank_text(r, r.rank in shared)}  {_label(r, 40)}" for r in rows], parse_math=False)
     for tick, row in zip(axes.get_yticklabels(), rows):
         tick.set_gid(f"forest-label-{row.slug}")
     axes.set_ylim(len(rows) - 0.5, -0.5)
@@ -164,8 +166,8 @@ def _heatmap(figure, board: Ranked) -> None:
                 support[label] = tag["support"]
     colors = colormaps["viridis"].with_extremes(bad="#d9dde5")
     image = axes.imshow(np.ma.masked_invalid(grid), cmap=colors, vmin=0, vmax=1, aspect="auto")
-    axes.set_xticks(range(len(labels)), [f"{label} ({support[label]})" for label in labels], rotation=50, ha="right")
-    axes.set_yticks(range(len(rows)), [_label(r) for r in rows])
+    axes.set_xticks(range(len(labels)), [f"{label} ({support[label]})" for label in labels], rotation=50, ha="right", parse_math=False)
+    axes.set_yticks(range(len(rows)), [_label(r) for r in rows], parse_math=False)
     axes.tick_params(length=0)
     for spine in axes.spines.values():
         spine.set_visible(False)

@@ -11,7 +11,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from evoxtral_bench.errors import InputError
+
 _CHUNK_ELEMENTS = 1 << 22
+MAX_RESAMPLED_VALUES = 1 << 27
+"""The most resampled statistics kept at once (B × columns; 1 GiB of float64)."""
 
 
 def resample_counts(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
@@ -34,7 +38,15 @@ def resample_counts(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
 
 
 def resample_sums(matrix: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
-    """(n_boot, K) column sums of ``n_boot`` resamples of the rows of an (N, K) matrix."""
+    """(n_boot, K) column sums of ``n_boot`` resamples of the rows of an (N, K) matrix.
+
+    Raises :class:`InputError` when B × K exceeds :data:`MAX_RESAMPLED_VALUES`.
+    """
+    if n_boot * matrix.shape[1] > MAX_RESAMPLED_VALUES:
+        raise InputError(
+            f"--bootstrap {n_boot:,} × {matrix.shape[1]:,} statistics columns is more than the "
+            f"{MAX_RESAMPLED_VALUES:,} resampled values kept at once; use fewer resamples"
+        )
     out = np.empty((n_boot, matrix.shape[1]), dtype=np.float64)
     row = 0
     for counts in resample_counts(matrix.shape[0], n_boot, seed):

@@ -35,7 +35,7 @@ from evoxtral_bench.scoring.results import (
     SubmissionInfo,
     TagScore,
 )
-from evoxtral_bench.scoring.stats import StatsTable, corpus_stats, label_columns, to_table
+from evoxtral_bench.scoring.stats import StatsTable, corpus_stats, label_columns, pooled_counts, shown_labels, to_table
 from evoxtral_bench.scoring.submission import (
     Problems,
     Reference,
@@ -82,6 +82,7 @@ class System:
     n_predictions: int
     n_missing: int
     n_extra: int
+    n_malformed: int = 0
 
 
 def shipped_references() -> Path:
@@ -89,11 +90,12 @@ def shipped_references() -> Path:
     return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath(SHIPPED_REFERENCES)))
 
 
-def load_references(source: Source | None, split: str | None, problems: Problems) -> ReferenceSet | None:
+def load_references(source: Source | None, split: str | None, problems: Problems, *, legacy: bool = False) -> ReferenceSet | None:
     """Read and select the reference rows (None after recording problems).
 
     ``source`` None means the shipped corpus, whose split defaults to ``test``. A mapping
-    ``{id: tagged_text}`` or a sequence of records works as well as a JSONL path.
+    ``{id: tagged_text}`` or a sequence of records works as well as a JSONL path. Malformed
+    markup is an error in a reference, except with ``legacy``.
     """
     label = "<references>"
     if source is None:
@@ -102,7 +104,7 @@ def load_references(source: Source | None, split: str | None, problems: Problems
     records = read_records(source, problems, text_field="tagged_text", label=label)
     if label == SHIPPED_LABEL:
         records = type(records)(SHIPPED_LABEL, records.sha256, records.items)
-    rows = read_references(records, problems)
+    rows = read_references(records, problems, legacy=legacy)
     if problems.errors:
         return None
     path = records.label
@@ -133,19 +135,21 @@ def load_system(
         known_ids=refs.known_ids,
         adapt=adapt,
         strict=strict,
+        legacy=options.legacy,
         scope=refs.path,
     )
     if any(p.path == records.label for p in problems.errors):
         return None
     preds = found.predictions
     texts = [preds[r.id].text if r.id in preds else "" for r in refs.rows]
-    return System(records.label, records.sha256, texts, len(preds), len(found.missing), len(found.extra))
+    return System(records.label, records.sha256, texts, len(preds), len(found.missing), len(found.extra), found.malformed_spans)
 
 
-def _labels(pred_labels: Counter[str], ref_labels: Counter[str]) -> list[str]:
-    canonical = [label for label in tag_table().canonical if label in pred_labels or label in ref_labels]
-    others = sorted((pred_labels.keys() | ref_labels.keys()) - set(canonical))
-    return canonical + others
+def _labels(pred_labels: Counter[str], ref_labels: Counter[str]) -> tuple[list[str], dict[str, str]]:
+    """Per-tag labels (canonical first, then the most frequent others) and the label mapping."""
+    counts = pred_labels + ref_labels
+    canonical = [label for label in tag_table().canonical if label in counts]
+    return shown_labels(counts, canonical)
 
 
 def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -> tuple[StatsTable, Counter[str]]:
@@ -159,7 +163,7 @@ def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -
     pred_labels = Counter(label for p in preds for label in p.labels)
     ref_labels = Counter(label for r in refs_parsed for label in r.labels)
     oov = Counter(t.label for p in preds for t in p.tags if t.oov)
-    return to_table(stats, _labels(pred_labels, ref_labels)), oov
+    return to_table(stats, *_labels(pred_labels, ref_labels)), oov
 
 
 class MetricValue(NamedTuple):
@@ -266,6 +270,8 @@ def summarize(table: StatsTable, options: Options) -> Summary:
 
 
 def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict[str, dict[str, Group]]:
+    """The seven metrics per slice and per domain, from the metrics' columns only."""
+    table = table.without_labels()
     out: dict[str, dict[str, Group]] = {}
     for key in ("slice", "domain"):
         groups: dict[str, list[int]] = {}
@@ -293,7 +299,13 @@ def results_of_table(system: System, refs: ReferenceSet, options: Options, table
     return Results(
         benchmark=refs.info(),
         submission=SubmissionInfo(
-            system.path, system.sha256, system.n_predictions, system.n_missing, system.n_extra, dict(sorted(oov.items()))
+            system.path,
+            system.sha256,
+            system.n_predictions,
+            system.n_missing,
+            system.n_extra,
+            pooled_counts(oov),
+            system.n_malformed,
         ),
         signature=refs.signature(options),
         metrics=summary.metrics,

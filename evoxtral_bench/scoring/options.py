@@ -17,6 +17,8 @@ from evoxtral_bench.scoring.tags import tag_table
 BENCHMARK_NAME = "evoxtral-bench"
 BENCHMARK_VERSION = 1
 """Bumped when the meaning of a number changes (a metric's definition, the grammar)."""
+MAX_BOOTSTRAP = 10**6
+"""The most bootstrap resamples (``--bootstrap``)."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,10 @@ class Options:
             raise InputError(f"unknown adapter {self.adapter!r}; expected one of {', '.join(adapters.names())}")
         if not 0 < self.ci < 1:
             raise InputError(f"--ci must be between 0 and 1 (exclusive), got {self.ci}")
-        if self.n_boot < 0:
-            raise InputError(f"--bootstrap must be 0 or more, got {self.n_boot}")
+        if not 0 <= self.n_boot <= MAX_BOOTSTRAP:
+            raise InputError(f"--bootstrap must be between 0 and {MAX_BOOTSTRAP:,}, got {_short(self.n_boot)}")
+        if self.seed < 0:
+            raise InputError(f"--seed must be 0 or more, got {_short(self.seed)}")
         if self.lenient and not self.adapter:
             raise InputError("--lenient only applies together with --adapter")
         if self.legacy and self.normalizer != "basic":
@@ -72,6 +76,12 @@ def options_from(**keywords: object) -> Options:
     options = Options(**{OPTION_NAMES[k]: v for k, v in keywords.items()})
     options.check()
     return options
+
+
+def _short(value: int) -> str:
+    """An integer for a message: long ones cut to their first digits and their length."""
+    text = str(value)
+    return text if len(text) <= 20 else f"{text[:12]}… ({len(text)} digits)"
 
 
 @dataclass(frozen=True)
@@ -130,7 +140,7 @@ class Signature:
             f"tol:{self.tolerance}",
             f"boot:{self.n_boot}",
             f"seed:{self.seed}",
-            f"ci:{self.ci:g}",
+            f"ci:{self.ci!r}",  # repr: the shortest text that reads back as the same float
             f"version:{self.version}",
         ]
         return "|".join(parts)

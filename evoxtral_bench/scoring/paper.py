@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import jiwer
 import numpy as np
 
-from evoxtral_bench.scoring.stats import StatsTable, label_columns
+from evoxtral_bench.scoring.stats import StatsTable, label_columns, shown_labels
+from evoxtral_bench.scoring.tags import tag_table
 
 _TAG_STRIP_RE = re.compile(r"\[[^\]]+\]\s*")
 _TAG_RE = re.compile(r"\[([^\]]+)\]")
@@ -43,7 +44,9 @@ def legacy_labels(tagged: str) -> Counter[str]:
 
 
 def _emphasis(tagged: str) -> Counter[str]:
-    return Counter(m.lower() for m in _CAPS_RE.findall(_TAG_STRIP_RE.sub("", tagged)))
+    """The paper's emphasis words: ``\\b[A-Z]{2,}\\b`` in the raw text, tags included, lowercased
+    (``[LAUGHS]`` counts as the word ``laughs``; a tag glued between words does not split them)."""
+    return Counter(m.lower() for m in _CAPS_RE.findall(tagged))
 
 
 def tag_scores(pred: Counter[str], ref: Counter[str]) -> tuple[float, float, float, float]:
@@ -71,8 +74,13 @@ def legacy_table(*, predictions: Sequence[str], references: Sequence[str]) -> St
     """Per-utterance legacy scores (rows) for raw tagged prediction/reference strings."""
     pred_labels = [legacy_labels(p) for p in predictions]
     ref_labels = [legacy_labels(r) for r in references]
-    labels = sorted(set().union(*pred_labels, *ref_labels))
+    counts: Counter[str] = Counter()
+    for found in (*pred_labels, *ref_labels):
+        counts.update(found)
+    canonical = [label for label in tag_table().canonical if label in counts]
+    labels, mapping = shown_labels(counts, canonical, keep_first=False)
     label_index = {label: len(COLUMNS) + 3 * j for j, label in enumerate(labels)}
+    label_index = {label: label_index[target] for label, target in mapping.items()}
     columns = COLUMNS + tuple(c for label in labels for c in label_columns(label))
     matrix = np.zeros((len(references), len(columns)), dtype=np.float64)
     for i, (pred, ref) in enumerate(zip(predictions, references)):
@@ -87,5 +95,5 @@ def legacy_table(*, predictions: Sequence[str], references: Sequence[str]) -> St
         for label in pred_labels[i].keys() | ref_labels[i].keys():
             p, r = pred_labels[i][label], ref_labels[i][label]
             j = label_index[label]
-            matrix[i, j : j + 3] = (min(p, r), p, r)
+            matrix[i, j : j + 3] += (min(p, r), p, r)
     return StatsTable(columns=columns, matrix=matrix, labels=tuple(labels))

@@ -122,7 +122,8 @@ class BenchmarkInfo:
 
 @dataclass(frozen=True)
 class SubmissionInfo:
-    """What was read from the predictions: counts of scored, missing and extra ids, OOV tags."""
+    """What was read from the predictions: counts of scored, missing and extra ids, OOV tags,
+    and malformed markup spans (scored as punctuation)."""
 
     path: str
     sha256: str
@@ -130,6 +131,7 @@ class SubmissionInfo:
     missing: int
     extra: int
     oov_labels: dict[str, int] = field(default_factory=dict)
+    malformed_spans: int = 0
 
     @property
     def oov_tags(self) -> int:
@@ -144,11 +146,12 @@ class SubmissionInfo:
             "extra": self.extra,
             "oov_tags": self.oov_tags,
             "oov_labels": dict(self.oov_labels),
+            "malformed_spans": self.malformed_spans,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> SubmissionInfo:
-        return cls(d["path"], d["sha256"], d["predictions"], d["missing"], d["extra"], dict(d["oov_labels"]))
+        return cls(d["path"], d["sha256"], d["predictions"], d["missing"], d["extra"], dict(d["oov_labels"]), d.get("malformed_spans", 0))
 
 
 def _frame(rows: list[dict], index: str, columns: list[str]):

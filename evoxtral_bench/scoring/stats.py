@@ -78,6 +78,47 @@ class StatsTable:
     def rows(self, index: Sequence[int] | np.ndarray) -> StatsTable:
         return StatsTable(self.columns, self.matrix[np.asarray(index, dtype=np.intp)], self.labels)
 
+    def without_labels(self) -> StatsTable:
+        """The columns that the corpus metrics read (no per-label columns)."""
+        keep = [j for j, c in enumerate(self.columns) if not c.startswith(LABEL_PREFIXES)]
+        return StatsTable(tuple(self.columns[j] for j in keep), self.matrix[:, keep], ())
+
+
+MAX_LABELS = 100
+"""Labels outside the canonical vocabulary with their own per-tag columns; the rest are
+pooled into :data:`OTHER_LABELS` (so cost and output grow only linearly with OOV labels)."""
+OTHER_LABELS = "<other OOV>"
+"""The pooled per-tag entry (never a real label: labels are lowercased)."""
+LABEL_PREFIXES = ("tp:", "pred:", "ref:")
+
+
+def shown_labels(counts: Counter[str], keep: Sequence[str] = (), *, keep_first: bool = True) -> tuple[list[str], dict[str, str]]:
+    """Labels with their own columns and the mapping of every label to its column label.
+
+    ``keep`` (the canonical labels present) always have their own columns; of the others the
+    :data:`MAX_LABELS` most frequent (then by name) do, and the rest map to
+    :data:`OTHER_LABELS`, which comes last. ``keep`` comes first, in its order, and the others
+    follow by name; with ``keep_first=False`` all are in name order.
+    """
+    kept = set(keep)
+    others = sorted(label for label in counts if label not in kept)
+    pooled = len(others) > MAX_LABELS
+    if pooled:
+        others = sorted(sorted(others, key=lambda label: (-counts[label], label))[:MAX_LABELS])
+    labels = [*keep, *others] if keep_first else sorted([*keep, *others])
+    mapping = {label: OTHER_LABELS for label in counts} if pooled else {}
+    mapping.update({label: label for label in labels})
+    return labels + ([OTHER_LABELS] if pooled else []), mapping
+
+
+def pooled_counts(counts: Counter[str]) -> dict[str, int]:
+    """``counts`` sorted by label, with all but the :data:`MAX_LABELS` most frequent pooled."""
+    labels, mapping = shown_labels(counts)
+    out: dict[str, int] = {}
+    for label, n in counts.items():
+        out[mapping[label]] = out.get(mapping[label], 0) + n
+    return dict(sorted(out.items()))
+
 
 def label_columns(label: str) -> tuple[str, str, str]:
     """Names of the per-label columns: true positives, predicted and reference counts."""
@@ -177,17 +218,20 @@ def corpus_stats(
     return result
 
 
-def to_table(stats: Sequence[UtteranceStats], labels: Sequence[str]) -> StatsTable:
-    """Stack utterance statistics into a matrix with base and per-label columns."""
+def to_table(stats: Sequence[UtteranceStats], labels: Sequence[str], mapping: dict[str, str] | None = None) -> StatsTable:
+    """Stack utterance statistics into a matrix with base and per-label columns; ``mapping``
+    sends a label to the column label that counts it (see :func:`shown_labels`)."""
     columns = BASE_COLUMNS + tuple(c for label in labels for c in label_columns(label))
     matrix = np.zeros((len(stats), len(columns)), dtype=np.float64)
     for i, s in enumerate(stats):
         matrix[i, : len(BASE_COLUMNS)] = [getattr(s, c) for c in BASE_COLUMNS]
     offset = len(BASE_COLUMNS)
     index = {label: offset + 3 * j for j, label in enumerate(labels)}
+    if mapping is not None:
+        index = {label: index[target] for label, target in mapping.items()}
     for i, s in enumerate(stats):
         for label, counts in s.per_label.items():
             j = index.get(label)
             if j is not None:
-                matrix[i, j : j + 3] = counts
+                matrix[i, j : j + 3] += counts
     return StatsTable(columns=columns, matrix=matrix, labels=tuple(labels))

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import json
 import os
-import unicodedata
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evoxtral_bench.errors import type_name
-from evoxtral_bench.files import jsonl_text, sha256_bytes, sha256_file
-from evoxtral_bench.scoring.tags import bracket_problems
+from evoxtral_bench.errors import shown, type_name
+from evoxtral_bench.files import json_loads, jsonl_text, sha256_bytes, sha256_file
+from evoxtral_bench.scoring.tags import bracket_problems, malformed_spans
 
 MAX_LINE_BYTES = 1 << 20
 """A line longer than this (1 MiB) is rejected unparsed."""
+SHOWN_MARKUP_LINES = 20
+"""Lines with malformed markup listed one by one in the warnings (the rest are counted)."""
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,24 @@ class Problem:
         }
 
 
+MAX_ERRORS_PER_FILE = 1000
+"""Errors listed per file; further ones are counted, not kept (memory stays bounded)."""
+
+
 @dataclass
 class Problems:
-    """An ordered collection of problems."""
+    """An ordered collection of problems (at most :data:`MAX_ERRORS_PER_FILE` errors per file)."""
 
     items: list[Problem] = field(default_factory=list)
+    _per_file: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def error(self, path: str, line: int | None, field_: str | None, message: str) -> None:
-        self.items.append(Problem(path, line, field_, message))
+        count = self._per_file.get(path, 0) + 1
+        self._per_file[path] = count
+        if count <= MAX_ERRORS_PER_FILE:
+            self.items.append(Problem(path, line, field_, message))
+        elif count == MAX_ERRORS_PER_FILE + 1:
+            self.items.append(Problem(path, None, None, f"more than {MAX_ERRORS_PER_FILE:,} errors; the rest are not listed"))
 
     def warning(self, path: str, line: int | None, field_: str | None, message: str) -> None:
         self.items.append(Problem(path, line, field_, message, "warning"))
@@ -89,11 +101,46 @@ class Prediction:
 
 @dataclass(frozen=True)
 class PredictionFile:
-    """The scored predictions of one file, with the ids it lacks and those it had in excess."""
+    """The scored predictions of one file, with the ids it lacks and those it had in excess,
+    and the number of malformed markup spans it holds (scored as punctuation)."""
 
     predictions: dict[str, Prediction]
     missing: list[str]
     extra: list[str]
+    malformed_spans: int = 0
+
+
+@dataclass
+class _Markup:
+    """Malformed markup found in one file: errors with ``strict``, else warnings (one per line,
+    up to :data:`SHOWN_MARKUP_LINES`, then a count)."""
+
+    strict: bool
+    spans: int = 0
+    lines: int = 0
+
+    def check(self, path: str, number: int, name: str, value: str, problems: Problems) -> bool:
+        """False when ``value`` must not be scored (malformed markup under ``strict``)."""
+        spans = malformed_spans(value)
+        if not spans:
+            return True
+        if self.strict:
+            reasons = bracket_problems(value) or [f"{shown(spans[0], 24)} forms no tag"]
+            problems.error(path, number, name, "; ".join(reasons) + " (--strict)")
+            return False
+        self.spans += len(spans)
+        self.lines += 1
+        if self.lines <= SHOWN_MARKUP_LINES:
+            listed = ", ".join(shown(s, 24) for s in spans[:3]) + (" …" if len(spans) > 3 else "")
+            problems.warning(path, number, name, f"malformed tag markup {listed} scored as punctuation (--strict: an error)")
+        return True
+
+    def summary(self, path: str, problems: Problems) -> None:
+        if self.lines > SHOWN_MARKUP_LINES:
+            problems.warning(
+                path, None, None, f"{self.spans} malformed tag spans on {self.lines} lines scored as punctuation "
+                f"(the first {SHOWN_MARKUP_LINES} lines are listed)"
+            )
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
@@ -150,7 +197,10 @@ def read_records(source: Source, problems: Problems, *, text_field: str, label: 
 
 
 def _json_lines(path: str, problems: Problems) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, object) for each well-formed non-blank line; record the rest."""
+    """Yield (line number, object) for each well-formed non-blank line; record the rest.
+
+    The file is streamed: memory holds one line (at most :data:`MAX_LINE_BYTES`) at a time.
+    """
     p = Path(path)
     if not p.exists():
         problems.error(path, None, None, "file not found")
@@ -159,65 +209,108 @@ def _json_lines(path: str, problems: Problems) -> Iterator[tuple[int, dict]]:
         problems.error(path, None, None, "not a regular file")
         return
     try:
-        data = p.read_bytes()
+        fh = p.open("rb")
     except OSError as exc:
         problems.error(path, None, None, f"cannot read file: {exc.strerror}")
         return
-    if data.startswith(b"\xef\xbb\xbf"):
-        problems.error(path, 1, None, "file starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM")
-        data = data[3:]
-    if not data.strip():
+    crlf_lines: list[int] = []
+    content = False
+    with fh:
+        for number, raw, length in _raw_lines(fh, path, problems):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                problems.error(path, 1, None, "file starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM")
+                raw, length = raw[3:], length - 3
+            if raw.endswith(b"\r"):
+                crlf_lines.append(number)
+                raw, length = raw[:-1], length - 1
+            if length > MAX_LINE_BYTES:
+                content = True
+                problems.error(path, number, None, f"line is {length:,} bytes long; the limit is {MAX_LINE_BYTES:,}")
+                continue
+            if not raw.strip():
+                continue
+            content = True
+            obj = _json_object(path, number, raw, problems)
+            if obj is not None:
+                yield number, obj
+    if not content:
         problems.error(path, None, None, "file is empty: expected one JSON object per line")
         return
-    crlf_lines: list[int] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if raw.endswith(b"\r"):
-            crlf_lines.append(number)
-            raw = raw[:-1]
-        if len(raw) > MAX_LINE_BYTES:
-            problems.error(path, number, None, f"line is {len(raw):,} bytes long; the limit is {MAX_LINE_BYTES:,}")
-            continue
-        nul = raw.find(b"\x00")
-        if nul >= 0:
-            problems.error(path, number, None, f"NUL byte at column {nul + 1}; is this a text file?")
-            continue
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.error(path, number, None, f"invalid UTF-8 at column {exc.start + 1} (byte 0x{raw[exc.start]:02x})")
-            continue
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
-        except json.JSONDecodeError as exc:
-            problems.error(path, number, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
-            continue
-        except ValueError as exc:
-            problems.error(path, number, None, f"invalid JSON: {exc}")
-            continue
-        if not isinstance(obj, dict):
-            problems.error(path, number, None, f"expected a JSON object, got {type_name(obj)}")
-            continue
-        yield number, obj
     if crlf_lines:
         extra = f" ({len(crlf_lines)} lines in all)" if len(crlf_lines) > 1 else ""
         problems.error(path, crlf_lines[0], None, f"line ends with CR LF (Windows line ending){extra}; use LF")
 
 
-def text_problem(value: str) -> str | None:
-    """A reason why a string cannot be scored as text, or None."""
+def _raw_lines(fh, path: str, problems: Problems) -> Iterator[tuple[int, bytes, int]]:
+    """(number, bytes without the newline, full length) of each line; an over-long line's bytes
+    are cut at the limit and the rest skipped unread into memory."""
+    number = 0
+    while True:
+        try:
+            raw = fh.readline(MAX_LINE_BYTES + 2)
+        except OSError as exc:
+            problems.error(path, number + 1, None, f"cannot read file: {exc.strerror}")
+            return
+        if not raw:
+            return
+        number += 1
+        if raw.endswith(b"\n"):
+            yield number, raw[:-1], len(raw) - 1
+            continue
+        length = len(raw)
+        if length == MAX_LINE_BYTES + 2:  # longer than the limit: count the rest of the line
+            while True:
+                block = fh.readline(1 << 16)
+                length += len(block)
+                if not block or block.endswith(b"\n"):
+                    length -= block.endswith(b"\n")
+                    break
+        yield number, raw, length
+
+
+def _json_object(path: str, number: int, raw: bytes, problems: Problems) -> dict | None:
+    """The JSON object on one line, or None after recording why not."""
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        problems.error(path, number, None, f"NUL byte at column {nul + 1}; is this a text file?")
+        return None
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.error(path, number, None, f"invalid UTF-8 at column {exc.start + 1} (byte 0x{raw[exc.start]:02x})")
+        return None
+    try:
+        obj = json_loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        problems.error(path, number, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
+        return None
+    except ValueError as exc:
+        problems.error(path, number, None, f"invalid JSON: {exc}")
+        return None
+    if not isinstance(obj, dict):
+        problems.error(path, number, None, f"expected a JSON object, got {type_name(obj)}")
+        return None
+    return obj
+
+
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Unicode category Cc (C0 and C1 controls) except tab and newline."""
+
+
+def text_problem(value: str, *, controls: bool = True) -> str | None:
+    """A reason why a string cannot be scored as text, or None; ``controls=False`` allows
+    control characters (the paper's code scored them)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         return f"invalid Unicode: lone surrogate \\u{ord(value[exc.start]):04x} at character {exc.start + 1}"
-    for i, ch in enumerate(value):
-        if ch not in "\t\n" and unicodedata.category(ch) == "Cc":
-            return f"control character U+{ord(ch):04X} at character {i + 1}"
+    found = _CONTROL_RE.search(value) if controls else None
+    if found:
+        return f"control character U+{ord(found.group()):04X} at character {found.start() + 1}"
     return None
 
 
-def _string_field(path: str, number: int, obj: dict, name: str, problems: Problems, *, required: bool) -> str | None:
+def _string_field(path: str, number: int, obj: dict, name: str, problems: Problems, *, required: bool, controls: bool = True) -> str | None:
     if name not in obj:
         if required:
             problems.error(path, number, name, f"missing; expected a string field {name!r}")
@@ -226,14 +319,16 @@ def _string_field(path: str, number: int, obj: dict, name: str, problems: Proble
     if not isinstance(value, str):
         problems.error(path, number, name, f"expected a string, got {type_name(value)}")
         return None
-    reason = text_problem(value)
+    reason = text_problem(value, controls=controls)
     if reason:
         problems.error(path, number, name, reason)
         return None
     return value
 
 
-def _id_field(path: str, number: int, obj: dict, problems: Problems, seen: dict[str, int]) -> str | None:
+def _id_field(path: str, number: int, obj: dict, problems: Problems, seen: dict[str, int], known: set[str] | None = None) -> str | None:
+    """The id of a line; duplicates are found among the ids in ``known`` (all when None), so an
+    unknown id costs no memory."""
     value = _string_field(path, number, obj, "id", problems, required=True)
     if value is None:
         return None
@@ -246,34 +341,40 @@ def _id_field(path: str, number: int, obj: dict, problems: Problems, seen: dict[
     if value in seen:
         problems.error(path, number, "id", f"duplicate id {value!r} (first on line {seen[value]})")
         return None
-    seen[value] = number
+    if known is None or value in known:
+        seen[value] = number
     return value
 
 
-def _tagged_field(path: str, number: int, obj: dict, name: str, problems: Problems, adapt=None) -> str | None:
-    value = _string_field(path, number, obj, name, problems, required=True)
+def _tagged_field(
+    path: str, number: int, obj: dict, name: str, problems: Problems, adapt=None, markup: _Markup | None = None, *, legacy: bool = False
+) -> str | None:
+    """The text of a tagged field; malformed markup is checked by ``markup`` (None: not at all);
+    ``legacy`` allows control characters, as the paper's code did."""
+    value = _string_field(path, number, obj, name, problems, required=True, controls=not legacy)
     if value is None:
         return None
     if adapt is not None:
         value = adapt(value)
-    found = bracket_problems(value)
-    if found:
-        problems.error(path, number, name, "; ".join(found))
+    if markup is not None and not markup.check(path, number, name, value, problems):
         return None
     return value
 
 
-def read_references(records: Records, problems: Problems) -> list[Reference]:
+def read_references(records: Records, problems: Problems, *, legacy: bool = False) -> list[Reference]:
     """Validate reference records (``id``, ``tagged_text``; optional ``split``, ``domain``, ``slice``).
 
     ``split`` is a label or a list of labels (a row may belong to e.g. ``test`` and ``bench50``).
+    Malformed markup in a reference is an error, except with ``legacy`` (the paper's code
+    scored any text).
     """
     out: list[Reference] = []
     seen: dict[str, int] = {}
     path = records.label
+    markup = None if legacy else _Markup(strict=True)
     for number, obj in records.items:
         rid = _id_field(path, number, obj, problems, seen)
-        text = _tagged_field(path, number, obj, "tagged_text", problems)
+        text = _tagged_field(path, number, obj, "tagged_text", problems, markup=markup, legacy=legacy)
         split = obj.get("split")
         splits: tuple[str, ...] = ()
         if isinstance(split, str):
@@ -304,21 +405,24 @@ def read_predictions(
     known_ids: set[str],
     adapt: Callable[[str], str] | None = None,
     strict: bool = False,
+    legacy: bool = False,
     scope: str = "the references",
 ) -> PredictionFile:
     """Read ``{"id", "prediction"}`` lines, keeping the ids in ``scored_ids``.
 
     An id outside ``known_ids`` is an error; one that is known but not scored (another split)
     is a warning. Ids of ``scored_ids`` missing from the file are a warning (an error with
-    ``strict``) and are scored as empty predictions by the caller.
+    ``strict``) and are scored as empty predictions by the caller. Malformed markup is scored
+    as punctuation with a warning (an error with ``strict``, never with ``legacy``).
     """
     out: dict[str, Prediction] = {}
     seen: dict[str, int] = {}
     extra: list[str] = []
     path = records.label
+    markup = _Markup(strict=strict and not legacy)
     for number, obj in records.items:
-        pid = _id_field(path, number, obj, problems, seen)
-        text = _tagged_field(path, number, obj, "prediction", problems, adapt)
+        pid = _id_field(path, number, obj, problems, seen, known_ids)
+        text = _tagged_field(path, number, obj, "prediction", problems, adapt, markup, legacy=legacy)
         if pid is None:
             continue
         if pid not in known_ids:
@@ -327,15 +431,16 @@ def read_predictions(
             extra.append(pid)
         elif text is not None:
             out[pid] = Prediction(pid, text, number)
+    markup.summary(path, problems)
     if extra:
         problems.warning(path, None, None, f"{len(extra)} predictions for ids outside the scored split were ignored (first: {extra[0]!r})")
     broken = any(p.path == path for p in problems.errors)
     missing = sorted(scored_ids - seen.keys())
     if missing and not broken:
-        shown = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
-        message = f"{len(missing)} ids have no prediction: {shown}"
+        listed = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
+        message = f"{len(missing)} ids have no prediction: {listed}"
         if strict:
             problems.error(path, None, "id", message + " (--strict)")
         else:
             problems.warning(path, None, "id", message + "; they are scored as empty predictions")
-    return PredictionFile(out, missing, extra)
+    return PredictionFile(out, missing, extra, markup.spans)

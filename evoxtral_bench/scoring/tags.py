@@ -39,9 +39,15 @@ class TagTable:
         return label in self.canonical
 
 
+def strip_format_chars(text: str) -> str:
+    """``text`` without Unicode format characters (category Cf: zero-width joiners, bidi marks),
+    which would make a label look like another one."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf") if not text.isascii() else text
+
+
 @lru_cache(maxsize=4096)
 def _canonicalize(raw: str, table: TagTable) -> str:
-    label = _SPACES_RE.sub(" ", unicodedata.normalize("NFKC", raw).lower()).strip()
+    label = _SPACES_RE.sub(" ", strip_format_chars(unicodedata.normalize("NFKC", raw)).lower()).strip()
     return table.aliases.get(label, label)
 
 
@@ -85,18 +91,37 @@ class Transcript:
 
 
 def parse(text: str, table: TagTable | None = None) -> Transcript:
-    """Parse a tagged transcript. Stray ``[`` or ``]`` that form no tag stay in the text."""
+    """Parse a tagged transcript.
+
+    The malformed-markup rule: a tag is a :data:`TAG_RE` match whose label has a visible
+    character; any other ``[`` or ``]`` is punctuation and stays in the text (unbalanced,
+    nested, empty, over-long or multi-line brackets; see :func:`malformed_spans`).
+    """
     table = table or tag_table()
     chunks: list[str] = []
     tags: list[Tag] = []
     start = 0
     for m in TAG_RE.finditer(text):
-        chunks.append(text[start : m.start()])
         label = table.canonicalize(m.group(1))
+        if not label:  # "[ ]", or only format characters: punctuation, not a tag
+            continue
+        chunks.append(text[start : m.start()])
         tags.append(Tag(label=label, raw=m.group(1), oov=not table.is_canonical(label), position=len(chunks)))
         start = m.end()
     chunks.append(text[start:])
     return Transcript(chunks=tuple(chunks), tags=tuple(tags))
+
+
+_STRAY_RE = re.compile(r"\[[^\[\]]*\]|[\[\]]")
+
+
+def malformed_spans(text: str, table: TagTable | None = None) -> list[str]:
+    """The bracket spans of ``text`` that form no tag (scored as punctuation by :func:`parse`):
+    a ``[`` with what follows up to the next ``]`` when no other bracket comes first (``[]``,
+    ``[ ]``, an over-long or multi-line label), else the lone ``[`` or ``]``."""
+    if "[" not in text and "]" not in text:
+        return []
+    return [m.group(0) for chunk in parse(text, table).chunks for m in _STRAY_RE.finditer(chunk)]
 
 
 def bracket_problems(text: str) -> list[str]:

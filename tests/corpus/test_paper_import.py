@@ -144,3 +144,21 @@ def test_bad_encoding_and_missing_file(tmp_path: Path) -> None:
         import_legacy(path)
     with pytest.raises(InputError, match="cannot read"):
         import_legacy(tmp_path / "missing.json")
+
+
+def test_out_that_cannot_be_written_exits_2(tmp_path: Path, cli) -> None:
+    """Issue 10 item 13: the user's environment, not a bug."""
+    scripts = _write(tmp_path / "scripts.json", _scripts(20))
+    (tmp_path / "file").write_text("x")
+    for out in (tmp_path, tmp_path / "file" / "refs.jsonl"):
+        code, _, err = cli("data", "import-legacy", scripts, "--out", out)
+        assert code == 2 and f"cannot write {out}: " in err and "bug" not in err
+    before = scripts.read_bytes()
+    code, _, err = cli("data", "import-legacy", scripts, "--out", scripts)  # "Also": --out = the input
+    assert code == 2 and "would be overwritten" in err and scripts.read_bytes() == before
+
+
+def test_a_fifo_or_device_is_refused_by_the_command(tmp_path: Path, cli) -> None:
+    """Issue 10 item 14, end to end (the reading itself is tested in test_hostile_files.py)."""
+    code, _, err = cli("data", "import-legacy", "/dev/zero", "--out", tmp_path / "r.jsonl")
+    assert code == 2 and "not a regular file" in err

@@ -79,7 +79,8 @@ BROKEN = {
     "metric-unknown": (_reported(reported_metrics={**METRICS, "bleu": 0.3}), None, "reported_metrics.bleu: unknown metric"),
     "metric-missing": (_reported(reported_metrics={k: v for k, v in METRICS.items() if k != "cer"}), None, "reported_metrics.cer: missing"),
     "metrics-all-null": (_reported(reported_metrics={k: None for k in METRICS}), None, "every metric is null"),
-    "predictions-invalid": (_verified(), '{"id": "evx-00011", "prediction": "[sighs"}\n', "broken/predictions.jsonl:1: prediction: '[' at character 1 is never closed"),
+    "predictions-invalid": (_verified(), '{"id": "evx-00011", "prediction": 3}\n', "broken/predictions.jsonl:1: prediction: expected a string, got number"),
+    "predictions-malformed": (_verified(), '{"id": "evx-00011", "prediction": "[sighs"}\n', "broken/predictions.jsonl:1: warning: prediction: malformed tag markup '[' scored as punctuation"),
     "predictions-unknown-id": (_verified(), '{"id": "nope", "prediction": "x"}\n', "broken/predictions.jsonl:1: id: 'nope' is not an id of evoxtral_bench/corpus/data/corpus.jsonl"),
     "predictions-other-split": (_verified(), '{"id": "evx-00001", "prediction": "x"}\n', "broken/predictions.jsonl: warning: 1 predictions for ids outside the scored split"),
 }

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.helpers import DATA, SMALL_REFS, write_jsonl
+from tests.helpers import DATA, SMALL_REFS, refs_rows, write_jsonl
 
 BROKEN = DATA / "broken"
 
@@ -25,11 +25,6 @@ EXPECTED = {
     "blank_lines_only.jsonl": (None, "file is empty"),
     "huge_line.jsonl": (1, "bytes long; the limit is 1,048,576"),
     "nul_byte.jsonl": (2, "NUL byte at column 30"),
-    "unbalanced_open.jsonl": (1, "prediction: '[' at character 1 is never closed"),
-    "unbalanced_close.jsonl": (1, "prediction: ']' at character 7 closes no tag"),
-    "nested_brackets.jsonl": (1, "prediction: nested '[' at character 8"),
-    "empty_tag.jsonl": (1, "prediction: empty tag '[]'"),
-    "long_tag.jsonl": (1, "is 41 characters long (at most 40)"),
     "not_object.jsonl": (1, "expected a JSON object, got array"),
     "trailing_garbage.jsonl": (1, "invalid JSON: Extra data"),
     "two_objects_one_line.jsonl": (1, "invalid JSON: Extra data"),
@@ -40,13 +35,45 @@ EXPECTED = {
     "empty_id.jsonl": (1, "id: empty"),
     "id_whitespace.jsonl": (1, "has leading or trailing whitespace"),
     "gzip_binary.jsonl": (1, "NUL byte"),
+}
+# malformed markup: scored as punctuation with a warning; an error with --strict
+MALFORMED = {
+    "unbalanced_open.jsonl": (1, "prediction: '[' at character 1 is never closed"),
+    "unbalanced_close.jsonl": (1, "prediction: ']' at character 7 closes no tag"),
+    "nested_brackets.jsonl": (1, "prediction: nested '[' at character 8"),
+    "empty_tag.jsonl": (1, "prediction: empty tag '[]'"),
+    "long_tag.jsonl": (1, "is 41 characters long (at most 40)"),
     "tag_newline.jsonl": (1, "spans a line break"),
 }
 
 
 def test_the_corpus_is_complete():
-    assert {p.name for p in BROKEN.iterdir()} == set(EXPECTED)
-    assert len(EXPECTED) >= 25
+    assert {p.name for p in BROKEN.iterdir()} == set(EXPECTED) | set(MALFORMED)
+    assert len(EXPECTED) + len(MALFORMED) >= 25
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_markup_is_scored_with_a_warning_and_refused_with_strict(cli, name):
+    line, text = MALFORMED[name]
+    path = BROKEN / name
+    code, out, err = cli("score", path, "--references", SMALL_REFS, "--bootstrap", "0", "--format", "json")
+    assert code == 0, err
+    assert any(row.startswith(f"{path}:{line}: warning: prediction: malformed tag markup") for row in err.splitlines()), err
+    assert json.loads(out)["submission"]["malformed_spans"] >= 1
+    for command in ("score", "validate"):
+        code, out, err = cli(command, path, "--references", SMALL_REFS, "--strict")
+        assert code == 2 and out == ""
+        assert any(row.startswith(f"{path}:{line}:") and text in row and "(--strict)" in row for row in err.splitlines()), err
+
+
+def test_malformed_spans_are_counted_per_file(cli, tmp_path):
+    rows = [{"id": r["id"], "prediction": r["tagged_text"]} for r in refs_rows()]
+    rows[0]["prediction"] += " [laugh"
+    rows[1]["prediction"] = "[[sighs]] " + rows[1]["prediction"] + " [] ]"
+    preds = write_jsonl(tmp_path / "p.jsonl", rows)
+    code, out, err = cli("score", preds, "--references", SMALL_REFS, "--bootstrap", "0", "--format", "json")
+    assert code == 0 and json.loads(out)["submission"]["malformed_spans"] == 5
+    assert f"{preds}:1: warning:" in err and f"{preds}:2: warning:" in err
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -103,3 +130,27 @@ def test_bad_references_file_is_reported_like_predictions(cli, tmp_path):
     assert code == 2
     assert f"{refs}:1: tagged_text: '[' at character 1 is never closed" in err
     assert f"{refs}:2: tagged_text: missing" in err
+
+
+def test_deep_nesting_is_one_problem_among_others(cli, tmp_path):
+    preds = tmp_path / "deep.jsonl"
+    preds.write_text("[" * 100_000 + '\n{"id": 3, "prediction": "x"}\n', encoding="utf-8")
+    code, out, err = cli("score", preds, "--references", SMALL_REFS)
+    assert code == 2 and f"{preds}:1: invalid JSON: arrays or objects nested too deeply" in err
+    assert f"{preds}:2: id: expected a string" in err and "bug" not in err
+
+
+def test_results_with_malformed_spans_round_trip(tmp_path):
+    import warnings
+
+    import evoxtral_bench
+    from evoxtral_bench.scoring.results import Results
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = evoxtral_bench.score(predictions={"u0": "ok ] [laugh"}, references={"u0": "ok [laughs]"}, bootstrap=0)
+    assert results.submission.malformed_spans == 2
+    assert Results.from_dict(results.to_dict()) == results
+    old = results.to_dict()
+    del old["submission"]["malformed_spans"]  # a document written before the field existed
+    assert Results.from_dict(old).submission.malformed_spans == 0

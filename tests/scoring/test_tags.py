@@ -46,3 +46,11 @@ def test_adapters_strict_and_lenient():
     assert adapters.get("parenthesized", lenient=True)("(cough) ok") == " [clears throat]  ok"
     ang = adapters.get("angle")
     assert ang("<laugh> no <yawn>") == " [laughs]  no  [yawn] "
+
+
+def test_format_characters_in_labels_are_stripped():
+    from evoxtral_bench.scoring.tags import parse
+
+    for hidden in ("si\u200dghs", "\u202esighs", "sig\u2066hs", "\ufeffsighs"):
+        (tag,) = parse(f"ok [{hidden}] fine").tags
+        assert tag.label == "sighs" and not tag.oov

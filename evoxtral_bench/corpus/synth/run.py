@@ -32,7 +32,7 @@ from evoxtral_bench.corpus.synth.clip import Clip, Job, Span
 from evoxtral_bench.corpus.synth.plan import MASKED
 from evoxtral_bench.corpus.synth.script import Script, read_script
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import sha256_bytes, write_bytes, write_jsonl
+from evoxtral_bench.files import json_loads, sha256_bytes, write_bytes, write_jsonl
 
 AUDIO_DIR = "audio"
 RECORDS_DIR = "records"
@@ -139,12 +139,12 @@ def _fingerprint(job: Job, backend: str, seed: int) -> str:
 def _finished(out: Path, job: Job, backend: str, seed: int) -> dict | None:
     """The manifest entry of a clip finished by an earlier run for the same request, else None."""
     try:
-        record = json.loads((out / RECORDS_DIR / f"{job.id}.json").read_text("utf-8"))
+        record = json_loads((out / RECORDS_DIR / f"{job.id}.json").read_text("utf-8"))
         entry = record["entry"]
         wav = (out / entry["file"]).read_bytes()
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    if record.get("request") != _fingerprint(job, backend, seed) or sha256_bytes(wav) != entry.get("sha256"):
+    if not isinstance(record, dict) or record.get("request") != _fingerprint(job, backend, seed) or sha256_bytes(wav) != entry.get("sha256"):
         return None
     return entry
 

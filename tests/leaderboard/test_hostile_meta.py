@@ -1,0 +1,61 @@
+"""Hostile meta.yaml (issue 10 items 8, 9 and the YAML part of "Also"): every entry's problems
+are listed with exit 2 in bounded time and memory; YAML 1.2 core-schema scalars only."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import yaml
+
+from tests.leaderboard.fixtures import REPORTED_META, write_entry
+
+BASE = yaml.safe_dump(REPORTED_META, sort_keys=False, allow_unicode=True)
+LAUGHS = "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi")
+)
+
+CASES = {
+    "control": (BASE.replace("name: ", "name: X\x07"), "character U+0007 is not allowed"),
+    "fffe": (BASE.replace("name: ", "name: X\ufffe"), "character U+FFFE is not allowed"),
+    "empty-int": (BASE.replace("params_b: 3", "params_b: !!int"), "'' is not a YAML int"),
+    "timestamp": (BASE.replace("date: '2026-01-02'", "date: !!timestamp soon"), "tag:yaml.org,2002:timestamp' is not allowed"),
+    "bool": (BASE + "notes: !!bool maybe\n", "'maybe' is not a YAML bool"),
+    "big-int": (BASE.replace("params_b: 3", "params_b: " + "9" * 400), "a number of 400 characters"),
+    "nested": (BASE + "notes: " + "[" * 30_000 + "]" * 30_000 + "\n", "nested too deeply"),
+    "laughs": ("a: &a [x, x, x, x, x, x, x, x, x]\n" + LAUGHS + BASE, "values once aliases are expanded"),
+    "octal-date": (BASE.replace("date: '2026-01-02'", "date: 02026"), "date: expected a date YYYY-MM-DD (or YYYY-MM, YYYY), got '02026'"),
+    "sexagesimal": (BASE.replace("params_b: 3", "params_b: 1:30"), "params_b: expected a number of parameters in billions (e.g. 4.8) or null, got a string"),
+    "format-char": (BASE.replace("name: ", "name: Si\u200dghs "), "name: invisible format character U+200D"),
+    "yes-is-text": (BASE.replace("license: MIT", "license: yes"), None),
+}
+
+
+def test_every_hostile_meta_is_reported_and_the_check_goes_on(tmp_path, cli):
+    root = tmp_path / "subs"
+    assert "date: '2026-01-02'" in BASE and "params_b: 3" in BASE and "license: MIT" in BASE
+    for slug, (text, _) in CASES.items():
+        write_entry(root, slug, text)
+    start = time.monotonic()
+    code, out, err = cli("leaderboard", "check", "--submissions", root)
+    assert time.monotonic() - start < 30
+    assert code == 2 and "bug" not in err, err
+    for slug, (_, message) in CASES.items():
+        found = [row for row in err.splitlines() if row.startswith(f"{root / slug}/meta.yaml:")]
+        if message is None:
+            assert found == [], found
+        else:
+            assert any(message in row for row in found), (slug, found)
+    assert "1 entry (0 verified, 1 reported) valid" in err
+
+
+@pytest.mark.parametrize(("text", "value"), [("1.5", 1.5), ("0x10", 16), ("0o17", 15), ("+2", 2), ("1e3", 1000.0)])
+def test_core_schema_numbers(tmp_path, text, value):
+    from evoxtral_bench.leaderboard.meta import read_meta
+    from evoxtral_bench.scoring.submission import Problems
+
+    path = tmp_path / "meta.yaml"
+    path.write_text(BASE.replace("params_b: 3", f"params_b: {text}"), encoding="utf-8")
+    problems = Problems()
+    meta = read_meta(path, "meta.yaml", problems)
+    assert problems.items == [] and meta.params_b == value
