@@ -78,8 +78,12 @@ def test_missing_ids_warn_or_fail_with_strict():
 
 
 def test_validate_returns_problems_without_raising():
-    report = evoxtral_bench.validate(predictions={"u1": "[laughs"}, references=[{"id": "u1", "tagged_text": "hi"}])
+    refs = [{"id": "u1", "tagged_text": "hi"}]
+    report = evoxtral_bench.validate(predictions={"u1": 7}, references=refs)
     assert not report.valid and report.errors and report.errors[0].field == "prediction"
+    lenient = evoxtral_bench.validate(predictions={"u1": "[laughs"}, references=refs)  # malformed markup: a warning
+    assert lenient.valid and lenient.warnings[0].field == "prediction" and "malformed" in lenient.warnings[0].message
+    assert not evoxtral_bench.validate(predictions={"u1": "[laughs"}, references=refs, strict=True).valid
     ok = evoxtral_bench.validate(predictions={"u1": "hi"}, references=[{"id": "u1", "tagged_text": "hi"}])
     assert ok.valid and ok.predictions == 1 and not ok.problems
 
