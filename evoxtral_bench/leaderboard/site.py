@@ -116,6 +116,13 @@ def _header() -> str:
         title = f"{label(name)}: {'higher' if hib else 'lower'} is better" + (" · the ranking metric" if name == RANK_METRIC else "")
         cells.append(_th(f"{METRICS[name].short} {_arrow(hib)}", "num", "descending" if hib else "ascending", title, "headline" if name == RANK_METRIC else None))
     cells += [
+        _th(
+            "Gap",
+            "num",
+            "descending",
+            "grounding gap: tag F1 on the full audio minus tag F1 on the masked track (events silenced), "
+            "with its paired-bootstrap interval; about 0 for a system that guesses tags from the words",
+        ),
         _th("Audio", "text", "ascending", "which audio the predictions come from", "text"),
         _th("Params", "num", "ascending", "parameters (M: millions, B: billions)"),
         _th("In-dist.", "num", "descending", "trained or tuned on this benchmark's train split (•), or not (–); —: not stated"),
@@ -149,6 +156,19 @@ def _in_distribution(value: bool | None) -> str:
     return '<td class="num" data-value="0" title="not trained on this benchmark\'s train split">–</td>'
 
 
+def _gap_cell(standing: Standing) -> str:
+    """The grounding gap on tag F1 (full − masked) with its interval, or — without a masked run."""
+    section = (standing.results or {}).get("grounding")
+    if not section:
+        return '<td class="num" data-value=""><span class="missing" title="no masked-track predictions">—</span></td>'
+    gap = section["metrics"]["tag_f1"]["gap"]
+    title = f"p = {gap['p_value']:.3f}" if gap["p_value"] is not None else "no bootstrap"
+    text = f'<span class="v">{_number("tag_f1", gap["delta"], 1)}</span>'
+    if gap["ci_low"] is not None:
+        text += f'<span class="ci">{_number("tag_f1", gap["ci_low"], 1)}–{_number("tag_f1", gap["ci_high"], 1)}</span>'
+    return f'<td class="num" data-value="{gap["delta"]!r}" title="{title}">{text}</td>'
+
+
 def _row(standing: Standing, shared: set[int]) -> str:
     meta = standing.entry.meta
     kind = meta.kind
@@ -169,6 +189,7 @@ def _row(standing: Standing, shared: set[int]) -> str:
         css = "num headline" if name == RANK_METRIC else "num"
         cells.append(f'<td class="{css}" data-value="{_sort_value(metric)}">{_value_html(name, metric, 1)}</td>')
     cells += [
+        _gap_cell(standing),
         f'<td class="audio" data-value="{_h(audio)}">{_h(audio) or chr(8212)}</td>',
         f'<td class="num" data-value="{params}">{params_html}</td>',
         _in_distribution(meta.in_distribution),
@@ -211,7 +232,7 @@ def _page(title: str, root: str, content: str, context: Context, *, signed: bool
 
 
 def index_page(board: Ranked, reported: list[Standing], context: Context) -> bytes:
-    columns = 5 + len(TABLE_METRICS)
+    columns = 6 + len(TABLE_METRICS)
     counts = f"{len(board.ranked)} ranked, {len(board.references)} reference, {len(reported)} reported"
     content = _template("index.html").substitute(
         n=context.n,

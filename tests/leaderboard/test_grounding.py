@@ -40,6 +40,12 @@ def test_masked_predictions_add_the_gap_to_results_board_and_page(tmp_path, cli)
     page = (site / "entries/listens/index.html").read_text(encoding="utf-8")
     assert "Grounding gap" in page and f"{100 * tag['gap']['delta']:.2f}" in page
     assert "Grounding gap" not in (site / "entries/plain/index.html").read_text(encoding="utf-8")
+    index = (site / "index.html").read_text(encoding="utf-8")
+    row = {slug: index.split(f'<tr data-slug="{slug}"', 1)[1].split("</tr>", 1)[0] for slug in ("listens", "plain")}
+    gap = f"{100 * tag['gap']['delta']:.1f}"  # the main table's Gap column: full − masked tag F1 with its interval
+    assert f'data-value="{tag["gap"]["delta"]!r}"' in row["listens"] and f'<span class="v">{gap}</span>' in row["listens"]
+    assert f"{100 * tag['gap']['ci_low']:.1f}–{100 * tag['gap']['ci_high']:.1f}" in row["listens"]
+    assert "no masked-track predictions" in row["plain"]
 
     _write_masked(listens, 4, tag_drop=0.8)  # a new masked file re-scores that entry only
     code, out, err = cli("leaderboard", "build", "--submissions", submissions, "--out", site, "--no-progress")
