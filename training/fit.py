@@ -17,7 +17,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from evoxtral_bench import write_text
 
-from .collator import TranscriptionCollator
+from . import families
 from .config import Config, TrainConfig
 from .data import ClipDataset
 from .modeling import model_dtype
@@ -61,9 +61,7 @@ def training_arguments(tc: TrainConfig, dtype: torch.dtype) -> TrainingArguments
 def fit(model: PeftModel, processor: ProcessorMixin, dataset: ClipDataset, cfg: Config, tc: TrainConfig, adapter_dir: Path) -> Trainer:
     """Train ``model`` on ``dataset``, save the adapter to ``adapter_dir`` and the final
     training metrics (loss, runtime, steps) to ``output_dir/train_metrics.json``."""
-    collator = TranscriptionCollator(
-        processor, language=cfg.model.language, model_id=cfg.model.base, max_target_tokens=cfg.data.max_target_tokens
-    )
+    collator = families.of(model).collator(model, processor, cfg, dataset, progress=tc.progress)
     trainer = Trainer(model=model, args=training_arguments(tc, model_dtype(model)), train_dataset=dataset, data_collator=collator)
     last = get_last_checkpoint(tc.output_dir) if Path(tc.output_dir).is_dir() else None
     result = trainer.train(resume_from_checkpoint=last)
