@@ -106,7 +106,7 @@ def run(cfg: Config) -> PeftModel | None:
     run_dir = Path(rc.output_dir)
     config_mod.claim(cfg, run_dir / CONFIG_FILE, ("model", "data", "eval", "raft"))
     adapter_dir = run_dir / modeling.ADAPTER_DIR
-    dataset = ClipDataset(cfg.data.dataset, cfg.data.train_split)
+    dataset = ClipDataset(cfg.data.dataset, cfg.data.train_split, limit=cfg.data.train_utterances)
     processor = modeling.load_processor(cfg.model)
     model = None
 

@@ -36,7 +36,7 @@ def run(cfg: Config) -> PeftModel | None:
         model = modeling.load_adapter(model, adapter_dir, trainable=False)
     else:
         model = modeling.add_lora(model, cfg.lora)
-        trainer = fit(model, processor, ClipDataset(cfg.data.dataset, cfg.data.train_split), cfg, cfg.sft, adapter_dir)
+        trainer = fit(model, processor, ClipDataset(cfg.data.dataset, cfg.data.train_split, limit=cfg.data.train_utterances), cfg, cfg.sft, adapter_dir)
         if not trainer.is_world_process_zero():
             return None
     finish(model, processor, cfg, "sft", adapter_dir)

@@ -85,13 +85,13 @@ def encoder_fingerprint(model: torch.nn.Module) -> str:
 class EncoderCache:
     """The frozen encoder's output (float16, ``frames × d_model``) for every clip of a split.
 
-    Stored as ``DATASET.encoder-cache/FINGERPRINT/SPLIT.npy`` with ``SPLIT.ids.json``; built
-    once (``build``), then memory-mapped.
+    Stored as ``DATASET.encoder-cache/FINGERPRINT/SPLIT-IDSHASH.npy`` with its ``.ids.json``;
+    built once (``build``), then memory-mapped.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        ids = json.loads(path.with_suffix(".ids.json").read_text(encoding="utf-8"))
+        ids = json.loads(path.with_name(path.stem + ".ids.json").read_text(encoding="utf-8"))
         self.index = {rid: i for i, rid in enumerate(ids)}
         self.states = np.load(path, mmap_mode="r")
 
@@ -102,34 +102,39 @@ class EncoderCache:
         return torch.from_numpy(np.stack([self.states[self.index[rid]] for rid in ids]))
 
     @staticmethod
-    def location(model: torch.nn.Module, dataset: ClipDataset) -> Path:
-        return Path(str(dataset.path).rstrip("/") + CACHE_SUFFIX) / encoder_fingerprint(model) / f"{dataset.split}.npy"
+    def folder(model: torch.nn.Module, dataset: ClipDataset) -> Path:
+        """``DATASET.encoder-cache/FINGERPRINT``."""
+        return Path(str(dataset.path).rstrip("/") + CACHE_SUFFIX) / encoder_fingerprint(model)
 
     @classmethod
     def build(cls, model: torch.nn.Module, processor: WhisperProcessor, dataset: ClipDataset, *, batch_size: int = 8, progress: bool = True) -> EncoderCache:
-        """The cache of ``dataset``'s whole split, computed now unless it exists."""
-        path = cls.location(model, dataset)
-        if path.is_file() and path.with_suffix(".ids.json").is_file():
-            return cls(path)
-        full = ClipDataset(dataset.path, dataset.split)
+        """A cache holding every clip of ``dataset``: an existing one of its split that does,
+        else one computed now for exactly its clips (``SPLIT-IDSHASH.npy``)."""
+        folder = cls.folder(model, dataset)
+        for ids_file in sorted(folder.glob(f"{dataset.split}-*.ids.json")):
+            path = ids_file.with_name(ids_file.name.removesuffix(".ids.json") + ".npy")
+            if path.is_file() and set(dataset.ids) <= set(json.loads(ids_file.read_text(encoding="utf-8"))):
+                return cls(path)
+        key = hashlib.sha256("\n".join(dataset.ids).encode("utf-8")).hexdigest()[:8]
+        path = folder / f"{dataset.split}-{key}.npy"
         encoder = _base(model).model.encoder
         dtype = next(encoder.parameters()).dtype
         d_model, frames = encoder.config.d_model, encoder.config.max_source_positions
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.stem}.partial.npy")
-        states = np.lib.format.open_memmap(partial, mode="w+", dtype=np.float16, shape=(len(full), frames, d_model))
-        with torch.inference_mode(), tqdm(total=len(full), desc=f"encoding {full.name}", unit="clip", disable=not progress) as bar:
-            for start in range(0, len(full), batch_size):
-                clips = [full[i] for i in range(start, min(start + batch_size, len(full)))]
+        states = np.lib.format.open_memmap(partial, mode="w+", dtype=np.float16, shape=(len(dataset), frames, d_model))
+        with torch.inference_mode(), tqdm(total=len(dataset), desc=f"encoding {dataset.name}", unit="clip", disable=not progress) as bar:
+            for start in range(0, len(dataset), batch_size):
+                clips = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
                 features = processor.feature_extractor([u.audio for u in clips], sampling_rate=SAMPLING_RATE, return_tensors="pt").input_features
                 hidden = encoder(features.to(dtype)).last_hidden_state
                 states[start : start + len(clips)] = hidden.to(torch.float16).numpy()
                 bar.update(len(clips))
         states.flush()
         del states
-        write_text(path.with_suffix(".ids.json"), json.dumps(full.ids) + "\n")
+        write_text(path.with_name(path.stem + ".ids.json"), json.dumps(dataset.ids) + "\n")
         os.replace(partial, path)
-        print(f"cached the encoder outputs of {full.name} in {path}", file=sys.stderr)
+        print(f"cached the encoder outputs of {dataset.name} in {path}", file=sys.stderr)
         return cls(path)
 
 
