@@ -53,6 +53,9 @@ def training_arguments(tc: TrainConfig, dtype: torch.dtype) -> TrainingArguments
         remove_unused_columns=False,  # the collator needs the raw utterances
         label_names=["labels"],
         dataloader_pin_memory=torch.cuda.is_available(),
+        # without a GPU: CPU processes, data parallel over gloo under torchrun
+        use_cpu=not torch.cuda.is_available(),
+        ddp_backend=None if torch.cuda.is_available() else "gloo",
         dataloader_num_workers=tc.dataloader_num_workers,
         disable_tqdm=not tc.progress,
         report_to="none",
@@ -93,8 +96,10 @@ def write_rank_record(run_dir: Path, rank: int, ids: list[str], model: torch.nn.
 def fit(model: PeftModel, processor: ProcessorMixin, dataset: ClipDataset, cfg: Config, tc: TrainConfig, adapter_dir: Path) -> Trainer:
     """Train ``model`` on ``dataset``, save the adapter to ``adapter_dir`` and the final
     training metrics (loss, runtime, steps) to ``output_dir/train_metrics.json``."""
-    collator = RecordingCollator(families.of(model).collator(model, processor, cfg, dataset, progress=tc.progress))
-    trainer = Trainer(model=model, args=training_arguments(tc, model_dtype(model)), train_dataset=dataset, data_collator=collator)
+    args = training_arguments(tc, model_dtype(model))
+    with args.main_process_first(desc="building the batches' inputs"):  # e.g. an encoder cache, once
+        collator = RecordingCollator(families.of(model).collator(model, processor, cfg, dataset, progress=tc.progress))
+    trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator)
     last = get_last_checkpoint(tc.output_dir) if Path(tc.output_dir).is_dir() else None
     result = trainer.train(resume_from_checkpoint=last)
     trainer.save_model(str(adapter_dir))

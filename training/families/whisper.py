@@ -121,7 +121,7 @@ class EncoderCache:
         dtype = next(encoder.parameters()).dtype
         d_model, frames = encoder.config.d_model, encoder.config.max_source_positions
         folder.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.stem}.partial.npy")
+        partial = path.with_name(f"{path.stem}.partial-{os.getpid()}.npy")  # concurrent builders do not collide
         states = np.lib.format.open_memmap(partial, mode="w+", dtype=np.float16, shape=(len(dataset), frames, d_model))
         with torch.inference_mode(), tqdm(total=len(dataset), desc=f"encoding {dataset.name}", unit="clip", disable=not progress) as bar:
             for start in range(0, len(dataset), batch_size):
