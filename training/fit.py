@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def training_arguments(tc: TrainConfig, dtype: torch.dtype) -> TrainingArguments
         dataloader_pin_memory=torch.cuda.is_available(),
         # without a GPU: CPU processes, data parallel over gloo under torchrun
         use_cpu=not torch.cuda.is_available(),
-        ddp_backend=None if torch.cuda.is_available() else "gloo",
+        ddp_backend="gloo" if not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
         dataloader_num_workers=tc.dataloader_num_workers,
         disable_tqdm=not tc.progress,
         report_to="none",
