@@ -12,6 +12,7 @@ model: no language or task token) with a leading space, as Whisper writes text, 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm import tqdm
-from transformers import GenerationMixin, WhisperForConditionalGeneration, WhisperProcessor
+from transformers import GenerationConfig, GenerationMixin, WhisperForConditionalGeneration, WhisperProcessor
 from transformers.modeling_outputs import BaseModelOutput
 
 from evoxtral_bench import InputError, write_text
@@ -168,9 +169,22 @@ class WhisperCollator:
         return {"encoder_outputs": (states,), "decoder_input_ids": inputs, "decoder_attention_mask": mask, "labels": labels}
 
 
+def generation_config(model: WhisperForConditionalGeneration, processor: WhisperProcessor) -> GenerationConfig:
+    """The model's generation config, except that no token holding ``[`` or ``]`` is suppressed.
+
+    Whisper suppresses a list of non-speech symbols, the brackets among them, which would make
+    every ``[tag]`` impossible to write; the rest of the list and ``begin_suppress_tokens`` stay.
+    """
+    config = copy.deepcopy(model.generation_config)
+    if config.suppress_tokens:
+        decode = processor.tokenizer.decode
+        config.suppress_tokens = [i for i in config.suppress_tokens if not any(c in decode([i]) for c in "[]")]
+    return config
+
+
 class WhisperTranscriber(LocalTranscriber):
     """Greedy or sampled transcripts decoded from the cached encoder states (Whisper's
-    ``suppress_tokens`` and ``begin_suppress_tokens`` applied, no timestamps)."""
+    ``suppress_tokens`` but the brackets, and ``begin_suppress_tokens``; no timestamps)."""
 
     def __init__(self, model: torch.nn.Module, processor: WhisperProcessor, cache: EncoderCache, *, max_new_tokens: int, sampling: Sampling | None) -> None:
         super().__init__(model, processor, language=None, model_id="", max_new_tokens=max_new_tokens, sampling=sampling)
@@ -184,13 +198,11 @@ class WhisperTranscriber(LocalTranscriber):
         dtype = next(p for p in base.parameters() if p.is_floating_point()).dtype
         states = self.cache[[u.id for u in utterances]].to(self.device, dtype=dtype)
         prompt = torch.tensor([prefix_ids(self.processor)] * len(utterances), device=self.device)
+        config = generation_config(base, self.processor)
+        config.update(**self.generate_kwargs(utterances[0].id))
         # The plain generation loop (Whisper's own generate adds long-form and timestamp logic).
         output = GenerationMixin.generate(
-            base,
-            encoder_outputs=BaseModelOutput(last_hidden_state=states),
-            decoder_input_ids=prompt,
-            generation_config=base.generation_config,
-            **self.generate_kwargs(utterances[0].id),
+            base, encoder_outputs=BaseModelOutput(last_hidden_state=states), decoder_input_ids=prompt, generation_config=config
         )
         texts = self.processor.batch_decode(output[:, prompt.shape[1] :], skip_special_tokens=True)
         self.model.train(was_training)
