@@ -183,3 +183,17 @@ def test_sft_under_torchrun_on_two_cpu_processes(whisper: dict[str, Path], tmp_p
 def test_convert_refuses_a_folder_without_a_model(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["convert", "--source", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     assert "no model.bin" in capsys.readouterr().err
+
+
+def test_generation_can_write_brackets_but_keeps_the_other_suppressions(whisper: dict[str, Path]) -> None:
+    from transformers import WhisperForConditionalGeneration, WhisperProcessor
+
+    from training.families.whisper import generation_config
+
+    model = WhisperForConditionalGeneration.from_pretrained(whisper["model"])
+    processor = WhisperProcessor.from_pretrained(whisper["model"])
+    config = generation_config(model, processor)
+    bracket = processor.tokenizer.convert_tokens_to_ids("Ġ[")
+    assert bracket in model.generation_config.suppress_tokens and bracket not in config.suppress_tokens
+    assert 0 < len(model.generation_config.suppress_tokens) - len(config.suppress_tokens) <= 10
+    assert config.begin_suppress_tokens == model.generation_config.begin_suppress_tokens
