@@ -49,7 +49,7 @@ def _flag(section: str, name: str, own: bool) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m training",
-        description="The Evoxtral reference training (SFT -> RAFT with LoRA on Voxtral) and predict; one command per stage. "
+        description="The Evoxtral reference training (SFT -> RAFT with LoRA; Voxtral or Whisper, training/families/) and predict; one command per stage. "
         "Also the CPU baselines: whisper, tagger-train, tagger-predict.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join([*STAGES, *BASELINES]) + "}")
