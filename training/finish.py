@@ -8,11 +8,11 @@ from pathlib import Path
 from peft import PeftModel
 from transformers import ProcessorMixin
 
-from . import model_card
+from . import families, model_card
 from .config import Config
+from .data import ClipDataset
 from .evaluate import evaluate
 from .fit import TRAIN_METRICS
-from .generate import LocalTranscriber
 from .modeling import device, lora_parameters, model_dtype
 
 
@@ -23,9 +23,8 @@ def finish(model: PeftModel, processor: ProcessorMixin, cfg: Config, stage: str,
     results = None
     if cfg.eval.split:
         model.to(device())
-        transcriber = LocalTranscriber(
-            model, processor, language=cfg.model.language, model_id=cfg.model.base, max_new_tokens=cfg.eval.max_new_tokens
-        )
+        split = ClipDataset(cfg.data.dataset, cfg.eval.split)
+        transcriber = families.of(model).transcriber(model, processor, cfg, split, max_new_tokens=cfg.eval.max_new_tokens, progress=tc.progress)
         results = evaluate(transcriber, cfg, run_dir / "eval", device=str(device()), progress=tc.progress)
     metrics_path = run_dir / TRAIN_METRICS
     metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}

@@ -7,7 +7,10 @@ run again resumes from the last ``checkpoint-*`` in its folder.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -17,9 +20,9 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from evoxtral_bench import write_text
 
-from .collator import TranscriptionCollator
+from . import families
 from .config import Config, TrainConfig
-from .data import ClipDataset
+from .data import ClipDataset, Utterance
 from .modeling import model_dtype
 
 TRAIN_METRICS = "train_metrics.json"
@@ -51,6 +54,9 @@ def training_arguments(tc: TrainConfig, dtype: torch.dtype) -> TrainingArguments
         remove_unused_columns=False,  # the collator needs the raw utterances
         label_names=["labels"],
         dataloader_pin_memory=torch.cuda.is_available(),
+        # without a GPU: CPU processes, data parallel over gloo under torchrun
+        use_cpu=not torch.cuda.is_available(),
+        ddp_backend="gloo" if not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
         dataloader_num_workers=tc.dataloader_num_workers,
         disable_tqdm=not tc.progress,
         report_to="none",
@@ -58,16 +64,47 @@ def training_arguments(tc: TrainConfig, dtype: torch.dtype) -> TrainingArguments
     )
 
 
+class RecordingCollator:
+    """A collator that also records the ids of the utterances it batched, in order."""
+
+    def __init__(self, collator: Callable[[Sequence[Utterance]], dict]) -> None:
+        self.collator = collator
+        self.ids: list[str] = []
+
+    def __call__(self, utterances: Sequence[Utterance]) -> dict:
+        self.ids.extend(u.id for u in utterances)
+        return self.collator(utterances)
+
+
+def lora_digest(model: torch.nn.Module) -> str:
+    """sha256 of the LoRA weights (names and float32 values)."""
+    digest = hashlib.sha256()
+    for name, p in sorted(model.named_parameters()):
+        if "lora_" in name:
+            digest.update(name.encode())
+            digest.update(p.detach().to(torch.float32).cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def write_rank_record(run_dir: Path, rank: int, ids: list[str], model: torch.nn.Module) -> None:
+    """``ranks/rank-N.json``: the utterances this process trained on (this invocation) and the
+    digest of its final LoRA weights; in a data-parallel run the ids are disjoint across
+    ranks and the digests equal."""
+    record = {"rank": rank, "ids": ids, "lora_sha256": lora_digest(model)}
+    write_text(run_dir / "ranks" / f"rank-{rank}.json", json.dumps(record) + "\n")
+
+
 def fit(model: PeftModel, processor: ProcessorMixin, dataset: ClipDataset, cfg: Config, tc: TrainConfig, adapter_dir: Path) -> Trainer:
     """Train ``model`` on ``dataset``, save the adapter to ``adapter_dir`` and the final
     training metrics (loss, runtime, steps) to ``output_dir/train_metrics.json``."""
-    collator = TranscriptionCollator(
-        processor, language=cfg.model.language, model_id=cfg.model.base, max_target_tokens=cfg.data.max_target_tokens
-    )
-    trainer = Trainer(model=model, args=training_arguments(tc, model_dtype(model)), train_dataset=dataset, data_collator=collator)
+    args = training_arguments(tc, model_dtype(model))
+    with args.main_process_first(desc="building the batches' inputs"):  # e.g. an encoder cache, once
+        collator = RecordingCollator(families.of(model).collator(model, processor, cfg, dataset, progress=tc.progress))
+    trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator)
     last = get_last_checkpoint(tc.output_dir) if Path(tc.output_dir).is_dir() else None
     result = trainer.train(resume_from_checkpoint=last)
     trainer.save_model(str(adapter_dir))
+    write_rank_record(Path(tc.output_dir), trainer.args.process_index, collator.ids, model)
     if trainer.is_world_process_zero():
         metrics = dict(result.metrics) | {"global_step": result.global_step, "training_loss": result.training_loss}
         metrics["resumed_from"] = last

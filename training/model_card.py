@@ -43,7 +43,9 @@ def _model_link(base: str) -> str:
 def training_rows(cfg: Config, stage: str, trainable: tuple[int, int], precision: str, metrics: dict) -> str:
     tc = cfg.sft if stage == "sft" else cfg.raft
     lora = cfg.lora
-    targets = ", ".join(lora.text_modules) + "; projector " + ", ".join(lora.projector_modules)
+    targets = ", ".join(lora.text_modules)
+    if lora.projector_modules:
+        targets += "; projector " + ", ".join(lora.projector_modules)
     if lora.audio_encoder_qkv:
         targets += "; audio encoder q/k/v_proj"
     rows = [

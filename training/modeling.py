@@ -1,20 +1,21 @@
-"""Loading Voxtral and its processor, and putting LoRA on it (peft).
+"""Loading a base model and its processor, and putting LoRA on it (peft).
 
 Everything goes through ``from_pretrained``: a hub id or a local folder (the tests save a tiny
-random Voxtral and load it the same way).
+random Voxtral, and convert Whisper tiny.en, and load them the same way); what differs between
+model families is in :mod:`training.families`.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
-from transformers import AutoProcessor, ProcessorMixin, VoxtralForConditionalGeneration
+from transformers import ProcessorMixin
 
 from evoxtral_bench import InputError
 
+from . import families
 from .config import LoraSettings, ModelConfig
 
 ADAPTER_DIR = "adapter"
@@ -38,53 +39,31 @@ def model_dtype(model: torch.nn.Module) -> torch.dtype:
 
 
 def load_processor(cfg: ModelConfig) -> ProcessorMixin:
-    return AutoProcessor.from_pretrained(cfg.base)
+    return families.family(cfg.base).load_processor(cfg)
 
 
-def load_model(cfg: ModelConfig) -> VoxtralForConditionalGeneration:
+def load_model(cfg: ModelConfig) -> torch.nn.Module:
     """The base model in ``cfg.dtype``, on the CPU (the Trainer or the caller places it)."""
-    return VoxtralForConditionalGeneration.from_pretrained(
-        cfg.base, dtype=resolve_dtype(cfg.dtype), attn_implementation=cfg.attn_implementation
-    )
+    return families.family(cfg.base).load_model(cfg, resolve_dtype(cfg.dtype))
 
 
-def lora_target_pattern(lora: LoraSettings) -> str:
-    """Regular expression (peft full-matches module names) for the LoRA targets.
-
-    Anchored to the language model and the projector so that the Whisper encoder's own
-    ``q/k/v_proj`` are left out, unless ``audio_encoder_qkv`` asks for them.
-    """
-
-    def alternatives(names: list[str]) -> str:
-        return "|".join(re.escape(n) for n in names)
-
-    parts = []
-    if lora.text_modules:
-        parts.append(rf"model\.language_model\.layers\.\d+\.(self_attn|mlp)\.({alternatives(lora.text_modules)})")
-    if lora.projector_modules:
-        parts.append(rf"model\.multi_modal_projector\.({alternatives(lora.projector_modules)})")
-    if lora.audio_encoder_qkv:
-        parts.append(r"model\.audio_tower\.layers\.\d+\.self_attn\.(q_proj|k_proj|v_proj)")
-    if not parts:
-        raise InputError("lora: no target modules (text_modules and projector_modules are both empty)")
-    return "|".join(parts)
-
-
-def add_lora(model: VoxtralForConditionalGeneration, lora: LoraSettings) -> PeftModel:
-    """A fresh LoRA adapter; every base weight, the audio encoder's included, is frozen."""
-    model.model.audio_tower.requires_grad_(False)
+def add_lora(model: torch.nn.Module, lora: LoraSettings) -> PeftModel:
+    """A fresh LoRA adapter on the targets of the model's family; every base weight, the audio
+    encoder's included, is frozen."""
+    kind = families.of(model)
+    kind.freeze_encoder(model)
     config = LoraConfig(
         r=lora.r,
         lora_alpha=lora.alpha,
         lora_dropout=lora.dropout,
-        target_modules=lora_target_pattern(lora),
+        target_modules=kind.lora_target_pattern(lora),
         bias="none",
-        task_type="CAUSAL_LM",
+        task_type=kind.TASK_TYPE,
     )
     return get_peft_model(model, config)
 
 
-def load_adapter(model: VoxtralForConditionalGeneration, adapter: str | Path, *, trainable: bool) -> PeftModel:
+def load_adapter(model: torch.nn.Module, adapter: str | Path, *, trainable: bool) -> PeftModel:
     path = Path(adapter)
     if not (path / "adapter_config.json").is_file():
         raise InputError(f"{path}: not a LoRA adapter folder (no adapter_config.json)")

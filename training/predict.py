@@ -77,22 +77,17 @@ def transcribe_split(
     return summary
 
 
-def local_transcriber(cfg: Config, adapter: str | None) -> tuple[Transcriber, str]:
+def local_transcriber(cfg: Config, adapter: str | None, dataset: ClipDataset) -> tuple[Transcriber, str]:
     """Base model (+ adapter) on the GPU if there is one, greedy decoding."""
-    from . import modeling
-    from .generate import LocalTranscriber
+    from . import families, modeling
 
     model = modeling.load_model(cfg.model)
     if adapter:
         model = modeling.load_adapter(model, adapter, trainable=False)
     device = modeling.device()
     model.to(device)
-    transcriber = LocalTranscriber(
-        model,
-        modeling.load_processor(cfg.model),
-        language=cfg.model.language,
-        model_id=cfg.model.base,
-        max_new_tokens=cfg.predict.max_new_tokens,
+    transcriber = families.of(model).transcriber(
+        model, modeling.load_processor(cfg.model), cfg, dataset, max_new_tokens=cfg.predict.max_new_tokens, progress=cfg.predict.progress
     )
     return transcriber, str(device)
 
@@ -117,7 +112,7 @@ def run(cfg: Config) -> dict:
         )
         device = f"endpoint {pc.endpoint}"
     else:
-        transcribe, device = local_transcriber(cfg, pc.adapter)
+        transcribe, device = local_transcriber(cfg, pc.adapter, dataset)
     summary = transcribe_split(transcribe, dataset, output, batch_size=pc.batch_size, progress=pc.progress, device=device)
     rtfx = f"RTFx {summary['rtfx']}" if summary["rtfx"] is not None else "RTFx n/a (nothing transcribed in this run)"
     print(

@@ -28,7 +28,7 @@ from peft import PeftModel
 from evoxtral_bench import InputError, write_text
 
 from . import config as config_mod
-from . import modeling
+from . import families, modeling
 from .config import CONFIG_FILE, Config
 from .data import ClipDataset, Utterance
 from .finish import finish
@@ -106,7 +106,7 @@ def run(cfg: Config) -> PeftModel | None:
     run_dir = Path(rc.output_dir)
     config_mod.claim(cfg, run_dir / CONFIG_FILE, ("model", "data", "eval", "raft"))
     adapter_dir = run_dir / modeling.ADAPTER_DIR
-    dataset = ClipDataset(cfg.data.dataset, cfg.data.train_split)
+    dataset = ClipDataset(cfg.data.dataset, cfg.data.train_split, limit=cfg.data.train_utterances)
     processor = modeling.load_processor(cfg.model)
     model = None
 
@@ -120,13 +120,14 @@ def run(cfg: Config) -> PeftModel | None:
                 "(python -m training raft --stop-after select ...), then launch the training on several GPUs"
             )
         model = modeling.load_adapter(modeling.load_model(cfg.model), rc.adapter, trainable=True).to(modeling.device())
-        transcriber = LocalTranscriber(
+        transcriber = families.of(model).transcriber(
             model,
             processor,
-            language=cfg.model.language,
-            model_id=cfg.model.base,
+            cfg,
+            dataset,
             max_new_tokens=rc.max_new_tokens,
             sampling=Sampling(rc.temperature, rc.top_p, rc.samples_per_utterance, rc.seed),
+            progress=rc.progress,
         )
         samples = generate_samples(transcriber, dataset, samples_path, batch_size=rc.generation_batch_size, progress=rc.progress)
     if rc.stop_after == "generate":

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from peft import PeftModel
+from transformers import set_seed
 
 from . import config as config_mod
 from . import modeling
@@ -35,8 +36,9 @@ def run(cfg: Config) -> PeftModel | None:
         print(f"{adapter_dir} is already trained; evaluating it and writing its card", file=sys.stderr)
         model = modeling.load_adapter(model, adapter_dir, trainable=False)
     else:
+        set_seed(cfg.sft.seed)  # the LoRA initialization is drawn here, before the Trainer seeds
         model = modeling.add_lora(model, cfg.lora)
-        trainer = fit(model, processor, ClipDataset(cfg.data.dataset, cfg.data.train_split), cfg, cfg.sft, adapter_dir)
+        trainer = fit(model, processor, ClipDataset(cfg.data.dataset, cfg.data.train_split, limit=cfg.data.train_utterances), cfg, cfg.sft, adapter_dir)
         if not trainer.is_world_process_zero():
             return None
     finish(model, processor, cfg, "sft", adapter_dir)
