@@ -258,5 +258,8 @@ def test_pareto_front_is_drawn_only_with_two_or_more_points(built, tmp_path, cli
     assert ('id="pareto-front"' in svg) == (len(pareto_front(points)) >= 2)
     for row in board:  # every point and its label carry the entry's slug
         assert f'id="point-{row["slug"]}"' in svg and f'id="label-{row["slug"]}"' in svg
-    build(cli, SUBMISSIONS, tmp_path / "site")  # the shipped entries: one point on the front
-    assert 'id="pareto-front"' not in (tmp_path / "site/plots/wer_vs_tag_f1.svg").read_text(encoding="utf-8")
+    single = tmp_path / "single"
+    verified_entry(single, "only", 1, tag_drop=0.2)  # one entry: one point on the front, no line
+    build(cli, single, tmp_path / "site")
+    svg = (tmp_path / "site/plots/wer_vs_tag_f1.svg").read_text(encoding="utf-8")
+    assert 'id="point-only"' in svg and 'id="pareto-front"' not in svg
