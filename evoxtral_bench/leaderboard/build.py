@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
@@ -27,7 +27,7 @@ from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprin
 from evoxtral_bench.leaderboard.entries import MASKED, OPTIONS, PREDICTIONS, Entry
 from evoxtral_bench.leaderboard.output import OutputDir
 from evoxtral_bench.reporters import to_json
-from evoxtral_bench.scoring.core import ReferenceSet, System, build_table, grounding, results_of_table
+from evoxtral_bench.scoring.core import ReferenceSet, System, build_table, results_of_table, with_grounding
 from evoxtral_bench.scoring.results import Results
 
 CACHE_DIR = ".cache"
@@ -49,9 +49,7 @@ def score_entry(system: System, refs: ReferenceSet, masked: System | None = None
     """The results document (with its grounding section when the entry has masked-track
     predictions), the sample utterance ids and the per-utterance headline counts."""
     table, oov = build_table(system.texts, refs, OPTIONS)
-    results = results_of_table(system, refs, OPTIONS, table, oov)
-    if masked is not None:
-        results = replace(results, grounding=grounding(system, masked, refs, OPTIONS, full_results=results))
+    results = with_grounding(results_of_table(system, refs, OPTIONS, table, oov), system, masked, refs, OPTIONS)
     return {"results": results.to_dict(), "samples": samples.pick(system, refs), "counts": ranking.headline_counts(table)}
 
 

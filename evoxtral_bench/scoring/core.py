@@ -368,9 +368,13 @@ def grounding(
     return Grounding(on_masked.submission, gaps)
 
 
-def score_with_grounding(full: System, masked: System | None, refs: ReferenceSet, options: Options) -> Results:
-    """:func:`score`, with the ``grounding`` section when masked-track predictions are given."""
-    results = score(full, refs, options)
+def with_grounding(results: Results, full: System, masked: System | None, refs: ReferenceSet, options: Options) -> Results:
+    """``results`` (of ``full``) with the ``grounding`` section when masked-track predictions are given."""
     if masked is None:
         return results
     return replace(results, grounding=grounding(full, masked, refs, options, full_results=results))
+
+
+def score_with_grounding(full: System, masked: System | None, refs: ReferenceSet, options: Options) -> Results:
+    """:func:`score`, with the ``grounding`` section when masked-track predictions are given."""
+    return with_grounding(score(full, refs, options), full, masked, refs, options)
