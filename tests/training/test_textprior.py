@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from tests.helpers import need, write_jsonl
+
+need("sklearn")
+
 import numpy as np
 import pytest
 
-pytest.importorskip("sklearn")
-
-from tests.helpers import write_jsonl  # noqa: E402
 from training import textprior  # noqa: E402
 from training.__main__ import main as training_main  # noqa: E402
 
