@@ -23,6 +23,7 @@ from evoxtral_bench.corpus.synth.pool import completed
 from evoxtral_bench.corpus.synth.script import Script, read_script
 from evoxtral_bench.corpus.synth.voices import pick_voice, stable_int
 from evoxtral_bench.errors import InputError
+from evoxtral_bench.tracks import ELEVENLABS_VOICES
 
 if TYPE_CHECKING:
     from elevenlabs.types import AudioWithTimestampsResponse, CharacterAlignmentResponseModel
@@ -31,15 +32,7 @@ API_KEY_ENV = "ELEVENLABS_API_KEY"
 BASE_URL_ENV = "ELEVENLABS_BASE_URL"
 MODEL_ID = "eleven_v3"
 OUTPUT_FORMAT = "pcm_16000"
-DEFAULT_VOICES = (
-    "JBFqnCBsd6RMkjVDRZzb",  # George
-    "21m00Tcm4TlvDq8ikWAM",  # Rachel
-    "EXAVITQu4vr4xnSDxMaL",  # Sarah
-    "TX3LPaxmHKxFdv7VOQHJ",  # Liam
-    "XrExE9yKIg1WjnnlVkGX",  # Matilda
-    "pNInz6obpgDQGcFmaJgB",  # Adam
-)
-"""Public premade voices, assigned per clip by a hash of id and seed."""
+DEFAULT_VOICES = ELEVENLABS_VOICES
 
 MAX_ATTEMPTS = 6
 """Requests per clip before giving up (HTTP 429, 5xx or a connection error each use one)."""

@@ -35,10 +35,9 @@ from evoxtral_bench.corpus.synth.script import Cue, Script, read_script
 from evoxtral_bench.corpus.synth.styles import apply_effects
 from evoxtral_bench.corpus.synth.voices import pick_voice, stable_int
 from evoxtral_bench.errors import InputError
+from evoxtral_bench.tracks import ESPEAK_VOICES
 
-DEFAULT_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-us+f4", "en", "en+m4", "en+f3", "en-gb-x-rp+f5")
-"""espeak-ng voice files + variants (``en`` is British English); the base pitch is drawn per clip
-unless given as ``@NN``."""
+DEFAULT_VOICES = ESPEAK_VOICES
 
 _BASE_WPM = 165
 _LEAD_S, _TAIL_S = 0.25, 0.35

@@ -1,0 +1,135 @@
+"""Audio tracks: named, versioned rendering recipes of the corpus (docs/spec.md §12).
+
+A track says how the benchmark audio was made: the synthesis backend, the voices of each split,
+the seed, and whether it is the counterfactual ``-masked`` twin (every audible tag taken out).
+A system's predictions are for one track; results, the signature and the leaderboard carry its
+name. Scoring needs no audio: a track changes what was transcribed, never the references.
+
+A recipe never changes under its name: a new rendering is a new name (``neural-v2``). The
+recipe hash (:attr:`Track.recipe_hash`) is written into every synthesis manifest entry, so a
+folder of audio says which recipe made it.
+
+This module is light (no numpy): the scorer's signature and ``leaderboard check`` use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+SPLITS = ("train", "validation", "test")
+TEXT_ONLY = "none"
+"""The track of an entry whose predictions come from no audio (an oracle built from the text)."""
+
+
+@dataclass(frozen=True)
+class Track:
+    """One rendering recipe. ``voices`` maps each split to the backend's voice pool for it."""
+
+    name: str
+    backend: str
+    voices: Mapping[str, tuple[str, ...]]
+    seed: int = 0
+    masked: bool = False
+    description: str = ""
+    settings: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+    def recipe(self) -> dict:
+        """Everything that decides the audio, as JSON-ready data (the name and prose excluded)."""
+        return {
+            "backend": self.backend,
+            "masked": self.masked,
+            "seed": self.seed,
+            "settings": dict(self.settings),
+            "voices": {split: list(self.voices[split]) for split in SPLITS},
+        }
+
+    @property
+    def recipe_hash(self) -> str:
+        """sha256 of the canonical JSON of :meth:`recipe` (first 16 hex digits)."""
+        text = json.dumps(self.recipe(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def full(self) -> str:
+        """The track a masked track is the twin of (itself when not masked)."""
+        return self.name.removesuffix("-masked")
+
+
+def _all(voices: tuple[str, ...]) -> Mapping[str, tuple[str, ...]]:
+    return MappingProxyType({split: voices for split in SPLITS})
+
+
+ESPEAK_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-us+f4", "en", "en+m4", "en+f3", "en-gb-x-rp+f5")
+"""espeak-ng voice files + variants of ``espeak-v1`` (``en`` is British English); each clip's base
+pitch is drawn unless a pool entry gives it as ``@NN``."""
+NEURAL_TRAIN_VOICES = ("hibari:heart",)
+NEURAL_TEST_VOICES = ("piper:en_US-joe-medium",)
+ELEVENLABS_VOICES = (
+    "JBFqnCBsd6RMkjVDRZzb",  # George
+    "21m00Tcm4TlvDq8ikWAM",  # Rachel
+    "EXAVITQu4vr4xnSDxMaL",  # Sarah
+    "TX3LPaxmHKxFdv7VOQHJ",  # Liam
+    "XrExE9yKIg1WjnnlVkGX",  # Matilda
+    "pNInz6obpgDQGcFmaJgB",  # Adam
+)
+"""Public premade ElevenLabs voices of ``elevenlabs-v3``, assigned per clip by a hash of id and seed."""
+
+_ESPEAK = dict(backend="offline", voices=_all(ESPEAK_VOICES))
+_NEURAL = dict(
+    backend="neural",
+    voices=MappingProxyType(
+        {"train": NEURAL_TRAIN_VOICES, "validation": NEURAL_TRAIN_VOICES, "test": NEURAL_TEST_VOICES}
+    ),
+)
+TRACKS: Mapping[str, Track] = MappingProxyType(
+    {
+        t.name: t
+        for t in (
+            Track(
+                "espeak-v1",
+                **_ESPEAK,
+                description="espeak-ng formant voices (8 voice variants, drawn per clip) with audible tags drawn by rule",
+            ),
+            Track(
+                "espeak-v1-masked",
+                **_ESPEAK,
+                masked=True,
+                description="espeak-v1 with every audible tag taken out, the words kept",
+            ),
+            Track(
+                "neural-v1",
+                **_NEURAL,
+                description=(
+                    "neural voices with audible, varied tags; train and validation spoken by hibari 'heart' "
+                    "(female), test by the held-out Piper en_US-joe-medium (male)"
+                ),
+            ),
+            Track(
+                "neural-v1-masked",
+                **_NEURAL,
+                masked=True,
+                description="neural-v1 with every audible tag taken out, the words kept",
+            ),
+            Track(
+                "elevenlabs-v3",
+                backend="elevenlabs",
+                voices=_all(ELEVENLABS_VOICES),
+                description="ElevenLabs eleven_v3 (the paper's audio); needs a key and the network",
+            ),
+        )
+    }
+)
+"""Every registered track by name (the ``--track`` choices)."""
+TRACK_NAMES = tuple(TRACKS)
+
+
+def get_track(name: str) -> Track:
+    """The registered track called ``name``; ``KeyError`` naming the choices otherwise."""
+    try:
+        return TRACKS[name]
+    except KeyError:
+        raise KeyError(f"unknown audio track {name!r}; choose one of: {', '.join(TRACK_NAMES)}") from None
