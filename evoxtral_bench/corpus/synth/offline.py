@@ -27,11 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from evoxtral_bench.corpus.synth import espeak, sounds
-from evoxtral_bench.corpus.synth.audio import SAMPLE_RATE, resample, to_pcm16
-from evoxtral_bench.corpus.synth.clip import Clip, Job, Span
-from evoxtral_bench.corpus.synth.plan import Part, Sound, Speech, make_plan
+from evoxtral_bench.corpus.synth.audio import SAMPLE_RATE
+from evoxtral_bench.corpus.synth.clip import Clip, Job
+from evoxtral_bench.corpus.synth.mix import add_stutter, assemble, finish, trim, word_spans
+from evoxtral_bench.corpus.synth.plan import Speech, make_plan
 from evoxtral_bench.corpus.synth.pool import completed
-from evoxtral_bench.corpus.synth.script import Cue, Script, read_script
+from evoxtral_bench.corpus.synth.script import Script, read_script
 from evoxtral_bench.corpus.synth.styles import apply_effects
 from evoxtral_bench.corpus.synth.voices import pick_voice, stable_int
 from evoxtral_bench.errors import InputError
@@ -40,9 +41,6 @@ from evoxtral_bench.tracks import ESPEAK_VOICES
 DEFAULT_VOICES = ESPEAK_VOICES
 
 _BASE_WPM = 165
-_LEAD_S, _TAIL_S = 0.25, 0.35
-_SOUND_GAP_S = 0.12
-_PEAK = 0.97
 _SOUNDS = {
     "laughs": sounds.laugh,
     "sighs": sounds.sigh,
@@ -138,94 +136,23 @@ def render_clip(job: Job, seed: int) -> Clip:
     voice = resolve_voice(job.voice, job.id, seed)
     rng = np.random.default_rng(stable_int("offline", job.id, seed))
     plan = make_plan(script, rng, masked=job.masked)
-    rate = espeak.sample_rate()
-    chunks: list[np.ndarray] = [np.zeros(int(_LEAD_S * rate))]
-    cursor = len(chunks[0])
-    part_spans: list[tuple[int, int]] = []
-    word_spans: dict[int, tuple[int, int]] = {}
-    onsets: dict[int, int] = {}  # word index -> start of its stutter fragments
-    previous: Part | None = None
-    for part in plan.parts:
-        gap = int(max(_gap_after(previous), _SOUND_GAP_S if isinstance(part, Sound) else 0.0) * rate)
-        chunks.append(np.zeros(gap))
-        cursor += gap
-        if isinstance(part, Speech):
-            audio, spans, onset = _speak(part, voice, rate)
-            word_spans.update({i: (cursor + s, cursor + e) for i, (s, e) in spans.items()})
-            if part.stutter:
-                onsets[part.words[0][0]] = cursor + onset
-        elif isinstance(part, Sound):
-            audio = _SOUNDS[part.label](rate, voice.f0, rng).astype(np.float64)  # drawn when masked too
-            if job.masked:
-                audio = room_tone(len(audio))
-        else:
-            audio = np.zeros(int(part.seconds * rate))
-        part_spans.append((cursor, cursor + len(audio)))
-        chunks.append(audio)
-        cursor += len(audio)
-        previous = part
-    chunks.append(np.zeros(int(_TAIL_S * rate)))
-    mix = np.concatenate(chunks)
-    peak = float(np.max(np.abs(mix))) if len(mix) else 0.0
-    if peak > _PEAK:
-        mix *= _PEAK / peak
-    pcm = to_pcm16(resample(mix, rate, SAMPLE_RATE))
-    seconds = 1.0 / rate
-    words = tuple(
-        Span(w.text, word_spans[i][0] * seconds, word_spans[i][1] * seconds) for i, w in enumerate(script.words)
-    )
-    tags = tuple(
-        Span(cue.label, *(t * seconds for t in _cue_span(cue, part, part_spans, word_spans, onsets, cursor, job.masked)))
-        for cue, part in zip(script.cues, plan.cue_parts)
-    )
-    return Clip(pcm=pcm, sample_rate=SAMPLE_RATE, voice=voice.spec, tags=tags, words=words)
+    speaker = _Espeak(voice, espeak.sample_rate())
+    mixed = assemble(job, script, plan, speaker, rng)
+    return Clip(pcm=finish(mixed.samples, speaker.rate), sample_rate=SAMPLE_RATE, voice=voice.spec, tags=mixed.tags, words=mixed.words)
 
 
-def _cue_span(
-    cue: Cue,
-    part: int,
-    part_spans: list[tuple[int, int]],
-    word_spans: dict[int, tuple[int, int]],
-    onsets: dict[int, int],
-    end: int,
-    masked: bool = False,
-) -> tuple[int, int]:
-    """Sample span of a cue: its sound (room tone when masked) or silence, then the words it governs
-    (stutter included); a masked ``[pause]`` is an empty span where it would have been."""
-    at = part_spans[part][0] if part < len(part_spans) else end
-    if masked and cue.label == "pause":
-        at = word_spans[cue.words.start][0] if cue.words.start in word_spans else end
-        return at, at
-    if cue.label in _SOUNDS or cue.label == "pause":
-        at, end = part_spans[part]
-    else:
-        end = at
-    if cue.words:
-        first, last = cue.words[0], cue.words[-1]
-        if cue.label not in _SOUNDS:
-            at = onsets.get(first, word_spans[first][0])
-        end = word_spans[last][1]
-    return at, end
+@dataclass(frozen=True)
+class _Espeak:
+    """The offline :class:`~evoxtral_bench.corpus.synth.mix.Speaker`: espeak-ng speech, numpy sounds."""
 
+    voice: Voice
+    rate: int
 
-def room_tone(n: int) -> np.ndarray:
-    """``n`` samples of the clip's background, the level of its lead-in and of every gap: digital
-    silence in this renderer (what a masked track puts in place of a non-verbal sound)."""
-    return np.zeros(n)
+    def speak(self, part: Speech) -> tuple[np.ndarray, dict[int, tuple[int, int]], int]:
+        return _speak(part, self.voice, self.rate)
 
-
-def _gap_after(part: Part | None) -> float:
-    """Pause after a part, seconds: longer after a sentence end than after a comma or mid-sentence."""
-    if isinstance(part, Sound):
-        return _SOUND_GAP_S
-    if not isinstance(part, Speech):
-        return 0.0
-    tail = part.text.rstrip().rstrip("\"'”’)")
-    if tail.endswith((".", "!", "?", "…")):
-        return 0.32
-    if tail.endswith((",", ";", ":", "—", "–", "-")):
-        return 0.16
-    return 0.05
+    def sound(self, label: str, rng: np.random.Generator) -> np.ndarray:
+        return _SOUNDS[label](self.rate, self.voice.f0, rng)
 
 
 def _speak(part: Speech, voice: Voice, rate: int) -> tuple[np.ndarray, dict[int, tuple[int, int]], int]:
@@ -243,19 +170,10 @@ def _speak(part: Speech, voice: Voice, rate: int) -> tuple[np.ndarray, dict[int,
     )
     x = speech.samples.astype(np.float64) / 32768.0
     starts = _word_starts(part, speech.words, len(x))
-    lo, hi = _trim(x)
+    lo, hi = trim(x)
     x = apply_effects(x[lo:hi], rate, style)
-    spans = _word_spans(x, [min(max(s - lo, 0), len(x)) for s in starts], rate)
-    onset = 0
-    if part.stutter:
-        onset, first_end = spans[0]
-        size = min(int(0.15 * rate), max(int(0.05 * rate), (first_end - onset) // 2))
-        fragment = x[onset : onset + size] * np.linspace(1.0, 0.0, len(x[onset : onset + size])) ** 0.5
-        prefix = np.concatenate([fragment, np.zeros(int(0.12 * rate))] * part.stutter)
-        x = np.concatenate([x[:onset], prefix, x[onset:]])
-        spans = [(s + len(prefix), e + len(prefix)) for s, e in spans]
-        if part.written_stutter:
-            spans[0] = (onset, spans[0][1])
+    spans = word_spans(x, [min(max(s - lo, 0), len(x)) for s in starts], rate)
+    x, spans, onset = add_stutter(x, spans, rate, part)
     return x, {index: span for (index, _, _), span in zip(part.words, spans)}, onset
 
 
@@ -270,29 +188,6 @@ def _word_starts(part: Speech, events: Sequence[espeak.WordEvent], n: int) -> li
     samples = [0] + [s for s in starts if s is not None] + [n]
     filled = [s if s is not None else int(np.interp(part.words[k][1], chars, samples)) for k, s in enumerate(starts)]
     return [int(v) for v in np.maximum.accumulate(filled)] if filled else []
-
-
-def _trim(x: np.ndarray, threshold: float = 0.01) -> tuple[int, int]:
-    """Bounds of the audible part of ``x`` (espeak-ng pads its output with silence)."""
-    loud = np.flatnonzero(np.abs(x) > threshold)
-    if len(loud) == 0:
-        return 0, len(x)
-    return int(loud[0]), int(loud[-1]) + 1
-
-
-def _word_spans(x: np.ndarray, starts: list[int], rate: int) -> list[tuple[int, int]]:
-    """(start, end) samples of each word: it ends where its sound fades, before the next word starts."""
-    hop = max(1, int(0.005 * rate))
-    frames = np.abs(np.concatenate([x, np.zeros(-len(x) % hop)])).reshape(-1, hop).max(axis=1)
-    active = frames > 0.05 * (frames.max() if len(frames) else 0.0)
-    spans = []
-    for k, start in enumerate(starts):
-        stop = starts[k + 1] if k + 1 < len(starts) else len(x)
-        first = start // hop
-        loud = np.flatnonzero(active[first : -(-stop // hop)])
-        end = (first + int(loud[-1]) + 2) * hop if len(loud) else start + 10 * hop
-        spans.append((start, max(start + 1, min(end, stop))))
-    return spans
 
 
 if __name__ == "__main__":
