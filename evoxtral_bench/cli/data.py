@@ -16,6 +16,7 @@ from evoxtral_bench.corpus.synth import BACKENDS
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import same_file, write_text
 from evoxtral_bench.reporters import to_json
+from evoxtral_bench.tracks import TRACK_NAMES
 
 CARD_START, CARD_END = "<!-- stats:start -->\n", "<!-- stats:end -->"
 
@@ -85,17 +86,24 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
 
     rows = _split_rows(args)
     voices = [v.strip() for v in args.voices.split(",") if v.strip()] if args.voices else None
+    if args.track:
+        given = [f"--{name}" for name in ("backend", "seed", "voices") if getattr(args, name) is not None]
+        if args.masked:
+            given.append("--masked")
+        if given:
+            raise InputError(f"--track {args.track} fixes the recipe; leave out {', '.join(given)} (a masked track has its own name)")
     try:
         manifest = synthesize(
             rows=rows,
             out_dir=Path(args.out),
-            backend=args.backend,
-            seed=args.seed,
+            backend=args.backend or "offline",
+            seed=0 if args.seed is None else args.seed,
             voices=voices,
             concurrency=args.concurrency,
             progress=not args.no_progress,
             base_url=args.base_url,
             masked=args.masked,
+            track=args.track,
         )
     except ElevenLabsError as exc:  # the service kept failing: not the user's input, not our bug
         print(f"evoxtral-bench: ElevenLabs failed: {exc}; rerun the same command to resume", file=sys.stderr)
@@ -158,10 +166,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = group.add_parser("synthesize", help="render audio for a split (resumable; a manifest records every clip)")
     corpus_option(p)
-    p.add_argument("--backend", choices=list(BACKENDS), default="offline", help="offline (espeak-ng, default) or elevenlabs (needs ELEVENLABS_API_KEY)")
+    p.add_argument(
+        "--track",
+        choices=list(TRACK_NAMES),
+        help="render a registered audio track (backend, seed and the voices of each split fixed by its recipe; "
+        "docs/spec.md §12); espeak-v1 is what the defaults render",
+    )
+    p.add_argument(
+        "--backend",
+        choices=list(BACKENDS),
+        help="offline (espeak-ng, default), neural (Piper/hibari voices, the [neural] extra) or elevenlabs (needs ELEVENLABS_API_KEY)",
+    )
     p.add_argument("--split", default="test", help="train, validation, test or all (default test)")
     p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--seed", type=int, default=0, help="voice assignment and rendering seed (default 0)")
+    p.add_argument("--seed", type=int, help="voice assignment and rendering seed (default 0)")
     p.add_argument("--voices", help="comma-separated voice pool (elevenlabs voice ids, or offline voice names)")
     p.add_argument("--concurrency", type=int, default=2, help="clips rendered at once (default 2)")
     p.add_argument("--base-url", help="ElevenLabs API base URL (default: the SDK's, or ELEVENLABS_BASE_URL)")
@@ -169,7 +187,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--masked",
         action="store_true",
-        help="offline only: the counterfactual masked track (same voices, seeds and words; sounds -> room tone, "
+        help="offline or neural: the counterfactual masked track (same voices, seeds and words; sounds -> room tone, "
         "styles and CAPS neutral, no stutters, no pauses); the manifest lists what was masked",
     )
     p.set_defaults(handler=cmd_synthesize)

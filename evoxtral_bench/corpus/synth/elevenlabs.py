@@ -66,8 +66,8 @@ class ElevenLabsBackend:
     def check(self, script: Script) -> None:
         """Every transcript is acceptable: v3 reads the tags itself."""
 
-    def voice_for(self, clip_id: str, seed: int) -> str:
-        return pick_voice(self.pool, clip_id, seed)
+    def voice_for(self, clip_id: str, seed: int, pool: Sequence[str] | None = None) -> str:
+        return pick_voice(pool or self.pool, clip_id, seed)
 
     def render(self, jobs: Sequence[Job], seed: int, concurrency: int) -> Iterator[tuple[Job, Clip]]:
         """Yield each job with its clip as requests complete (at most ``concurrency`` in flight)."""

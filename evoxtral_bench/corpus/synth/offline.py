@@ -109,8 +109,8 @@ class OfflineBackend:
                 "only the 17 canonical tags (evoxtral-bench tags)"
             )
 
-    def voice_for(self, clip_id: str, seed: int) -> str:
-        return resolve_voice(pick_voice(self.pool, clip_id, seed), clip_id, seed).spec
+    def voice_for(self, clip_id: str, seed: int, pool: Sequence[str] | None = None) -> str:
+        return resolve_voice(pick_voice(pool or self.pool, clip_id, seed), clip_id, seed).spec
 
     def render(self, jobs: Sequence[Job], seed: int, concurrency: int) -> Iterator[tuple[Job, Clip]]:
         """Yield each job with its clip as workers finish; every clip gets a fresh process."""

@@ -6,7 +6,11 @@ Layout of ``out_dir``::
     records/<id>.json   {"request": fingerprint, "entry": manifest entry}, written after its wav
     manifest.jsonl      one entry per row, sorted by id, written when every clip is done
 
-``masked=True`` renders the counterfactual twin of the offline track (``<track>-masked``): the
+``track=NAME`` renders a registered audio track (:mod:`evoxtral_bench.tracks`): its backend,
+seed, masking and the voice pool of each row's split; every manifest entry then names the track
+and its recipe hash, and a clip is finished only for the same recipe.
+
+``masked=True`` renders the counterfactual twin of a rule-based track (``<track>-masked``): the
 same voices, seeds and words with every audible tag taken out; each manifest entry then lists
 what was masked under ``"masked"`` (the keys of :data:`~evoxtral_bench.corpus.synth.plan.MASKED`).
 The tag spans stay in the manifest: a sound's span is where its room tone lies.
@@ -26,13 +30,14 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from evoxtral_bench.corpus.synth import BACKENDS, MANIFEST
+from evoxtral_bench.corpus.synth import BACKENDS, MANIFEST, RULE_BASED
 from evoxtral_bench.corpus.synth.audio import wav_bytes
 from evoxtral_bench.corpus.synth.clip import Clip, Job, Span
 from evoxtral_bench.corpus.synth.plan import MASKED
 from evoxtral_bench.corpus.synth.script import Script, read_script
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import json_loads, sha256_bytes, write_bytes, write_jsonl
+from evoxtral_bench.tracks import Track, get_track
 
 AUDIO_DIR = "audio"
 RECORDS_DIR = "records"
@@ -44,7 +49,7 @@ class Backend(Protocol):
 
     def check(self, script: Script) -> None: ...
 
-    def voice_for(self, clip_id: str, seed: int) -> str: ...
+    def voice_for(self, clip_id: str, seed: int, pool: Sequence[str] | None = None) -> str: ...
 
     def render(self, jobs: Sequence[Job], seed: int, concurrency: int) -> Iterable[tuple[Job, Clip]]: ...
 
@@ -60,30 +65,46 @@ def synthesize(
     progress: bool = True,
     base_url: str | None = None,
     masked: bool = False,
+    track: str | None = None,
 ) -> Path:
     """Render every row (``id``, ``tagged_text``) to ``out_dir/audio/<id>.wav``; return the manifest path.
 
     ``voices`` is the backend's voice pool (espeak-ng voices such as ``en-gb+f3`` or ``en-gb+f3@47``
-    offline, voice ids for ElevenLabs), assigned per clip by a hash of id and seed. ``base_url``
+    offline, ``piper:en_US-joe-medium`` or ``hibari:heart`` neural, voice ids for ElevenLabs),
+    assigned per clip by a hash of id and seed. ``track`` takes backend, seed, masking and voices
+    from the registry (each row then needs its ``splits``); it cannot be combined with ``voices``. ``base_url``
     (or ``ELEVENLABS_BASE_URL``) points the ElevenLabs client at another server. Raises
     :class:`InputError` for an unknown backend, a missing API key, a bad row, or ``masked`` with a
-    backend other than ``offline``.
+    backend that renders tags by its own judgement (``elevenlabs``).
     """
+    recipe = None
+    if track is not None:
+        if voices is not None:
+            raise InputError("--track fixes the voices of every split; leave out --voices")
+        try:
+            recipe = get_track(track)
+        except KeyError as exc:
+            raise InputError(str(exc.args[0])) from None
+        backend, seed, masked = recipe.backend, recipe.seed, recipe.masked
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InputError(f"concurrency must be a positive integer, got {concurrency!r}")
-    if masked and backend != "offline":
-        raise InputError(f"a masked rendering needs the offline backend (its tags are rendered by rule); got {backend!r}")
+    if masked and backend not in RULE_BASED:
+        raise InputError(
+            f"a masked rendering needs a backend that renders tags by rule ({', '.join(RULE_BASED)}); got {backend!r}"
+        )
+    if recipe is not None:
+        voices = sorted({v for pool in recipe.voices.values() for v in pool})
     engine = _backend(backend, voices, base_url)
-    jobs = _jobs(rows, engine, seed, masked)
+    jobs = _jobs(rows, engine, seed, masked, recipe)
     out = Path(out_dir)
     _remove_partial_writes(out)
-    entries = {job.id: entry for job in jobs if (entry := _finished(out, job, engine.name, seed))}
+    entries = {job.id: entry for job in jobs if (entry := _finished(out, job, engine.name, seed, recipe))}
     todo = [job for job in jobs if job.id not in entries]
     with tqdm(total=len(jobs), initial=len(entries), disable=not progress, unit="clip", desc=engine.name) as bar:
         for job, clip in engine.render(todo, seed, concurrency):
-            entries[job.id] = _save(out, job, clip, engine.name, seed)
+            entries[job.id] = _save(out, job, clip, engine.name, seed, recipe)
             bar.update()
     manifest = out / MANIFEST
     write_jsonl(manifest, (entries[job.id] for job in jobs))
@@ -97,6 +118,10 @@ def _backend(name: str, voices: Sequence[str] | None, base_url: str | None) -> B
         from evoxtral_bench.corpus.synth.offline import OfflineBackend
 
         return OfflineBackend(voices)
+    if name == "neural":
+        from evoxtral_bench.corpus.synth.neural import NeuralBackend
+
+        return NeuralBackend(voices)
     if name == "elevenlabs":
         from evoxtral_bench.corpus.synth.elevenlabs import ElevenLabsBackend
 
@@ -104,8 +129,8 @@ def _backend(name: str, voices: Sequence[str] | None, base_url: str | None) -> B
     raise InputError(f"unknown synthesis backend {name!r}; choose one of: {', '.join(BACKENDS)}")
 
 
-def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = False) -> list[Job]:
-    """Validated jobs sorted by id."""
+def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = False, track: Track | None = None) -> list[Job]:
+    """Validated jobs sorted by id; with a ``track``, each row's voice comes from its split's pool."""
     jobs: dict[str, Job] = {}
     for number, row in enumerate(rows, start=1):
         where = f"row {number}"
@@ -125,18 +150,27 @@ def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = Fa
             engine.check(read_script(text))
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from exc
-        jobs[clip_id] = Job(clip_id, text, engine.voice_for(clip_id, seed), masked)
+        pool = None
+        if track is not None:
+            splits = row.get("splits", [row.get("split")])
+            split = splits[0] if isinstance(splits, (list, tuple)) and splits else None
+            if split not in track.voices:
+                raise InputError(f"{where}: track {track.name!r} needs the row's split (one of {', '.join(track.voices)}), got {split!r}")
+            pool = track.voices[split]
+        jobs[clip_id] = Job(clip_id, text, engine.voice_for(clip_id, seed, pool), masked)
     return [jobs[key] for key in sorted(jobs)]
 
 
-def _fingerprint(job: Job, backend: str, seed: int) -> str:
+def _fingerprint(job: Job, backend: str, seed: int, track: Track | None = None) -> str:
     request = {"backend": backend, "seed": seed, "text": job.text, "voice": job.voice}
     if job.masked:  # only then: records of full renderings stay valid
         request["masked"] = True
+    if track is not None:
+        request["recipe"] = track.recipe_hash
     return sha256_bytes(json.dumps(request, sort_keys=True).encode("utf-8"))
 
 
-def _finished(out: Path, job: Job, backend: str, seed: int) -> dict | None:
+def _finished(out: Path, job: Job, backend: str, seed: int, track: Track | None = None) -> dict | None:
     """The manifest entry of a clip finished by an earlier run for the same request, else None."""
     try:
         record = json_loads((out / RECORDS_DIR / f"{job.id}.json").read_text("utf-8"))
@@ -144,12 +178,12 @@ def _finished(out: Path, job: Job, backend: str, seed: int) -> dict | None:
         wav = (out / entry["file"]).read_bytes()
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    if not isinstance(record, dict) or record.get("request") != _fingerprint(job, backend, seed) or sha256_bytes(wav) != entry.get("sha256"):
+    if not isinstance(record, dict) or record.get("request") != _fingerprint(job, backend, seed, track) or sha256_bytes(wav) != entry.get("sha256"):
         return None
     return entry
 
 
-def _save(out: Path, job: Job, clip: Clip, backend: str, seed: int) -> dict:
+def _save(out: Path, job: Job, clip: Clip, backend: str, seed: int, track: Track | None = None) -> dict:
     """Write the clip's wav, then its record; return its manifest entry."""
     wav = wav_bytes(clip.pcm, clip.sample_rate)
     relative = f"{AUDIO_DIR}/{job.id}.wav"
@@ -168,7 +202,9 @@ def _save(out: Path, job: Job, clip: Clip, backend: str, seed: int) -> dict:
     }
     if job.masked:
         entry["masked"] = list(MASKED)
-    record = {"request": _fingerprint(job, backend, seed), "entry": entry}
+    if track is not None:
+        entry["track"], entry["recipe"] = track.name, track.recipe_hash
+    record = {"request": _fingerprint(job, backend, seed, track), "entry": entry}
     write_jsonl(out / RECORDS_DIR / f"{job.id}.json", [record])
     return entry
 
