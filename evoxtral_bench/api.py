@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from evoxtral_bench.errors import InputError, InputWarning
 from evoxtral_bench.scoring import core
 from evoxtral_bench.scoring.core import ReferenceSet, UtteranceScore
-from evoxtral_bench.scoring.options import options_from
+from evoxtral_bench.scoring.options import masked_track, options_from
 from evoxtral_bench.scoring.results import Comparison, Results
 from evoxtral_bench.scoring.submission import Problem, Problems, Source
 
@@ -58,10 +58,14 @@ def score(
 
     ``options`` (docs/spec.md §7): ``normalizer`` ("basic"), ``legacy`` (False), ``adapter``
     (None), ``lenient`` (False), ``bootstrap`` resamples (1000; 0: no intervals), ``seed`` (0),
-    ``ci`` level (0.95). ``strict`` makes ids missing from the predictions an error. ``masked``:
-    the same system's predictions on the masked track, which adds ``results.grounding`` (the gap).
+    ``ci`` level (0.95), ``track``: the audio track the predictions were made on (a registered
+    name or "none"; default "unspecified", docs/spec.md §12). ``strict`` makes ids missing from
+    the predictions an error. ``masked``: the same system's predictions on the track's masked
+    twin, which adds ``results.grounding`` (the gap).
     """
     checked = options_from(**options)
+    if masked is not None:
+        masked_track(checked.track)  # an input error before any file is read
     problems = Problems()
     refs = _references(references, split, problems, checked.legacy)
     system = core.load_system(predictions, refs, checked, problems, strict=strict) if refs else None

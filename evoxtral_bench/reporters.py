@@ -76,7 +76,7 @@ def score_report(results: dict, *, markdown: bool = False) -> str:
     """The human-readable score: the seven metrics and extras, per-tag table, signature."""
     bench, sub, boot = results["benchmark"], results["submission"], results["config"]["bootstrap"]
     head = (
-        f"Evoxtral-Bench v{bench['version']} · split {bench['split']} · n = {bench['n']} · {sub['path']}\n"
+        f"Evoxtral-Bench v{bench['version']} · split {bench['split']} · track {results['config']['track']} · n = {bench['n']} · {sub['path']}\n"
         f"values in % (except offsets); {_ci_label(results)} from {boot['n']} bootstrap resamples, seed {boot['seed']}"
     )
     if results["config"]["legacy"]:
@@ -132,7 +132,8 @@ def grounding_report(results: dict, *, markdown: bool = False) -> list[str]:
                 share,
             )
         )
-    head = f"Grounding (full track vs masked track, {section['masked_submission']['path']}; paired bootstrap):"
+    full = results["config"]["track"]
+    head = f"Grounding (full track {full} vs masked track {section['track']}, {section['masked_submission']['path']}; paired bootstrap):"
     return [head, _grid(("metric", "full", "masked", "gap", ci, "p", "grounded share %"), rows, markdown)]
 
 
@@ -151,7 +152,7 @@ def compare_report(results: dict, *, markdown: bool = False) -> str:
         else:
             delta, interval, p = "undefined", "", "—"
         rows.append((f"{label(name)} {_arrow(e['higher_is_better'])}", a, b, delta, interval, p))
-    head = f"A = {a}\nB = {b}\npaired bootstrap, {results['config']['bootstrap']['n']} resamples, seed {results['config']['bootstrap']['seed']}"
+    head = f"A = {a}\nB = {b}\ntrack {results['config']['track']} · paired bootstrap, {results['config']['bootstrap']['n']} resamples, seed {results['config']['bootstrap']['seed']}"
     body = _grid(("metric", "A", "B", "Δ (A−B)", ci, "p"), rows, markdown)
     return f"{head}\n\n{body}\n\nsignature: {results['signature']}\n"
 

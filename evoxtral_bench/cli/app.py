@@ -15,9 +15,10 @@ from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import same_file, write_text
 from evoxtral_bench.scoring import adapters, normalize
 from evoxtral_bench.scoring.core import ReferenceSet, System, compare, load_references, load_system, score_with_grounding
-from evoxtral_bench.scoring.options import OPTION_NAMES, Options, options_from
+from evoxtral_bench.scoring.options import OPTION_NAMES, TRACK_CHOICES, UNSPECIFIED, Options, masked_track, options_from
 from evoxtral_bench.scoring.submission import Problems
 from evoxtral_bench.scoring.tags import tag_table
+from evoxtral_bench.tracks import TEXT_ONLY
 
 
 class UsageError(Exception):
@@ -57,6 +58,13 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ci", type=float, default=0.95, help="interval level (default 0.95)")
     p.add_argument("--legacy", action="store_true", help="the paper's per-utterance averages (docs/spec.md §5)")
     p.add_argument("--normalizer", default="basic", choices=normalize.names(), help="text normalizer for WER/CER (default basic)")
+    p.add_argument(
+        "--track",
+        default=UNSPECIFIED,
+        choices=TRACK_CHOICES,
+        help=f"the audio track the predictions were made on ({TEXT_ONLY}: made from text, no audio); "
+        f"written into the results and the signature (default {UNSPECIFIED})",
+    )
     p.add_argument("--format", default="table", choices=list(report.REPORTERS), help="output format (default table)")
     p.add_argument("--output", metavar="FILE", help="write the output to FILE (atomically) instead of standard output")
 
@@ -71,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--masked",
         metavar="MASKED_PREDS",
-        help="the same system's predictions on the masked track: adds the grounding gap (full − masked tag F1 "
+        help="the same system's predictions on the masked twin of --track (e.g. neural-v1-masked): adds the grounding gap (full − masked tag F1 "
         "and emphasis F1, paired bootstrap) to the results",
     )
     _add_reference_options(p)
@@ -145,6 +153,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     options = _options(args)
     if args.masked and options.legacy:
         raise UsageError("--masked: the grounding gap is defined on the corpus-level metrics; drop --legacy")
+    if args.masked:
+        masked_track(options.track)  # a masked --track, or one without a masked twin: exit 2 before reading
     loaded = _load(args, [args.predictions] + ([args.masked] if args.masked else []), options)
     if loaded is None:
         return 2

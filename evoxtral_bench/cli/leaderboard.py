@@ -13,6 +13,7 @@ from evoxtral_bench.errors import InputError, require
 from evoxtral_bench.files import write_text
 from evoxtral_bench.leaderboard import oracle, scaffold
 from evoxtral_bench.leaderboard.entries import Entry, check, load_entries, shipped_test_references
+from evoxtral_bench.scoring.options import TRACK_CHOICES
 from evoxtral_bench.scoring.submission import Problems
 
 DEFAULT_SUBMISSIONS = "submissions"
@@ -50,7 +51,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_new(args: argparse.Namespace) -> int:
     date = args.date or dt.datetime.now(dt.timezone.utc).date().isoformat()
-    folder = scaffold.scaffold(args.submissions, args.slug, args.predictions, date)
+    folder = scaffold.scaffold(args.submissions, args.slug, args.predictions, date, args.track)
     print(f"wrote {folder}/meta.yaml and {folder}/predictions.jsonl; fill in meta.yaml, then open a pull request", file=sys.stderr)
     return cmd_check(args)
 
@@ -127,6 +128,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("slug", metavar="SLUG", help="the entry's folder name: 1-64 characters of a-z, 0-9 and '-'")
     p.add_argument("--predictions", required=True, metavar="FILE", help="your predictions on the test split (JSONL, as for `score`)")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the entry's date (default: today, UTC)")
+    p.add_argument(
+        "--track", required=True, choices=TRACK_CHOICES, help="the audio track the predictions were made on (none: made from text, no audio)"
+    )
     submissions_option(p)
     p.set_defaults(handler=cmd_new, format="text")
 

@@ -1,21 +1,22 @@
 """``leaderboard build``: score (cached, in parallel), rank, and write the static site.
 
 The output folder holds ``index.html``, ``leaderboard.json``, ``leaderboard.csv``,
-``assets/``, ``plots/*.svg``, ``entries/<slug>/`` (``index.html``, and for verified entries
+``assets/``, ``plots/<track>/*.svg``, ``entries/<slug>/`` (``index.html``, and for verified entries
 ``results.json`` and ``predictions.jsonl``) and ``.cache/``: one JSON document per scored
 entry (its results, sample ids and per-utterance headline counts, checked before use), keyed
-by the sha256 of the predictions, the references, the scoring signature and the scorer's
-source code (:func:`.cache.scorer_fingerprint`). Ranks come from those counts on every build
-(all pairs, :mod:`.ranking`): cheap, so they are never cached. The folder's manifest and lock
+by the sha256 of the predictions, the references, the scoring signature (which names the
+entry's audio track) and the scorer's source code (:func:`.cache.scorer_fingerprint`). Ranks
+come from those counts on every build (all pairs within each track, :mod:`.ranking`): cheap, so
+they are never cached. The folder's manifest and lock
 (:mod:`.output`) decide what a build may replace or delete: only what a build wrote.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
@@ -45,11 +46,12 @@ class BuildReport:
     written: int
 
 
-def score_entry(system: System, refs: ReferenceSet, masked: System | None = None) -> dict:
-    """The results document (with its grounding section when the entry has masked-track
-    predictions), the sample utterance ids and the per-utterance headline counts."""
-    table, oov = build_table(system.texts, refs, OPTIONS)
-    results = with_grounding(results_of_table(system, refs, OPTIONS, table, oov), system, masked, refs, OPTIONS)
+def score_entry(system: System, refs: ReferenceSet, masked: System | None = None, track: str = OPTIONS.track) -> dict:
+    """The results document on ``track`` (with its grounding section when the entry has
+    masked-track predictions), the sample utterance ids and the per-utterance headline counts."""
+    options = replace(OPTIONS, track=track)
+    table, oov = build_table(system.texts, refs, options)
+    results = with_grounding(results_of_table(system, refs, options, table, oov), system, masked, refs, options)
     return {"results": results.to_dict(), "samples": samples.pick(system, refs), "counts": ranking.headline_counts(table)}
 
 
@@ -136,28 +138,47 @@ def _write(path: Path, data: bytes) -> bool:
 
 @dataclass(frozen=True)
 class Board:
-    """Every entry ranked: verified rows (ranked and reference), reported rows, and what it took."""
+    """Every entry, one table per audio track (ranked within it), and what it took."""
 
-    ranked: standings.Ranked
-    reported: list[standings.Standing]
+    tables: list[standings.TrackTable]
     scored: int
     cached: int
+
+    @property
+    def verified(self) -> list[standings.Standing]:
+        """Every verified row once (a reference row made from text is in every table)."""
+        return _once(s for t in self.tables for s in t.ranked.verified)
+
+    @property
+    def reported(self) -> list[standings.Standing]:
+        return _once(s for t in self.tables for s in t.reported)
+
+    @property
+    def compared(self) -> int:
+        return sum(len(t.ranked.pairs) for t in self.tables)
+
+
+def _once(rows: Iterable[standings.Standing]) -> list[standings.Standing]:
+    seen: dict[str, standings.Standing] = {}
+    for standing in rows:
+        seen.setdefault(standing.slug, standing)
+    return list(seen.values())
 
 
 def rank_entries(
     refs: ReferenceSet, entries: list[Entry], cache: Cache, *, workers: int = 1, progress: bool = False, output: OutputDir | None = None
 ) -> Board:
-    """Score the verified ``entries`` (through ``cache``) and rank them; order the reported ones."""
-    sig = refs.signature(OPTIONS).format()
-    base = (scorer_fingerprint(), refs.sha256, sig)
+    """Score the verified ``entries`` (through ``cache``), each on its track, and rank them
+    within their track; order the reported ones."""
     verified = [e for e in entries if e.verified]
-    keys = [cache_key("score:v2", *base, e.system.sha256, e.system.path, *_masked_key(e)) for e in verified]
-    jobs = [(e.system, refs, e.masked) for e in verified]
-    valid = lambda i, doc: _valid_score(verified[i], refs, sig, doc)  # noqa: E731
+    sigs = [refs.signature(e.options).format() for e in verified]
+    base = (scorer_fingerprint(), refs.sha256)
+    keys = [cache_key("score:v3", *base, sig, e.track, e.system.sha256, e.system.path, *_masked_key(e)) for e, sig in zip(verified, sigs)]
+    jobs = [(e.system, refs, e.masked, e.track) for e in verified]
+    valid = lambda i, doc: _valid_score(verified[i], refs, sigs[i], doc)  # noqa: E731
     docs, scored = _cached(cache, output, keys, score_entry, jobs, valid, (workers, "scoring", progress))
     by_slug = dict(zip((e.slug for e in verified), docs))
-    quoted = standings.reported_order([standings.reported(e) for e in entries if not e.verified])
-    return Board(standings.verified(verified, by_slug), quoted, scored, len(docs) - scored)
+    return Board(standings.by_track(entries, by_slug), scored, len(docs) - scored)
 
 
 def build_site(
@@ -181,10 +202,8 @@ def _build(refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers:
     output.remove_temp_files()
     cache = Cache(out / CACHE_DIR, owned=lambda path: output.owns(path.relative_to(out).as_posix()))
     fingerprint = scorer_fingerprint()
-    sig = refs.signature(OPTIONS).format()
-    ranked = rank_entries(refs, entries, cache, workers=workers, progress=progress, output=output)
-    board, quoted = ranked.ranked, ranked.reported
-    context = site.Context(sig, refs.sha256, fingerprint, refs.split, len(refs.rows))
+    board = rank_entries(refs, entries, cache, workers=workers, progress=progress, output=output)
+    context = site.Context(refs.sha256, fingerprint, refs.split, len(refs.rows))
 
     files: dict[str, bytes] = {}
     for standing in board.verified:
@@ -192,12 +211,14 @@ def _build(refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers:
         files[f"entries/{standing.slug}/predictions.jsonl"] = (standing.entry.folder / PREDICTIONS).read_bytes()
         if standing.entry.masked is not None:
             files[f"entries/{standing.slug}/{MASKED}"] = (standing.entry.folder / MASKED).read_bytes()
-    files["leaderboard.json"] = downloads.leaderboard_json(refs.info().to_dict(), sig, fingerprint, board, quoted).encode("utf-8")
-    files["leaderboard.csv"] = downloads.leaderboard_csv(board, quoted).encode("utf-8")
-    files.update({f"plots/{name}": svg for name, svg in plots.render(board).items()})
-    files.update(site.render(board, quoted, refs, context))
+    signatures = {t.track: refs.signature(replace(OPTIONS, track=t.track)).format() for t in board.tables}
+    files["leaderboard.json"] = downloads.leaderboard_json(refs.info().to_dict(), signatures, fingerprint, board.tables).encode("utf-8")
+    files["leaderboard.csv"] = downloads.leaderboard_csv(board.verified, board.reported).encode("utf-8")
+    for table in board.tables:
+        files.update({f"plots/{table.track}/{name}": svg for name, svg in plots.render(table.ranked).items()})
+    files.update(site.render(board.tables, signatures, refs, context))
 
     output.claim(files)
     written = sum(_write(out / relative, data) for relative, data in sorted(files.items()))
     output.finish(set(files) | {_cache_relative(cache, key) for key in cache.used})
-    return BuildReport(len(board.verified), len(quoted), ranked.scored, ranked.cached, len(board.pairs), written)
+    return BuildReport(len(board.verified), len(board.reported), board.scored, board.cached, board.compared, written)

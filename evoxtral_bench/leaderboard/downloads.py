@@ -1,4 +1,5 @@
-"""``leaderboard.json`` and ``leaderboard.csv``: every entry; ranked, reference and reported apart."""
+"""``leaderboard.json`` and ``leaderboard.csv``: every entry; one table per audio track, ranked,
+reference and reported rows apart."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import re
 
 from evoxtral_bench.leaderboard.entries import OPTIONS
 from evoxtral_bench.leaderboard.ranking import ALPHA, CORRECTION, RANK_METRIC, RULE
-from evoxtral_bench.leaderboard.standings import SHOWN_METRICS, Ranked, Standing
+from evoxtral_bench.leaderboard.standings import SHOWN_METRICS, Ranked, Standing, TrackTable
 from evoxtral_bench.reporters import to_json
 
-META_COLUMNS = ("name", "organization", "url", "base_model", "params_b", "license", "date", "averaging", "audio", "in_distribution")
+META_COLUMNS = ("name", "organization", "url", "base_model", "params_b", "license", "date", "averaging", "track", "in_distribution")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SEPARATORS = re.compile(r"[,;|\t\r\n]")
 
@@ -22,7 +23,7 @@ def _metrics(standing: Standing) -> dict:
 
 
 def _row(standing: Standing) -> dict:
-    row: dict = {"slug": standing.slug, "kind": standing.entry.meta.kind}
+    row: dict = {"slug": standing.slug, "kind": standing.entry.meta.kind, "track": standing.entry.track}
     if standing.rank is not None:
         row["rank"] = standing.rank
         row["significantly_better"] = list(standing.better)
@@ -60,27 +61,32 @@ def _pairs(board: Ranked) -> list[dict]:
     return [{"a": slugs[p.a], "b": slugs[p.b], "delta": p.delta, "p_value": p.p_value, "significant": p.significant} for p in board.pairs]
 
 
-def leaderboard_json(benchmark: dict, signature: str, scorer: str, board: Ranked, reported: list[Standing]) -> str:
-    """The whole leaderboard as one JSON document: ranked rows in rank order, reference rows,
-    reported rows, and every compared pair (Δ = a − b on the headline metric, raw p-value,
-    significant after the Holm correction)."""
+def _table(table: TrackTable, signature: str) -> dict:
+    board = table.ranked
+    return {
+        "track": table.track,
+        "description": table.description,
+        "recipe_hash": table.recipe_hash,
+        "signature": signature,
+        "n_boot": board.n_boot,
+        "pairs": _pairs(board),
+        "verified": [_row(s) for s in board.ranked],
+        "reference": [_row(s) for s in board.references],
+        "reported": [_row(s) for s in table.reported],
+    }
+
+
+def leaderboard_json(benchmark: dict, signatures: dict[str, str], scorer: str, tables: list[TrackTable]) -> str:
+    """The whole leaderboard as one JSON document: the ranking rule, then one table per audio
+    track (registry order) with its signature, its ranked rows in rank order, reference rows
+    (those made from text in every table), reported rows, and every pair compared within the
+    track (Δ = a − b on the headline metric, raw p-value, significant after the Holm correction)."""
     return to_json(
         {
             "benchmark": benchmark,
-            "signature": signature,
             "scorer": scorer,
-            "ranking": {
-                "metric": RANK_METRIC,
-                "alpha": ALPHA,
-                "correction": CORRECTION,
-                "n_boot": board.n_boot,
-                "seed": OPTIONS.seed,
-                "rule": RULE,
-                "pairs": _pairs(board),
-            },
-            "verified": [_row(s) for s in board.ranked],
-            "reference": [_row(s) for s in board.references],
-            "reported": [_row(s) for s in reported],
+            "ranking": {"metric": RANK_METRIC, "alpha": ALPHA, "correction": CORRECTION, "seed": OPTIONS.seed, "rule": RULE},
+            "tracks": [_table(t, signatures[t.track]) for t in tables],
         }
     )
 
@@ -94,15 +100,16 @@ def _cell(value: object) -> object:
     return "" if value is None else value
 
 
-def leaderboard_csv(board: Ranked, reported: list[Standing]) -> str:
-    """One row per entry: kind, reference, rank, slug, metadata, then each metric with its interval."""
+def leaderboard_csv(verified: list[Standing], reported: list[Standing]) -> str:
+    """One row per entry: kind, reference, rank (within its track), slug, metadata (with the
+    track), then each metric with its interval."""
     header = ["kind", "reference", "rank", "slug", *META_COLUMNS]
     for name in SHOWN_METRICS:
         header += [name, f"{name}_ci_low", f"{name}_ci_high"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(header)
-    for standing in board.verified + reported:
+    for standing in verified + reported:
         meta = standing.entry.meta.as_dict()
         row = [meta["kind"], meta["reference"], standing.rank, standing.slug, *(meta[c] for c in META_COLUMNS)]
         for name in SHOWN_METRICS:

@@ -11,13 +11,15 @@ from pathlib import Path
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.leaderboard.meta import Meta, read_meta
 from evoxtral_bench.scoring.core import Options, ReferenceSet, System, load_references, load_system
+from evoxtral_bench.scoring.options import masked_track
 from evoxtral_bench.scoring.submission import Problems
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 META, PREDICTIONS, MASKED = "meta.yaml", "predictions.jsonl", "predictions.masked.jsonl"
 """How the shipped references are named in messages and results (not a machine's path)."""
 OPTIONS = Options()
-"""The leaderboard scores with the defaults: 1000 resamples, seed 0, 95% intervals."""
+"""The leaderboard scores with the defaults: 1000 resamples, seed 0, 95% intervals (each entry
+on its own track: :attr:`Entry.options`)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,16 @@ class Entry:
     @property
     def verified(self) -> bool:
         return self.meta.kind == "verified"
+
+    @property
+    def track(self) -> str:
+        """The audio track of the predictions (a registered name, or ``none``: made from text)."""
+        return self.meta.track
+
+    @property
+    def options(self) -> Options:
+        """The leaderboard's :data:`OPTIONS` on this entry's track (its results and signature say it)."""
+        return dataclasses.replace(OPTIONS, track=self.track)
 
 
 def shipped_test_references(problems: Problems) -> ReferenceSet | None:
@@ -89,6 +101,12 @@ def _load_entry(folder: Path, display: str, refs: ReferenceSet, problems: Proble
         if not any(p.path == predictions for p in problems.errors):
             problems.error(display, None, None, f"{PREDICTIONS} is missing (required for kind: verified)")
         return None
+    if MASKED in files:
+        try:
+            masked_track(meta.track)
+        except InputError as exc:
+            problems.error(f"{display}/{MASKED}", None, None, f"track: {exc} (the masked predictions are for the track's masked twin)")
+            return None
     system = load_system(predictions, refs, OPTIONS, problems)
     masked = load_system(f"{display}/{MASKED}", refs, OPTIONS, problems) if MASKED in files else None
     if system is None or (MASKED in files and masked is None):

@@ -16,15 +16,14 @@ import yaml
 
 from evoxtral_bench.errors import shown, type_name
 from evoxtral_bench.scoring.metrics import METRIC_NAMES
+from evoxtral_bench.scoring.options import TRACK_CHOICES
 from evoxtral_bench.scoring.submission import Problems, text_problem
+from evoxtral_bench.tracks import TEXT_ONLY
 
 MAX_META_BYTES = 64 * 1024
 PLACEHOLDER = "TODO:"
 """Text values starting with this are placeholders from ``leaderboard new``: a warning, not an error."""
 KINDS = ("verified", "reported")
-AUDIO_TRACKS = ("offline", "elevenlabs", "none", "other")
-"""Which audio the predictions come from: the offline (espeak-ng) or ElevenLabs rendering of the
-corpus, none (built from the text, e.g. an oracle), or other (say which in ``notes``)."""
 _DATE_RE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
 
@@ -40,6 +39,7 @@ class Meta:
     license: str
     date: str
     kind: str
+    track: str
     source: str | None = None
     reported_metrics: dict[str, float | None] | None = None
     averaging: str | None = None
@@ -47,7 +47,6 @@ class Meta:
     notes: str | None = None
     reference: bool = False
     in_distribution: bool | None = None
-    audio: str | None = None
     test_size: int | None = None
 
     def as_dict(self) -> dict:
@@ -212,9 +211,9 @@ def _test_size(value: object) -> int:
     return value
 
 
-def _audio(value: object) -> str:
-    if value not in AUDIO_TRACKS:
-        raise _Invalid(f"expected one of {', '.join(AUDIO_TRACKS)}, got {value!r}")
+def _track(value: object) -> str:
+    if value not in TRACK_CHOICES:
+        raise _Invalid(f"expected an audio track, one of {', '.join(TRACK_CHOICES)}; got {shown(value)}")
     return str(value)
 
 
@@ -244,10 +243,13 @@ FIELDS: dict[str, Callable[[object], object]] = {
     "notes": _text(2000, multiline=True),
     "reference": _bool,
     "in_distribution": _bool,
-    "audio": _audio,
+    "track": _track,
     "test_size": _test_size,
 }
-REQUIRED = ("name", "organization", "url", "base_model", "params_b", "license", "date", "kind")
+REQUIRED = ("name", "organization", "url", "base_model", "params_b", "license", "date", "kind", "track")
+TRACK_HELP = f"the audio track the predictions were made on: one of {', '.join(TRACK_CHOICES)} ({TEXT_ONLY}: made from text, no audio)"
+REPLACED = {"audio": f"replaced by track; write track: NAME, {TRACK_HELP}"}
+"""Fields of earlier versions of the schema, with what to write instead."""
 
 
 def _compose(path: Path, display: str, problems: Problems) -> tuple[yaml.MappingNode, dict] | None:
@@ -355,6 +357,9 @@ def read_meta(path: Path, display: str, problems: Problems) -> Meta | None:
     values: dict[str, object] = {}
     nodes = {k.value: v for k, v in node.value}
     for key, value in raw.items():
+        if key in REPLACED:
+            problems.error(display, lines[key], key, REPLACED[key])
+            continue
         if key not in FIELDS:
             problems.error(display, lines[key], key, f"unknown field; allowed: {', '.join(FIELDS)}")
             continue
@@ -363,8 +368,16 @@ def read_meta(path: Path, display: str, problems: Problems) -> Meta | None:
         except _Invalid as exc:
             problems.error(display, lines[key], key, str(exc))
     for key in REQUIRED:
+        if key == "track" and "audio" in raw:
+            continue  # reported once, on the audio line
         if key not in raw:
-            problems.error(display, None, key, "missing (required)" + (" — use null when unknown" if key in ("url", "params_b") else ""))
+            hint = " — use null when unknown" if key in ("url", "params_b") else f": {TRACK_HELP}" if key == "track" else ""
+            problems.error(display, None, key, f"missing (required){hint}")
+    if values.get("track") == TEXT_ONLY and raw.get("reference") is not True:
+        problems.error(
+            display, lines["track"], "track",
+            f"{TEXT_ONLY}: predictions made without audio are a reference row; add reference: true (or give the track they were made on)",
+        )
     kind = values.get("kind")
     if kind == "reported":
         for key in ("source", "reported_metrics"):

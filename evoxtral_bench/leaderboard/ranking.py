@@ -1,9 +1,10 @@
-"""Ranks: 1 + the number of entries significantly better on the headline metric.
+"""Ranks: 1 + the number of entries of the same audio track significantly better on the
+headline metric (entries are ranked only within their track: :func:`.standings.by_track`).
 
-Every pair of ranked entries is compared on the headline metric (:data:`RANK_METRIC`) by a
+Every pair of ranked entries of a track is compared on the headline metric (:data:`RANK_METRIC`) by a
 paired bootstrap over utterances: the resamples are the ones ``evoxtral-bench compare
 --bootstrap B`` draws (they depend only on N, B and the seed), so each pair's Δ and p-value
-are exactly those ``compare`` reports. The p-values of all pairs are corrected together by
+are exactly those ``compare`` reports. The p-values of the track's pairs are corrected together by
 Holm–Bonferroni at :data:`ALPHA`; entry *j* is significantly better than *i* when their pair is
 rejected and *j*'s value is the higher. Entries sharing a rank are shown as ``=k``.
 Reference rows (oracles) are never part of the family and never ranked.
@@ -35,11 +36,12 @@ COLUMNS: tuple[str, ...] = (TAG_F1_POS.formula.num, *TAG_F1_POS.formula.den)
 HEADROOM = 2
 """B is chosen so that the smallest attainable p is Holm's first threshold divided by this."""
 RULE = (
-    f"Rank = 1 + the number of entries significantly better on {TAG_F1_POS.label}: every pair of ranked "
-    f"entries is compared by a paired bootstrap (seed {OPTIONS.seed}, as evoxtral-bench compare; B = the larger "
-    f"of {OPTIONS.n_boot} and {2 * HEADROOM}·m/α resamples for m pairs, so that a clear difference can pass the "
-    f"correction), and the p-values of all pairs are corrected together by Holm–Bonferroni at α = {ALPHA:g}. "
-    "Entries that share a rank show =k. Reference rows (oracles) are shown apart and never ranked."
+    f"Rank = 1 + the number of entries of the same audio track significantly better on {TAG_F1_POS.label}: "
+    f"entries are ranked only within their track; every pair of ranked entries of a track is compared by a paired "
+    f"bootstrap (seed {OPTIONS.seed}, as evoxtral-bench compare; B = the larger of {OPTIONS.n_boot} and {2 * HEADROOM}·m/α resamples for m pairs, so that a "
+    f"clear difference can pass the correction), and the p-values of the track's pairs are corrected together by Holm–Bonferroni at α = {ALPHA:g}. "
+    "Entries that share a rank show =k. Reference rows (oracles) are shown apart and never ranked; those made from "
+    "text (track none) are shown in every track's table."
 )
 
 

@@ -14,7 +14,7 @@ from evoxtral_bench.leaderboard.entries import OPTIONS
 from evoxtral_bench.leaderboard.plots import PLOTS, rank_text, shared_ranks
 from evoxtral_bench.leaderboard.ranking import RANK_METRIC, RULE
 from evoxtral_bench.leaderboard.samples import diff_html
-from evoxtral_bench.leaderboard.standings import Ranked, Standing
+from evoxtral_bench.leaderboard.standings import Standing, TrackTable, track_description
 from evoxtral_bench.reporters import is_percent, label
 from evoxtral_bench.scoring.core import ReferenceSet
 from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS
@@ -25,14 +25,12 @@ the package ``evoxtral_bench.leaderboard.assets`` (see pyproject.toml)."""
 STATIC = ("style.css", "leaderboard.js")
 TABLE_METRICS: tuple[str, ...] = (RANK_METRIC, "tag_f1", "wer", "emphasis_f1", "tag_hallucination_rate")
 """The metric columns of the main table (the rest are on each entry's page and in the downloads)."""
-AUDIO = {"offline": "offline (espeak-ng)", "elevenlabs": "ElevenLabs", "none": "none (text)", "other": "other"}
 
 
 @dataclass(frozen=True)
 class Context:
     """What every page shows about the benchmark run."""
 
-    signature: str
     references_sha256: str
     scorer: str
     split: str
@@ -123,7 +121,7 @@ def _header() -> str:
             "grounding gap: tag F1 on the full audio minus tag F1 on the masked track (events silenced), "
             "with its paired-bootstrap interval; about 0 for a system that guesses tags from the words",
         ),
-        _th("Audio", "text", "ascending", "which audio the predictions come from", "text"),
+        _th("Track", "text", "ascending", "the audio track the predictions were made on (none: made from text)", "text"),
         _th("Params", "num", "ascending", "parameters (M: millions, B: billions)"),
         _th("In-dist.", "num", "descending", "trained or tuned on this benchmark's train split (•), or not (–); —: not stated"),
     ]
@@ -177,7 +175,6 @@ def _row(standing: Standing, shared: set[int]) -> str:
         sub.append(meta.averaging)
     params = "" if meta.params_b is None else repr(meta.params_b)
     params_html = _h(params_text(meta.params_b)) or '<span class="missing">—</span>'
-    audio = AUDIO.get(meta.audio or "", "")
     cells = [
         _rank_cell(standing, shared),
         f'<td class="entry" data-value="{_h(meta.name)}"><a href="entries/{standing.slug}/index.html">{_h(meta.name)}</a>'
@@ -190,7 +187,7 @@ def _row(standing: Standing, shared: set[int]) -> str:
         cells.append(f'<td class="{css}" data-value="{_sort_value(metric)}">{_value_html(name, metric, 1)}</td>')
     cells += [
         _gap_cell(standing),
-        f'<td class="audio" data-value="{_h(audio)}">{_h(audio) or chr(8212)}</td>',
+        f'<td class="track" data-value="{_h(meta.track)}">{_h(meta.track)}</td>',
         f'<td class="num" data-value="{params}">{params_html}</td>',
         _in_distribution(meta.in_distribution),
     ]
@@ -203,27 +200,17 @@ def _rows(standings: list[Standing], columns: int, empty: str, shared: set[int] 
     return "\n".join(_row(s, shared or set()) for s in standings)
 
 
-def _figures() -> str:
+def _figures(track: str) -> str:
     figures = []
     for name, caption in PLOTS.items():
         wide = ' class="wide"' if name == "per_tag_f1.svg" else ""
         figures.append(
-            f'<figure{wide}><div class="scroll"><img src="plots/{name}" alt="{_h(caption)}"></div><figcaption>{_h(caption)}</figcaption></figure>'
+            f'<figure{wide}><div class="scroll"><img src="plots/{_h(track)}/{name}" alt="{_h(caption)}"></div><figcaption>{_h(caption)}</figcaption></figure>'
         )
     return '<div class="grid">' + "\n".join(figures) + "</div>"
 
 
-def _page(title: str, root: str, content: str, context: Context, *, signed: bool = True) -> bytes:
-    if signed:
-        footer = (
-            "Every score on this page carries this signature (two results are comparable when it is equal):<br>"
-            f'<code class="signature">{_h(context.signature)}</code>'
-        )
-    else:
-        footer = (
-            "The numbers on this page are quoted from their source and carry no scoring signature; the verified "
-            f'entries of this leaderboard carry <code class="signature">{_h(context.signature)}</code>'
-        )
+def _page(title: str, root: str, content: str, context: Context, footer: str) -> bytes:
     return (
         _template("page.html")
         .substitute(title=_h(title), root=root, content=content, footer=footer, references_sha256=_h(context.references_sha256), scorer=_h(context.scorer))
@@ -231,25 +218,43 @@ def _page(title: str, root: str, content: str, context: Context, *, signed: bool
     )
 
 
-def index_page(board: Ranked, reported: list[Standing], context: Context) -> bytes:
+def _track_section(table: TrackTable, signature: str) -> str:
+    """One track's heading (name, description, recipe hash, signature), table and plots."""
     columns = 6 + len(TABLE_METRICS)
-    counts = f"{len(board.ranked)} ranked, {len(board.references)} reference, {len(reported)} reported"
+    board = table.ranked
+    recipe = f" · recipe <code>{_h(table.recipe_hash)}</code>" if table.recipe_hash else ""
+    return _template("track.html").substitute(
+        track=_h(table.track),
+        description=_h(table.description),
+        recipe=recipe,
+        signature=_h(signature),
+        headline=_h(label(RANK_METRIC)),
+        header=_header(),
+        columns=columns,
+        counts=f"{len(board.ranked)} ranked, {len(board.references)} reference, {len(table.reported)} reported",
+        verified_rows=_rows(board.ranked, columns, "No ranked entries on this track.", shared_ranks(board)),
+        reference_rows=_rows(board.references, columns, "No reference rows."),
+        reported_rows=_rows(table.reported, columns, "No reported entries on this track."),
+        figures=_figures(table.track),
+    )
+
+
+def index_page(tables: list[TrackTable], signatures: dict[str, str], context: Context) -> bytes:
     content = _template("index.html").substitute(
         n=context.n,
         split=_h(context.split),
         n_boot=OPTIONS.n_boot,
         seed=OPTIONS.seed,
-        counts=counts,
+        tracks_list=", ".join(f'<a href="#track-{_h(t.track)}"><code>{_h(t.track)}</code></a>' for t in tables) or "none yet",
         rank_rule=_h(RULE),
         headline=_h(label(RANK_METRIC)),
-        header=_header(),
-        columns=columns,
-        verified_rows=_rows(board.ranked, columns, "No ranked entries yet.", shared_ranks(board)),
-        reference_rows=_rows(board.references, columns, "No reference rows."),
-        reported_rows=_rows(reported, columns, "No reported entries."),
-        figures=_figures(),
+        tracks="\n".join(_track_section(t, signatures[t.track]) for t in tables) or '<p class="note">No entries yet.</p>',
     )
-    return _page("Evoxtral-Bench leaderboard", "", content, context)
+    footer = (
+        "Every verified score on this page carries the signature printed above its track's table "
+        "(two results are comparable when their signatures are equal)."
+    )
+    return _page("Evoxtral-Bench leaderboard", "", content, context, footer)
 
 
 _META_FIELDS = (
@@ -263,7 +268,7 @@ _META_FIELDS = (
     ("source", "Source"),
     ("averaging", "Averaging"),
     ("test_size", "Test utterances"),
-    ("audio", "Audio"),
+    ("track", "Audio track"),
     ("in_distribution", "In-distribution"),
     ("reference", "Reference row"),
     ("command", "Command"),
@@ -286,8 +291,8 @@ def _meta_html(standing: Standing) -> str:
             shown = _h(params_text(value))
         elif key == "notes":
             shown = paragraphs(value)
-        elif key == "audio":
-            shown = _h(AUDIO[value])
+        elif key == "track":
+            shown = f"<code>{_h(value)}</code> · {_h(track_description(value))}"
         elif key == "in_distribution":
             shown = "yes: trained or tuned on this benchmark's train split" if value else "no"
         elif key == "reference":
@@ -450,13 +455,25 @@ def entry_page(standing: Standing, refs: ReferenceSet, context: Context) -> byte
         metrics=metrics,
         details=details,
     )
-    return _page(f"{meta.name} · Evoxtral-Bench", "../../", content, context, signed=standing.entry.verified)
+    if standing.entry.verified:
+        footer = (
+            "Every score on this page carries this signature (two results are comparable when it is equal):<br>"
+            f'<code class="signature">{_h(standing.results["signature"])}</code>'
+        )
+    else:
+        footer = (
+            "The numbers on this page are quoted from their source and carry no scoring signature; the verified "
+            "entries of this leaderboard carry the signature of their track's table."
+        )
+    return _page(f"{meta.name} · Evoxtral-Bench", "../../", content, context, footer)
 
 
-def render(board: Ranked, reported: list[Standing], refs: ReferenceSet, context: Context) -> dict[str, bytes]:
-    """Relative path -> bytes for the pages and static assets."""
+def render(tables: list[TrackTable], signatures: dict[str, str], refs: ReferenceSet, context: Context) -> dict[str, bytes]:
+    """Relative path -> bytes for the pages and static assets (one page per entry, even for a
+    reference row made from text that is shown in every track's table)."""
     files = {f"assets/{name}": _asset(f"static/{name}") for name in STATIC}
-    files["index.html"] = index_page(board, reported, context)
-    for standing in board.verified + reported:
-        files[f"entries/{standing.slug}/index.html"] = entry_page(standing, refs, context)
+    files["index.html"] = index_page(tables, signatures, context)
+    for table in tables:
+        for standing in table.ranked.verified + table.reported:
+            files[f"entries/{standing.slug}/index.html"] = entry_page(standing, refs, context)
     return files

@@ -1,4 +1,5 @@
-"""What the site shows for each entry: its metrics and, for ranked entries, rank and results."""
+"""What the site shows for each entry: its metrics and, for ranked entries, rank and results;
+one table per audio track (:func:`by_track`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from evoxtral_bench.leaderboard.entries import Entry
 from evoxtral_bench.leaderboard.ranking import RANK_METRIC, Pair
 from evoxtral_bench.scoring.metrics import METRIC_NAMES
 from evoxtral_bench.scoring.results import Estimate
+from evoxtral_bench.tracks import TEXT_ONLY, TRACK_NAMES, TRACKS
 
 SHOWN_METRICS: tuple[str, ...] = (RANK_METRIC, *METRIC_NAMES)
 """The metrics every row carries (downloads): the headline, then the seven."""
@@ -98,3 +100,45 @@ def verified(entries: list[Entry], scored: dict[str, dict]) -> Ranked:
     ranked.sort(key=lambda s: s.rank)  # stable: equal ranks keep the value order
     references = [row(e) for e in sorted((e for e in entries if e.meta.reference), key=lambda e: (-value(e), e.slug))]
     return Ranked(ranked, references, found, tuple(e.slug for e in order), n_boot)
+
+
+@dataclass(frozen=True)
+class TrackTable:
+    """One audio track's table: its verified entries ranked among themselves (the pairs and the
+    Holm correction are the track's), its reported rows, and the reference rows made from text
+    (track ``none``), which do not depend on audio and are shown in every track's table."""
+
+    track: str
+    ranked: Ranked
+    reported: list[Standing]
+
+    @property
+    def description(self) -> str:
+        return track_description(self.track)
+
+    @property
+    def recipe_hash(self) -> str | None:
+        return TRACKS[self.track].recipe_hash if self.track in TRACKS else None
+
+
+def track_description(name: str) -> str:
+    """A track's description from the registry (``none``: predictions made from text)."""
+    return TRACKS[name].description if name in TRACKS else "predictions made from text, no audio"
+
+
+def tracks_of(entries: list[Entry]) -> list[str]:
+    """The tracks that get a table: the registered ones with an entry, in registry order (``none``
+    alone when every entry is made from text)."""
+    present = {e.track for e in entries}
+    names = [name for name in TRACK_NAMES if name in present]
+    return names or ([TEXT_ONLY] if TEXT_ONLY in present else [])
+
+
+def by_track(entries: list[Entry], scored: dict[str, dict]) -> list[TrackTable]:
+    """One :class:`TrackTable` per track of :func:`tracks_of`; ``scored`` as for :func:`verified`."""
+    tables = []
+    for name in tracks_of(entries):
+        members = [e for e in entries if e.track in (name, TEXT_ONLY)]
+        ranked = verified([e for e in members if e.verified], scored)
+        tables.append(TrackTable(name, ranked, reported_order([reported(e) for e in members if not e.verified])))
+    return tables

@@ -2,7 +2,7 @@
 
 Compares two submissions folders (the base branch's and the pull request's): entries whose
 files differ are *changed*; every entry of the new folder is shown in its new order with its
-rank before and after, as a Markdown table (a CI job summary).
+rank before and after, one Markdown table per audio track (a CI job summary).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from evoxtral_bench.leaderboard.build import Board
 from evoxtral_bench.leaderboard.plots import rank_text, shared_ranks
 from evoxtral_bench.leaderboard.ranking import RANK_METRIC
 from evoxtral_bench.leaderboard.site import TABLE_METRICS
-from evoxtral_bench.leaderboard.standings import Standing
+from evoxtral_bench.leaderboard.standings import Standing, TrackTable
 from evoxtral_bench.reporters import is_percent
 from evoxtral_bench.scoring.metrics import METRICS
 
@@ -46,33 +46,40 @@ def _value(name: str, metric: dict) -> str:
     return f"{100 * metric['value']:.1f}" if is_percent(name) else f"{metric['value']:.2f}"
 
 
-def _rank(standing: Standing, board: Board) -> str:
+def _rank(standing: Standing, table: TrackTable) -> str:
     if standing.rank is None and not standing.reference:
         return "–"
-    return rank_text(standing, standing.rank in shared_ranks(board.ranked))
+    return rank_text(standing, standing.rank in shared_ranks(table.ranked))
+
+
+def _rows(table: TrackTable) -> list[Standing]:
+    return table.ranked.verified + table.reported
 
 
 def markdown(after: Board, before: Board | None, touched: list[str], removed: list[str], warnings: Sequence[str] = ()) -> str:
-    """The Markdown table: every entry in its new order, changed ones in bold, rank before and now;
-    then the check's warnings (e.g. placeholders left in a meta.yaml), if any."""
-    old = {s.slug: s for s in (before.ranked.verified + before.reported)} if before is not None else {}
+    """One Markdown table per track: its entries in their new order, changed ones in bold, rank
+    before (in the same track) and now; then the check's warnings (e.g. placeholders left in a
+    meta.yaml), if any."""
+    old = {(t.track, s.slug): (s, t) for t in before.tables for s in _rows(t)} if before is not None else {}
     header = ["Entry", "Kind", "Rank", "Was", *(f"{METRICS[m].short} {METRICS[m].arrow}" for m in TABLE_METRICS)]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for standing in after.ranked.verified + after.reported:
-        name = f"**{standing.slug}** (changed)" if standing.slug in touched else standing.slug
-        kind = "reference" if standing.reference else standing.entry.meta.kind
-        was = _rank(old[standing.slug], before) if before is not None and standing.slug in old else "new"
-        cells = [name, kind, _rank(standing, after), was]
-        cells += [_value(m, standing.metrics[m]) for m in TABLE_METRICS]
-        lines.append("| " + " | ".join(cells) + " |")
+    lines: list[str] = []
+    for table in after.tables:
+        lines += ["", f"### Track `{table.track}`", "", "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+        for standing in _rows(table):
+            name = f"**{standing.slug}** (changed)" if standing.slug in touched else standing.slug
+            kind = "reference" if standing.reference else standing.entry.meta.kind
+            was = _rank(*old[table.track, standing.slug]) if (table.track, standing.slug) in old else "new"
+            cells = [name, kind, _rank(standing, table), was]
+            cells += [_value(m, standing.metrics[m]) for m in TABLE_METRICS]
+            lines.append("| " + " | ".join(cells) + " |")
     head = [
         "## Leaderboard entries in this change",
         "",
         f"Changed: {', '.join(f'`{s}`' for s in touched) or 'none'}" + (f" · removed: {', '.join(f'`{s}`' for s in removed)}" if removed else ""),
         "",
-        f"Ranked by {METRICS[RANK_METRIC].label}; values in %. Rank = 1 + the number of entries significantly better "
-        "(paired bootstrap, Holm-corrected over all pairs at α = 0.05). Reference rows and reported entries are never ranked.",
-        "",
+        f"Ranked by {METRICS[RANK_METRIC].label} within each audio track; values in %. Rank = 1 + the number of entries "
+        "of the same track significantly better (paired bootstrap, Holm-corrected over the track's pairs at α = 0.05). "
+        "Reference rows and reported entries are never ranked; reference rows made from text (track none) are in every table.",
     ]
     if warnings:
         lines += ["", "Warnings from `evoxtral-bench leaderboard check`:", ""] + [f"- `{w}`" for w in warnings]

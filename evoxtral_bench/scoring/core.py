@@ -22,7 +22,7 @@ from evoxtral_bench.scoring.metrics import (
     macro_f1,
     per_label_defs,
 )
-from evoxtral_bench.scoring.options import BENCHMARK_NAME, BENCHMARK_VERSION, Options, Signature
+from evoxtral_bench.scoring.options import BENCHMARK_NAME, BENCHMARK_VERSION, Options, Signature, masked_track
 from evoxtral_bench.scoring.results import (
     BenchmarkInfo,
     Comparison,
@@ -350,13 +350,15 @@ def compare(a: System, b: System, refs: ReferenceSet, options: Options) -> Compa
 def grounding(
     full: System, masked: System, refs: ReferenceSet, options: Options, *, full_results: Results | None = None
 ) -> Grounding:
-    """The grounding gap of one system: its predictions on the full track against those on the
-    masked track (docs/spec.md §10). The difference, its interval and p-value are
-    :func:`compare`'s paired bootstrap (A = full, B = masked); each side's estimate is :func:`score`'s
-    (``full_results``: the full side already scored).
+    """The grounding gap of one system: its predictions on the full track (``options.track``)
+    against those on its masked twin (:func:`.options.masked_track`; docs/spec.md §10). The
+    difference, its interval and p-value are :func:`compare`'s paired bootstrap (A = full,
+    B = masked); each side's estimate is :func:`score`'s (``full_results``: the full side already
+    scored).
     """
     if options.legacy:
         raise InputError("the grounding gap is defined on the corpus-level metrics; drop --legacy")
+    track = masked_track(options.track)
     on_full = full_results or score(full, refs, options)
     on_masked = score(masked, refs, options)
     paired = compare(full, masked, refs, options)
@@ -365,7 +367,7 @@ def grounding(
         f, m = on_full.metrics[name], on_masked.metrics[name]
         share = 1.0 - m.value / f.value if f.value > 0 else None
         gaps[name] = Gap(f, m, paired.metrics[name], share)
-    return Grounding(on_masked.submission, gaps)
+    return Grounding(on_masked.submission, gaps, track)
 
 
 def with_grounding(results: Results, full: System, masked: System | None, refs: ReferenceSet, options: Options) -> Results:

@@ -1,8 +1,9 @@
 """Scoring options and the signature that pins them (sacreBLEU-style), built in one place.
 
-:class:`Options` holds every option that can change a number, and nothing else; a
-:class:`Signature` is made from the options and the references by :meth:`Signature.build`
-and nowhere else. Two results are comparable when their signatures are equal.
+:class:`Options` holds every option that can change a number or what it means (the audio
+track the predictions were made on), and nothing else; a :class:`Signature` is made from the
+options and the references by :meth:`Signature.build` and nowhere else. Two results are
+comparable when their signatures are equal.
 """
 
 from __future__ import annotations
@@ -13,17 +14,44 @@ from evoxtral_bench._version import __version__
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.scoring import adapters, normalize, position
 from evoxtral_bench.scoring.tags import tag_table
+from evoxtral_bench.tracks import TEXT_ONLY, TRACK_NAMES, TRACKS
 
 BENCHMARK_NAME = "evoxtral-bench"
 BENCHMARK_VERSION = 1
 """Bumped when the meaning of a number changes (a metric's definition, the grammar)."""
 MAX_BOOTSTRAP = 10**6
 """The most bootstrap resamples (``--bootstrap``)."""
+UNSPECIFIED = "unspecified"
+"""The track of results scored without ``--track``: written as such, so that no result claims
+a track it was not given (docs/spec.md §12)."""
+TRACK_CHOICES = (*TRACK_NAMES, TEXT_ONLY)
+"""The values ``--track`` accepts: a registered track, or ``none`` for predictions made from text."""
+
+
+def masked_track(track: str) -> str:
+    """The track of a system's ``--masked`` predictions: the registered ``-masked`` twin of
+    ``track`` (``neural-v1`` -> ``neural-v1-masked``); ``none`` and ``unspecified`` stay as they are.
+
+    :class:`InputError` for a track that is itself masked or has no registered masked twin.
+    """
+    if track in (TEXT_ONLY, UNSPECIFIED):
+        return track
+    if TRACKS[track].masked:
+        raise InputError(
+            f"--track {track} is a masked track; with --masked give the full track ({TRACKS[track].full}): "
+            "the masked predictions are for its masked twin"
+        )
+    twins = [t.name for t in TRACKS.values() if t.masked and t.full == track]
+    if not twins:
+        full = [t.full for t in TRACKS.values() if t.masked]
+        raise InputError(f"--track {track} has no registered masked twin; --masked needs a track that has one: {', '.join(full)}")
+    return twins[0]
 
 
 @dataclass(frozen=True)
 class Options:
-    """Every option that can change a number; all of it goes into the :class:`Signature`.
+    """Every option that can change a number, and the track that says what was transcribed;
+    all of it goes into the :class:`Signature`.
 
     ``strict`` (missing ids are errors) is not here: it decides whether a file is scored,
     never what a score is.
@@ -36,6 +64,7 @@ class Options:
     n_boot: int = 1000
     seed: int = 0
     ci: float = 0.95
+    track: str = UNSPECIFIED
 
     def check(self) -> None:
         """Raise :class:`InputError` for an impossible combination or value."""
@@ -53,6 +82,8 @@ class Options:
             raise InputError("--lenient only applies together with --adapter")
         if self.legacy and self.normalizer != "basic":
             raise InputError("--legacy uses the paper's own text handling; drop --normalizer")
+        if self.track not in (*TRACK_CHOICES, UNSPECIFIED):
+            raise InputError(f"unknown --track {_shown(self.track)}; expected one of {', '.join(TRACK_CHOICES)}")
 
 
 OPTION_NAMES: dict[str, str] = {
@@ -63,6 +94,7 @@ OPTION_NAMES: dict[str, str] = {
     "bootstrap": "n_boot",
     "seed": "seed",
     "ci": "ci",
+    "track": "track",
 }
 """Public keyword (API argument, CLI ``--flag``) -> :class:`Options` field."""
 
@@ -78,6 +110,12 @@ def options_from(**keywords: object) -> Options:
     return options
 
 
+def _shown(value: object) -> str:
+    """A value for a message, cut to 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def _short(value: int) -> str:
     """An integer for a message: long ones cut to their first digits and their length."""
     text = str(value)
@@ -88,12 +126,14 @@ def _short(value: int) -> str:
 class Signature:
     """Everything that identifies a number: benchmark, references, options, scorer version.
 
-    ``tolerance`` is the word-gap tolerance of the position-aware tag F1 (``tag_f1_pos``).
+    ``tolerance`` is the word-gap tolerance of the position-aware tag F1 (``tag_f1_pos``);
+    ``track`` the audio track the predictions were made on (:data:`UNSPECIFIED` when not given).
     """
 
     references_sha256: str
     split: str
     n: int
+    track: str
     normalizer: str
     legacy: bool
     adapter: str | None
@@ -114,6 +154,7 @@ class Signature:
             references_sha256=references_sha256,
             split=split,
             n=n,
+            track=options.track,
             normalizer="legacy" if options.legacy else options.normalizer,
             legacy=options.legacy,
             adapter=options.adapter,
@@ -126,11 +167,12 @@ class Signature:
         )
 
     def format(self) -> str:
-        """One line, e.g. ``evoxtral-bench:1|refs:d84b6526c610|split:test|n:128|…|version:0.2.0``."""
+        """One line, e.g. ``evoxtral-bench:1|refs:d84b6526c610|split:test|track:espeak-v1|n:128|…|version:0.2.0``."""
         parts = [
             f"{self.benchmark}:{self.benchmark_version}",
             f"refs:{self.references_sha256[:12]}",
             f"split:{self.split}",
+            f"track:{self.track}",
             f"n:{self.n}",
             f"norm:{self.normalizer}",
             f"legacy:{'yes' if self.legacy else 'no'}",
@@ -151,6 +193,7 @@ class Signature:
     def config(self) -> dict:
         """The ``config`` block of the results document."""
         return {
+            "track": self.track,
             "normalizer": self.normalizer,
             "legacy": self.legacy,
             "adapter": self.adapter,
@@ -169,6 +212,7 @@ class Signature:
             references_sha256=benchmark["references_sha256"],
             split=benchmark["split"],
             n=benchmark["n"],
+            track=config["track"],
             normalizer=config["normalizer"],
             legacy=config["legacy"],
             adapter=config["adapter"],

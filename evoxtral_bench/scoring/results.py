@@ -368,17 +368,24 @@ class Gap:
 @dataclass(frozen=True)
 class Grounding:
     """How much of a system's tagging comes from the audio: its scores on the masked track's
-    predictions (``masked``: what was read from them) against the full track's, per metric."""
+    predictions (``masked``: what was read from them) against the full track's, per metric;
+    ``track`` is the masked track's name (the ``-masked`` twin of the results' track)."""
 
     masked: SubmissionInfo
     metrics: dict[str, Gap]
+    track: str
 
     def __getitem__(self, name: str) -> Gap:
         return self.metrics[name]
 
     def to_dict(self) -> dict:
-        return {"masked_submission": self.masked.to_dict(), "metrics": {name: g.to_dict(name) for name, g in self.metrics.items()}}
+        return {
+            "track": self.track,
+            "masked_submission": self.masked.to_dict(),
+            "metrics": {name: g.to_dict(name) for name, g in self.metrics.items()},
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Grounding:
-        return cls(SubmissionInfo.from_dict(d["masked_submission"]), {name: Gap.from_dict(g) for name, g in d["metrics"].items()})
+        metrics = {name: Gap.from_dict(g) for name, g in d["metrics"].items()}
+        return cls(SubmissionInfo.from_dict(d["masked_submission"]), metrics, d["track"])

@@ -29,6 +29,7 @@ VERIFIED_META = {
     "date": "2026-01-02",
     "kind": "verified",
     "in_distribution": False,
+    "track": "espeak-v1",
 }
 REPORTED_META = {
     **{k: v for k, v in VERIFIED_META.items() if k not in ("kind", "in_distribution")},
@@ -143,3 +144,13 @@ def holm_by_closed_testing(p_values: list[float], alpha: float) -> list[bool]:
             )
         )
     return out
+
+
+def track_table(board: dict, track: str = "espeak-v1") -> dict:
+    """The table of ``track`` in a leaderboard.json document."""
+    return next(t for t in board["tracks"] if t["track"] == track)
+
+
+def all_rows(board: dict, kind: str) -> dict[str, dict]:
+    """slug -> row of every table's ``kind`` rows (verified, reference or reported) of a leaderboard.json."""
+    return {r["slug"]: r for t in board["tracks"] for r in t[kind]}

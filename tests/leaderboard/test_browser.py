@@ -87,25 +87,30 @@ def screenshot(driver, name: str) -> None:
 KINDS = ("verified", "reference", "reported")
 
 
-def rows(driver, kind: str) -> list:
-    return driver.find_elements(By.CSS_SELECTOR, f'tbody.rows[data-kind="{kind}"] tr[data-slug]')
+def rows(scope, kind: str) -> list:
+    """The ``kind`` rows of every track's table (``scope``: the page) or of one (a table)."""
+    return scope.find_elements(By.CSS_SELECTOR, f'tbody.rows[data-kind="{kind}"] tr[data-slug]')
 
 
 def all_rows(driver) -> list:
     return [row for kind in KINDS for row in rows(driver, kind)]
 
 
-def header(driver, label: str):
-    return next(th for th in driver.find_elements(By.CSS_SELECTOR, "thead th") if th.text.startswith(label))
+def table(driver, track: str):
+    return driver.find_element(By.CSS_SELECTOR, f'table.board[data-track="{track}"]')
 
 
-def column(driver, label: str) -> int:
-    ths = driver.find_elements(By.CSS_SELECTOR, "thead th")
+def header(scope, label: str):
+    return next(th for th in scope.find_elements(By.CSS_SELECTOR, "thead th") if th.text.startswith(label))
+
+
+def column(scope, label: str) -> int:
+    ths = scope.find_elements(By.CSS_SELECTOR, "thead th")
     return next(i for i, th in enumerate(ths) if th.text.startswith(label))
 
 
-def column_values(driver, kind: str, index: int) -> list[str]:
-    return [r.find_elements(By.TAG_NAME, "td")[index].get_attribute("data-value") for r in rows(driver, kind)]
+def column_values(scope, kind: str, index: int) -> list[str]:
+    return [r.find_elements(By.TAG_NAME, "td")[index].get_attribute("data-value") for r in rows(scope, kind)]
 
 
 def severe(driver) -> list[dict]:
@@ -120,31 +125,36 @@ def no_page_overflow(driver) -> bool:
 def test_table_sorts_and_filters(browser, clean_site):
     open_page(browser, clean_site / "index.html")
     slugs = sorted(p.name for p in (clean_site / "entries").iterdir())
-    assert sorted(r.get_attribute("data-slug") for r in all_rows(browser)) == slugs
+    assert sorted({r.get_attribute("data-slug") for r in all_rows(browser)}) == slugs
     assert all(r.is_displayed() for r in all_rows(browser))
-    assert [r.get_attribute("data-slug") for r in rows(browser, "reference")] == ["oracle-plain"]
-    assert column_values(browser, "reference", 0) == [""]  # a reference row holds no rank
-    ranks = [int(v) for v in column_values(browser, "verified", 0)]
-    assert ranks == sorted(ranks) and len(ranks) == 5
+    # one table per track with entries; the oracle made from text is a reference row of each
+    assert [t.get_attribute("data-track") for t in browser.find_elements(By.CSS_SELECTOR, "table.board")] == ["espeak-v1", "elevenlabs-v3"]
+    assert [r.get_attribute("data-slug") for r in rows(browser, "reference")] == ["oracle-plain", "oracle-plain"]
+    assert column_values(browser, "reference", 0) == ["", ""]  # a reference row holds no rank
+    espeak, paper = table(browser, "espeak-v1"), table(browser, "elevenlabs-v3")
+    ranks = [int(v) for v in column_values(espeak, "verified", 0)]
+    assert ranks == sorted(ranks) and len(ranks) == 5 and rows(paper, "verified") == []
 
-    wer, wer_col = header(browser, "WER"), column(browser, "WER")
+    wer, wer_col = header(espeak, "WER"), column(espeak, "WER")
     wer.find_element(By.TAG_NAME, "button").click()  # lower is better: best first
     assert wer.get_attribute("aria-sort") == "ascending"
-    values = [float(v) for v in column_values(browser, "verified", wer_col)]
+    values = [float(v) for v in column_values(espeak, "verified", wer_col)]
     assert values == sorted(values)
-    reported = [float(v) for v in column_values(browser, "reported", wer_col)]
+    assert header(paper, "WER").get_attribute("aria-sort") == "none"  # each table sorts on its own
+    header(paper, "WER").find_element(By.TAG_NAME, "button").click()
+    reported = [float(v) for v in column_values(paper, "reported", wer_col)]
     assert reported == sorted(reported)  # each kind sorts within its own section
     wer.find_element(By.TAG_NAME, "button").click()
     assert wer.get_attribute("aria-sort") == "descending"
-    assert [float(v) for v in column_values(browser, "verified", wer_col)] == sorted(values, reverse=True)
+    assert [float(v) for v in column_values(espeak, "verified", wer_col)] == sorted(values, reverse=True)
 
-    header(browser, "ENTRY").find_element(By.TAG_NAME, "button").click()
-    names = column_values(browser, "verified", 1)
+    header(espeak, "ENTRY").find_element(By.TAG_NAME, "button").click()
+    names = column_values(espeak, "verified", 1)
     assert names == sorted(names, key=str.lower)
-    headline = header(browser, "POS. F1")
+    headline = header(espeak, "POS. F1")
     headline.find_element(By.TAG_NAME, "button").click()  # higher is better: best first
     assert headline.get_attribute("aria-sort") == "descending"
-    assert column_values(browser, "verified", 0) == [str(r) for r in ranks]
+    assert column_values(espeak, "verified", 0) == [str(r) for r in ranks]
 
     form = browser.find_element(By.ID, "filters")
     assert form.is_displayed()
@@ -152,7 +162,7 @@ def test_table_sorts_and_filters(browser, clean_site):
     assert not any(r.is_displayed() for r in rows(browser, "reported"))
     assert all(r.is_displayed() for r in rows(browser, "verified"))
     assert not browser.find_element(By.CSS_SELECTOR, 'tbody.section[data-kind="reported"]').is_displayed()
-    assert browser.find_element(By.ID, "shown").text == "showing 6 of 9 entries"
+    assert browser.find_element(By.ID, "shown").text == "showing 7 of 10 rows"  # the oracle is in both tables
     form.find_element(By.CSS_SELECTOR, 'select[name="size"] option[value="gt10"]').click()
     assert [r.get_attribute("data-slug") for r in rows(browser, "verified") if r.is_displayed()] == ["sys-large"]
     # the reference section has no entry of that size: its header goes too
@@ -188,11 +198,11 @@ def test_no_page_level_horizontal_scroll(browser, clean_site, width):
 
 def test_every_plot_point_is_labelled_and_inside_the_figure(browser, clean_site):
     slugs = sorted(p.name for p in (clean_site / "entries").iterdir() if (p / "results.json").exists())
-    open_page(browser, clean_site / "plots/wer_vs_tag_f1.svg")
+    open_page(browser, clean_site / "plots/espeak-v1/wer_vs_tag_f1.svg")
     ids = browser.execute_script("return Array.from(document.querySelectorAll('[id]')).map(e => e.id)")
     assert sorted(i.removeprefix("point-") for i in ids if i.startswith("point-")) == slugs
     assert sorted(i.removeprefix("label-") for i in ids if i.startswith("label-")) == slugs
-    open_page(browser, clean_site / "plots/forest_tag_f1.svg")
+    open_page(browser, clean_site / "plots/espeak-v1/forest_tag_f1.svg")
     outside = browser.execute_script(
         """const svg = document.documentElement.getBoundingClientRect();
         return Array.from(document.querySelectorAll('[id^="forest-label-"]')).map(e => {
@@ -206,7 +216,7 @@ def test_every_plot_point_is_labelled_and_inside_the_figure(browser, clean_site)
 
 def test_pages_render_without_errors_and_screenshots(browser, clean_site):
     open_page(browser, clean_site / "index.html")
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".plots img")) == 3
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".plots img")) == 6  # three per track
     for image in browser.find_elements(By.CSS_SELECTOR, ".plots img"):
         assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image)
     screenshot(browser, "leaderboard-index.png")
@@ -241,7 +251,7 @@ def test_table_is_complete_with_javascript_off(browser, clean_site):
     browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
     try:
         open_page(browser, clean_site / "index.html")
-        assert len(all_rows(browser)) == 9
+        assert len(all_rows(browser)) == 10
         assert all(r.is_displayed() for r in all_rows(browser))
         assert not browser.find_element(By.ID, "filters").is_displayed()
     finally:

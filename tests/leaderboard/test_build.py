@@ -29,10 +29,12 @@ from tests.leaderboard.fixtures import (
     REPORTED_META,
     SUBMISSIONS,
     SYNTHETIC,
+    all_rows,
     holm_by_closed_testing,
     make_submissions,
     repository_kinds,
     site_files,
+    track_table,
     verified_entry,
 )
 
@@ -64,36 +66,47 @@ def test_repository_site(tmp_path, cli):
     site = tmp_path / "site"
     for name in ("index.html", "leaderboard.json", "leaderboard.csv", "assets/style.css", "assets/leaderboard.js"):
         assert (site / name).is_file()
-    assert sorted(p.name for p in (site / "plots").iterdir()) == ["forest_tag_f1.svg", "per_tag_f1.svg", "wer_vs_tag_f1.svg"]
+    tracks = ["espeak-v1", "elevenlabs-v3"]  # registry order; only the tracks with entries
+    assert sorted(p.name for p in (site / "plots").iterdir()) == sorted(tracks)
+    for track in tracks:
+        assert sorted(p.name for p in (site / "plots" / track).iterdir()) == ["forest_tag_f1.svg", "per_tag_f1.svg", "wer_vs_tag_f1.svg"]
     for slug, kind in kinds.items():
         assert (site / "entries" / slug / "index.html").is_file()
         assert (site / "entries" / slug / "results.json").is_file() == (kind == "verified")
     board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
-    assert sorted(e["slug"] for e in board["verified"] + board["reference"]) == verified
-    oracle = next(e for e in board["reference"] if e["slug"] == "oracle-plain")
-    assert oracle["metrics"]["wer"]["value"] == 0 and oracle["metrics"]["tag_f1"]["value"] == 0
-    assert [r["slug"] for r in board["reported"]] == ["paper-evoxtral-rl", "paper-evoxtral-sft", "paper-base-voxtral"]
-    assert all("rank" not in r for r in board["reported"])
+    assert [t["track"] for t in board["tracks"]] == tracks
+    assert sorted({**all_rows(board, "verified"), **all_rows(board, "reference")}) == verified
+    oracle = all_rows(board, "reference")["oracle-plain"]
+    assert oracle["metrics"]["wer"]["value"] == 0 and oracle["metrics"]["tag_f1"]["value"] == 0 and oracle["track"] == "none"
+    paper = track_table(board, "elevenlabs-v3")
+    assert [r["slug"] for r in paper["reported"]] == ["paper-evoxtral-rl", "paper-evoxtral-sft", "paper-base-voxtral"]
+    assert paper["verified"] == [] and track_table(board)["reported"] == []
+    assert all("rank" not in r for r in paper["reported"]) and all(r["track"] == "elevenlabs-v3" for r in paper["reported"])
+    for table in board["tracks"]:  # the rows made from text are reference rows of every table
+        text_rows = [r["slug"] for r in table["reference"] if r["track"] == "none"]
+        assert sorted(text_rows) == sorted(s for s in verified if yaml.safe_load((SUBMISSIONS / s / "meta.yaml").read_text(encoding="utf-8"))["track"] == "none")
     html = (site / "index.html").read_text(encoding="utf-8")
     assert all(f'data-slug="{slug}"' in tbody(html, "verified") + tbody(html, "reference") for slug in verified)
-    assert tbody(html, "reported").count("<tr data-slug=") == 3 and "oracle-plain" not in tbody(html, "reported")
-    assert board["signature"] in html and board["benchmark"]["references_sha256"] in html
+    assert 'data-track="elevenlabs-v3"' in html and html.index('id="track-espeak-v1"') < html.index('id="track-elevenlabs-v3"')
+    assert all(t["signature"] in html and f"|track:{t['track']}|" in t["signature"] for t in board["tracks"])
+    assert board["benchmark"]["references_sha256"] in html
     assert 'href="leaderboard.json"' in html and 'href="leaderboard.csv"' in html
     assert "corrected together by Holm–Bonferroni at α = 0.05" in html
     # reference rows are shown apart and never ranked; the misplaced oracle wins tag F1, not the headline
     references = sorted(s for s in verified if yaml.safe_load((SUBMISSIONS / s / "meta.yaml").read_text(encoding="utf-8")).get("reference"))
-    assert sorted(r["slug"] for r in board["reference"]) == references and {"oracle-plain", "oracle-tags-misplaced"} <= set(references)
-    assert all("rank" not in r for r in board["reference"]) and 'data-kind="reference"' in html
-    misplaced = next(r for r in board["reference"] if r["slug"] == "oracle-tags-misplaced")["metrics"]
+    reference, ranked = all_rows(board, "reference"), track_table(board)["verified"]
+    assert sorted(reference) == references and {"oracle-plain", "oracle-tags-misplaced"} <= set(references)
+    assert all("rank" not in r for r in reference.values()) and 'data-kind="reference"' in html
+    misplaced = reference["oracle-tags-misplaced"]["metrics"]
     assert misplaced["tag_f1"]["value"] == 1.0 and misplaced["tag_f1_pos"]["value"] < 0.1
-    ranks = {r["slug"]: r["rank"] for r in board["verified"]}
+    ranks = {r["slug"]: r["rank"] for r in ranked}
     assert ranks["whisper-tiny-en-tagger"] == 1 and ranks["whisper-tiny-en"] > 1  # the tagger beats plain Whisper
 
 
 def test_results_json_is_the_score_output(tmp_path, cli):
     build(cli, SUBMISSIONS, tmp_path / "site")
     site_doc = json.loads((tmp_path / "site/entries/oracle-plain/results.json").read_text(encoding="utf-8"))
-    code, out, _ = cli("score", SUBMISSIONS / "oracle-plain/predictions.jsonl", "--format", "json")
+    code, out, _ = cli("score", SUBMISSIONS / "oracle-plain/predictions.jsonl", "--format", "json", "--track", "none")
     assert code == 0
     cli_doc = json.loads(out)
     assert site_doc["submission"]["path"] == "oracle-plain/predictions.jsonl"
@@ -140,13 +153,14 @@ def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
 def test_ranks_agree_with_compare_and_holm_by_brute_force(built, cli):
     submissions, site = built
     doc = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
-    board, pairs = doc["verified"], doc["ranking"]["pairs"]
+    table = track_table(doc)
+    board, pairs = table["verified"], table["pairs"]
     slugs = sorted(r["slug"] for r in board)
     assert len(pairs) == len(slugs) * (len(slugs) - 1) // 2 and doc["ranking"]["correction"] == "holm"
-    assert doc["ranking"]["n_boot"] == 1199  # 15 pairs: 2 / (B + 1) <= 0.05 / (2 * 15)
+    assert table["n_boot"] == 1199  # 15 pairs: 2 / (B + 1) <= 0.05 / (2 * 15)
     for pair in pairs:  # every pair's Δ and p are those `compare` reports for the headline metric
         a, b = (submissions / pair[side] / "predictions.jsonl" for side in ("a", "b"))
-        code, out, _ = cli("compare", a, b, "--bootstrap", doc["ranking"]["n_boot"], "--format", "json")
+        code, out, _ = cli("compare", a, b, "--bootstrap", table["n_boot"], "--format", "json", "--track", "espeak-v1")
         assert code == 0
         by_hand = json.loads(out)["metrics"]["tag_f1_pos"]
         assert (pair["delta"], pair["p_value"]) == (by_hand["delta"], by_hand["p_value"])
@@ -191,7 +205,7 @@ def test_table_is_complete_without_javascript(built):
     submissions, site = built
     html = (site / "index.html").read_text(encoding="utf-8")
     slugs = sorted(p.name for p in submissions.iterdir() if p.is_dir())
-    assert sorted(re.findall(r'<tr data-slug="([^"]+)"', html)) == slugs
+    assert sorted(set(re.findall(r'<tr data-slug="([^"]+)"', html))) == slugs
     assert '<form id="filters" class="filters" hidden>' in html  # shown by the script only
     for slug, (_, _, params_b) in SYNTHETIC.items():
         size = {0.5: "lt1", 3: "1to10", 7: "1to10", 24: "gt10", None: "unknown"}[params_b]
@@ -242,24 +256,24 @@ def test_csv_carries_the_headline_and_the_new_fields(built):
     _, site = built
     rows = {r["slug"]: r for r in csv.DictReader(io.StringIO((site / "leaderboard.csv").read_text(encoding="utf-8")))}
     board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
-    for row in board["verified"]:
+    for row in all_rows(board, "verified").values():
         assert rows[row["slug"]]["rank"] == str(row["rank"]) and rows[row["slug"]]["reference"] == "False"
         assert float(rows[row["slug"]]["tag_f1_pos"]) == row["metrics"]["tag_f1_pos"]["value"]
     assert rows["oracle-plain"]["reference"] == "True" and rows["oracle-plain"]["rank"] == ""
-    assert rows["paper-evoxtral-rl"]["tag_f1_pos"] == "" and rows["paper-evoxtral-rl"]["audio"] == "elevenlabs"
+    assert rows["paper-evoxtral-rl"]["tag_f1_pos"] == "" and rows["paper-evoxtral-rl"]["track"] == "elevenlabs-v3"
     assert rows["sys-mid"]["in_distribution"] == "False"
 
 
 def test_pareto_front_is_drawn_only_with_two_or_more_points(built, tmp_path, cli):
     _, site = built
-    board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))["verified"]
+    board = track_table(json.loads((site / "leaderboard.json").read_text(encoding="utf-8")))["verified"]
     points = [(r["metrics"]["wer"]["value"], r["metrics"]["tag_f1_pos"]["value"]) for r in board]
-    svg = (site / "plots/wer_vs_tag_f1.svg").read_text(encoding="utf-8")
+    svg = (site / "plots/espeak-v1/wer_vs_tag_f1.svg").read_text(encoding="utf-8")
     assert ('id="pareto-front"' in svg) == (len(pareto_front(points)) >= 2)
     for row in board:  # every point and its label carry the entry's slug
         assert f'id="point-{row["slug"]}"' in svg and f'id="label-{row["slug"]}"' in svg
     single = tmp_path / "single"
     verified_entry(single, "only", 1, tag_drop=0.2)  # one entry: one point on the front, no line
     build(cli, single, tmp_path / "site")
-    svg = (tmp_path / "site/plots/wer_vs_tag_f1.svg").read_text(encoding="utf-8")
+    svg = (tmp_path / "site/plots/espeak-v1/wer_vs_tag_f1.svg").read_text(encoding="utf-8")
     assert 'id="point-only"' in svg and 'id="pareto-front"' not in svg

@@ -8,6 +8,7 @@ import os
 import pytest
 import yaml
 
+from evoxtral_bench.scoring.options import TRACK_CHOICES
 from tests.leaderboard.fixtures import REPORTED_META, SUBMISSIONS, VERIFIED_META, reference_rows, repository_kinds, write_entry
 
 
@@ -47,6 +48,7 @@ def _reported(**changes: object) -> str:
 
 
 DROP = object()
+CHOICES = ", ".join(TRACK_CHOICES)
 METRICS = REPORTED_META["reported_metrics"]
 
 # name -> (meta.yaml text, predictions (None: no file; True: the references), expected message)
@@ -54,8 +56,8 @@ BROKEN = {
     "yaml-syntax": ("name: [unclosed\nkind: verified\n", True, "broken/meta.yaml:2: invalid YAML"),
     "not-a-mapping": ("- a list\n- of things\n", True, "broken/meta.yaml:1: expected a mapping of fields"),
     "empty-meta": ("", True, "broken/meta.yaml: expected a mapping of fields"),
-    "unknown-field": (_verified() + "homepage: https://x.org\n", True, "broken/meta.yaml:10: homepage: unknown field; allowed: name"),
-    "duplicate-field": (_verified() + "name: Again\n", True, "broken/meta.yaml:10: name: duplicate field (first on line 1)"),
+    "unknown-field": (_verified() + "homepage: https://x.org\n", True, "broken/meta.yaml:11: homepage: unknown field; allowed: name"),
+    "duplicate-field": (_verified() + "name: Again\n", True, "broken/meta.yaml:11: name: duplicate field (first on line 1)"),
     "missing-field": (_verified(license=DROP), True, "broken/meta.yaml: license: missing (required)"),
     "boolean-as-text": (_verified(organization=True), True, "broken/meta.yaml:2: organization: expected a string, got a boolean"),
     "empty-name": (_verified(name="  "), True, "broken/meta.yaml:1: name: empty"),
@@ -68,8 +70,13 @@ BROKEN = {
     "kind-unknown": (_verified(kind="self-reported"), True, "broken/meta.yaml:8: kind: expected one of verified, reported"),
     "verified-with-metrics": (_verified(reported_metrics=METRICS), True, "reported_metrics: only for kind: reported"),
     "no-in-distribution": (_verified(in_distribution=DROP), True, "broken/meta.yaml: in_distribution: missing (required for kind: verified)"),
-    "reference-as-text": (_verified(reference="yes"), True, "broken/meta.yaml:10: reference: expected true or false, got a string"),
-    "audio-unknown": (_verified(audio="studio"), True, "broken/meta.yaml:10: audio: expected one of offline, elevenlabs, none, other, got 'studio'"),
+    "reference-as-text": (_verified(reference="yes"), True, "broken/meta.yaml:11: reference: expected true or false, got a string"),
+    "track-unknown": (_verified(track="studio"), True, f"broken/meta.yaml:10: track: expected an audio track, one of {CHOICES}; got 'studio'"),
+    "track-as-list": (_verified(track=["espeak-v1"]), True, "broken/meta.yaml:10: track: expected an audio track"),
+    "track-missing": (_verified(track=DROP), True, f"broken/meta.yaml: track: missing (required): the audio track the predictions were made on: one of {CHOICES}"),
+    "track-missing-reported": (_reported(track=DROP), None, "broken/meta.yaml: track: missing (required)"),
+    "audio-replaced": (_verified(track=DROP, audio="offline"), True, f"broken/meta.yaml:10: audio: replaced by track; write track: NAME, the audio track the predictions were made on: one of {CHOICES}"),
+    "track-none-not-reference": (_verified(track="none"), True, "broken/meta.yaml:10: track: none: predictions made without audio are a reference row; add reference: true"),
     "test-size-zero": (_reported(test_size=0), None, "test_size: expected a positive integer, got 0"),
     "verified-no-predictions": (_verified(), None, "broken: predictions.jsonl is missing (required for kind: verified)"),
     "reported-with-predictions": (_reported(), True, "broken/predictions.jsonl: a reported entry carries no predictions"),
@@ -105,9 +112,28 @@ def test_every_problem_is_collected_with_its_line(tmp_path, cli):
     code, _, err = cli("leaderboard", "check", "--submissions", tmp_path)
     assert code == 2
     where = f"{tmp_path.as_posix()}/many/meta.yaml"
-    for expected in (f"{where}:1: name: expected a string, got a number", f"{where}:3: url:", f"{where}:5: params_b:", f"{where}:10: colour: unknown field"):
+    for expected in (f"{where}:1: name: expected a string, got a number", f"{where}:3: url:", f"{where}:5: params_b:", f"{where}:11: colour: unknown field"):
         assert expected in err
     assert "4 problems" in err
+
+
+def test_every_repository_entry_names_a_track():
+    for path in sorted(SUBMISSIONS.glob("*/meta.yaml")):
+        meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert "audio" not in meta and meta["track"] in TRACK_CHOICES, path
+        if meta["track"] == "none":
+            assert meta["reference"] is True, path
+
+
+@pytest.mark.parametrize(("track", "expected"), [("elevenlabs-v3", "has no registered masked twin"), ("neural-v1-masked", "is a masked track")])
+def test_masked_predictions_need_a_track_with_a_masked_twin(tmp_path, cli, track, expected):
+    folder = write_entry(tmp_path, "entry", {**VERIFIED_META, "track": track}, good_predictions())
+    (folder / "predictions.masked.jsonl").write_bytes((folder / "predictions.jsonl").read_bytes())
+    code, _, err = cli("leaderboard", "check", "--submissions", tmp_path)
+    assert code == 2 and f"{folder.as_posix()}/predictions.masked.jsonl: track: --track {track} {expected}" in err
+    write_entry(tmp_path, "entry", {**VERIFIED_META, "track": "neural-v1"})
+    code, out, err = cli("leaderboard", "check", "--submissions", tmp_path)
+    assert code == 0 and "OK, 1 entry" in out, err
 
 
 def test_bad_slug_and_stray_files(tmp_path, cli):
@@ -156,7 +182,7 @@ def test_oversized_meta_and_bad_utf8(tmp_path, cli):
     code, _, err = cli("leaderboard", "check", "--submissions", tmp_path)
     assert code == 2
     assert "big/meta.yaml: " in err and "a meta.yaml is at most 65,536" in err
-    assert "latin1/meta.yaml:10: invalid UTF-8 (byte 0xe9)" in err
+    assert "latin1/meta.yaml:11: invalid UTF-8 (byte 0xe9)" in err
 
 
 def test_missing_meta_and_missing_folder(tmp_path, cli):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.leaderboard.fixtures import REPORTED_META, synthetic_predictions, verified_entry, write_entry
+from tests.leaderboard.fixtures import REPORTED_META, all_rows, synthetic_predictions, verified_entry, write_entry
 
 
 def _write_masked(folder, seed: int, tag_drop: float) -> None:
@@ -21,16 +21,17 @@ def test_masked_predictions_add_the_gap_to_results_board_and_page(tmp_path, cli)
     assert code == 0, err
     site = tmp_path / "site"
     doc = json.loads((site / "entries/listens/results.json").read_text(encoding="utf-8"))
-    code, out, _ = cli("score", listens / "predictions.jsonl", "--masked", listens / "predictions.masked.jsonl", "--format", "json")
+    code, out, _ = cli("score", listens / "predictions.jsonl", "--masked", listens / "predictions.masked.jsonl", "--format", "json", "--track", "espeak-v1")
     assert code == 0
     by_cli = json.loads(out)["grounding"]
     assert doc["grounding"]["masked_submission"]["path"] == "listens/predictions.masked.jsonl"
+    assert doc["grounding"]["track"] == by_cli["track"] == "espeak-v1-masked" and doc["config"]["track"] == "espeak-v1"
     assert doc["grounding"]["metrics"] == by_cli["metrics"]
     tag = doc["grounding"]["metrics"]["tag_f1"]
     assert tag["gap"]["delta"] > 0.3 and tag["gap"]["p_value"] < 0.05
     assert "grounding" not in json.loads((site / "entries/plain/results.json").read_text(encoding="utf-8"))
 
-    board = {row["slug"]: row for row in json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))["verified"]}
+    board = all_rows(json.loads((site / "leaderboard.json").read_text(encoding="utf-8")), "verified")
     summary = board["listens"]["grounding"]["tag_f1"]
     assert summary["gap"] == tag["gap"]["delta"] and summary["ci_low"] == tag["gap"]["ci_low"]
     assert summary["grounded_share"] == tag["grounded_share"] and summary["masked"] == tag["masked"]["value"]

@@ -21,7 +21,7 @@ def test_mathtext_in_names_is_drawn_literally(tmp_path, cli, monkeypatch):
     code, _, err = cli("leaderboard", "build", "--submissions", subs, "--out", tmp_path / "site", "--no-progress")
     assert code == 0, err
     for name in ("wer_vs_tag_f1.svg", "forest_tag_f1.svg", "per_tag_f1.svg"):
-        svg = (tmp_path / "site" / "plots" / name).read_text(encoding="utf-8")
+        svg = (tmp_path / "site" / "plots" / "espeak-v1" / name).read_text(encoding="utf-8")
         assert r"Model $\foo$ v2" in svg and r"Net $x^2$" in svg, name
 
 

@@ -57,7 +57,7 @@ def test_rebuilds_touch_only_their_own_files_and_modes_follow_the_umask(tmp_path
     manifest = json.loads((out / MANIFEST).read_text())["files"]
     cache_name = next(f for f in manifest if f.startswith(".cache/")).split("/")[1]
     foreign = {"entries/foreign.txt": "x", "entries/sys-a/mine.txt": "x", ".cache/other.json": "{}", "notes.tmp": "x", ".x.tmp": "x"}
-    leftovers = [".index.html.abcd1234.tmp", f".{MANIFEST}.abcd1234.tmp", "plots/.forest_tag_f1.svg.abcd1234.tmp", f".cache/.{cache_name}.abcd1234.tmp"]
+    leftovers = [".index.html.abcd1234.tmp", f".{MANIFEST}.abcd1234.tmp", "plots/espeak-v1/.forest_tag_f1.svg.abcd1234.tmp", f".cache/.{cache_name}.abcd1234.tmp"]
     for relative, text in [*foreign.items(), *((r, "x") for r in leftovers)]:
         (out / relative).write_text(text)
     (subs / "sys-a" / "meta.yaml").unlink()

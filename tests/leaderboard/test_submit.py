@@ -13,25 +13,40 @@ WORKFLOW = ROOT / ".github/workflows/leaderboard-entry.yml"
 
 def test_new_then_check_passes_on_a_fresh_entry(tmp_path, cli):
     predictions = SUBMISSIONS / "whisper-tiny-en/predictions.jsonl"
-    code, out, err = cli("leaderboard", "new", "fresh", "--predictions", predictions, "--submissions", tmp_path, "--date", "2026-11-29")
+    new = ("leaderboard", "new", "fresh", "--predictions", predictions, "--submissions", tmp_path, "--date", "2026-11-29")
+    code, out, err = cli(*new, "--track", "neural-v1")
     assert code == 0, err
     assert "OK, 1 entry (1 verified, 0 reported)" in out
     assert (tmp_path / "fresh/predictions.jsonl").read_bytes() == predictions.read_bytes()
     meta = yaml.safe_load((tmp_path / "fresh/meta.yaml").read_text(encoding="utf-8"))
     assert meta["kind"] == "verified" and meta["in_distribution"] is False and str(meta["date"]) == "2026-11-29"
+    assert meta["track"] == "neural-v1" and "reference" not in meta and "audio" not in meta
     assert "warning: name: still a placeholder" in err  # the TODO values are pointed out, not fatal
     code, out, _ = cli("leaderboard", "check", "--submissions", tmp_path)
     assert code == 0 and "OK, 1 entry" in out
 
 
+def test_new_needs_a_track_and_none_makes_a_reference_row(tmp_path, cli):
+    predictions = SUBMISSIONS / "oracle-plain/predictions.jsonl"
+    code, _, err = cli("leaderboard", "new", "text", "--predictions", predictions, "--submissions", tmp_path)
+    assert code == 2 and "--track" in err and not (tmp_path / "text").exists()
+    code, _, err = cli("leaderboard", "new", "text", "--predictions", predictions, "--submissions", tmp_path, "--track", "studio")
+    assert code == 2 and "invalid choice: 'studio'" in err and "neural-v1" in err
+    code, out, err = cli("leaderboard", "new", "text", "--predictions", predictions, "--submissions", tmp_path, "--track", "none")
+    assert code == 0 and "OK, 1 entry" in out, err
+    meta = yaml.safe_load((tmp_path / "text/meta.yaml").read_text(encoding="utf-8"))
+    assert meta["track"] == "none" and meta["reference"] is True
+
+
 def test_new_refuses_bad_input(tmp_path, cli):
     predictions = SUBMISSIONS / "whisper-tiny-en/predictions.jsonl"
-    code, _, err = cli("leaderboard", "new", "Bad_Slug", "--predictions", predictions, "--submissions", tmp_path)
+    track = ("--track", "espeak-v1")
+    code, _, err = cli("leaderboard", "new", "Bad_Slug", "--predictions", predictions, "--submissions", tmp_path, *track)
     assert code == 2 and "not a valid slug" in err
-    code, _, err = cli("leaderboard", "new", "x", "--predictions", tmp_path / "missing.jsonl", "--submissions", tmp_path)
+    code, _, err = cli("leaderboard", "new", "x", "--predictions", tmp_path / "missing.jsonl", "--submissions", tmp_path, *track)
     assert code == 2 and "no such file" in err
     (tmp_path / "taken").mkdir()
-    code, _, err = cli("leaderboard", "new", "taken", "--predictions", predictions, "--submissions", tmp_path)
+    code, _, err = cli("leaderboard", "new", "taken", "--predictions", predictions, "--submissions", tmp_path, *track)
     assert code == 2 and "already exists" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # nothing written
 

@@ -77,9 +77,32 @@ def test_same_predictions_on_both_tracks_have_no_gap_and_zero_full_has_no_share(
 
 def test_table_and_markdown_show_the_gap(cli, files):
     full, masked = files
-    for fmt, marker in (("table", "Grounding (full track vs masked track"), ("markdown", "| Tag F1 ↑ |")):
-        code, out, _ = cli("score", full, "--masked", masked, "--references", SMALL_REFS, "--format", fmt, "--bootstrap", "100")
+    for fmt, marker in (("table", "Grounding (full track espeak-v1 vs masked track espeak-v1-masked"), ("markdown", "| Tag F1 ↑ |")):
+        code, out, _ = cli("score", full, "--masked", masked, "--references", SMALL_REFS, "--format", fmt, "--bootstrap", "100", "--track", "espeak-v1")
         assert code == 0 and marker in out and "grounded share %" in out
+
+
+@pytest.mark.parametrize(
+    ("track", "twin"), [("neural-v1", "neural-v1-masked"), ("espeak-v1", "espeak-v1-masked"), ("none", "none"), (None, "unspecified")]
+)
+def test_masked_predictions_are_for_the_tracks_masked_twin(files, track, twin):
+    full, masked = files
+    options = {} if track is None else {"track": track}
+    results = evoxtral_bench.score(predictions=full, masked=masked, references=SMALL_REFS, bootstrap=0, **options)
+    assert results.signature.track == (track or "unspecified") and results.grounding.track == twin
+    doc = results.to_dict()
+    assert doc["grounding"]["track"] == twin and Results.from_dict(doc) == results
+
+
+@pytest.mark.parametrize(("track", "message"), [("neural-v1-masked", "is a masked track"), ("elevenlabs-v3", "has no registered masked twin")])
+def test_masked_track_or_one_without_twin_with_masked_is_exit_2(cli, files, track, message):
+    full, masked = files
+    code, out, err = cli("score", full, "--masked", masked, "--references", SMALL_REFS, "--track", track)
+    assert code == 2 and out == "" and message in err and f"--track {track}" in err and "Traceback" not in err
+    with pytest.raises(evoxtral_bench.InputError, match=message):
+        evoxtral_bench.score(predictions=full, masked=masked, references=SMALL_REFS, track=track)
+    # without --masked the same track is fine: masked-track predictions are scored as such
+    assert cli("score", full, "--references", SMALL_REFS, "--track", track, "--bootstrap", "0")[0] == 0
 
 
 def test_bad_masked_file_and_legacy_are_exit_2(cli, files, tmp_path):
