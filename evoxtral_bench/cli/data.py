@@ -123,14 +123,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         for r in _corpus_rows(args.corpus)
     ]
     out = Path(args.out)
-    dataset = export_dataset(corpus_rows=rows, manifest=Path(args.audio) / "manifest.jsonl", out_dir=out, push_to_hub=args.push_to_hub)
+    manifests = [Path(folder) / "manifest.jsonl" for folder in args.audio]
+    dataset = export_dataset(
+        corpus_rows=rows, manifests=manifests, out_dir=out, track=args.track, push_to_hub=args.push_to_hub
+    )
     write_text(out / "README.md", card_path().read_text(encoding="utf-8"))
-    if args.push_to_hub:  # push_to_hub wrote a generated card; replace it with ours
+    if args.push_to_hub:  # push_to_hub wrote a generated card; replace it with ours (one config per track)
         from huggingface_hub import HfApi
 
         HfApi().upload_file(path_or_fileobj=str(out / "README.md"), path_in_repo="README.md", repo_id=args.push_to_hub, repo_type="dataset")
     sizes = ", ".join(f"{name} {len(split)}" for name, split in dataset.items())
-    print(f"saved {out} ({sizes}) with the dataset card as README.md")
+    print(f"saved {out} ({sizes}; track {args.track}) with the dataset card as README.md")
     return 0
 
 
@@ -192,11 +195,27 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=cmd_synthesize)
 
-    p = group.add_parser("export", help="write a datasets.DatasetDict (audio + transcripts) with save_to_disk")
+    p = group.add_parser("export", help="write one audio track as a datasets.DatasetDict (audio + transcripts) with save_to_disk")
     corpus_option(p)
-    p.add_argument("--audio", required=True, metavar="DIR", help="a synthesis output folder (with manifest.jsonl)")
+    p.add_argument(
+        "--audio",
+        required=True,
+        nargs="+",
+        metavar="DIR",
+        help="synthesis output folders (each with manifest.jsonl), e.g. one per split; an id may be in one only",
+    )
+    p.add_argument(
+        "--track",
+        required=True,
+        choices=list(TRACK_NAMES),
+        help="the audio track exported: every clip must have been rendered by its current recipe (data synthesize --track)",
+    )
     p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--push-to-hub", metavar="REPO", help="also push to the Hugging Face Hub (needs HF_TOKEN)")
+    p.add_argument(
+        "--push-to-hub",
+        metavar="REPO",
+        help="also push to the Hugging Face Hub as the config named after the track (needs HF_TOKEN)",
+    )
     p.set_defaults(handler=cmd_export)
 
     p = group.add_parser("import-legacy", help="the paper's scripts list -> references with its exact splits and bench50")

@@ -1,8 +1,11 @@
 """Export the synthesized corpus as a self-contained Hugging Face ``datasets.DatasetDict``.
 
-Each corpus row that has a clip in the synthesis manifest becomes one example with the clip's
-file bytes embedded (no paths outside the saved folder), its tagged transcript, the plain
-transcript, and its canonical tag labels (parsed with :func:`evoxtral_bench.scoring.tags.parse`).
+Each corpus row that has a clip in the synthesis manifests (one folder per split is the usual
+layout) becomes one example with the clip's file bytes embedded (no paths outside the saved
+folder), its tagged transcript, the plain transcript, its canonical tag labels (parsed with
+:func:`evoxtral_bench.scoring.tags.parse`) and the voice that spoke it. An export is of one audio
+track (:mod:`evoxtral_bench.tracks`): every clip used must have been rendered by that track's
+current recipe, and the Hub holds one config per track.
 
 Building and saving need ``datasets`` and ``soundfile`` only (the ``[data]`` extra): the audio
 column is written as ``{"bytes", "path"}`` and cast to ``Audio``, which skips ``datasets``'
@@ -18,12 +21,14 @@ import logging
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evoxtral_bench.errors import InputError, require
 from evoxtral_bench.files import json_loads, read_regular
 from evoxtral_bench.scoring.tags import parse
+from evoxtral_bench.tracks import get_track
 
 if TYPE_CHECKING:
     import datasets
@@ -40,7 +45,7 @@ _SPLIT_NAME_RE = re.compile(r"^\w+(\.\w+)*$")  # what ``datasets`` accepts as a 
 
 
 def features() -> datasets.Features:
-    """The exported schema: id, audio (16 kHz), tagged_text, plain_text, tags, split, domain, slice."""
+    """The exported schema: id, audio (16 kHz), tagged_text, plain_text, tags, split, domain, slice, voice."""
     ds = require("datasets", "exporting the dataset")
     string = ds.Value("string")
     return ds.Features(
@@ -53,6 +58,7 @@ def features() -> datasets.Features:
             "split": string,
             "domain": string,
             "slice": string,
+            "voice": string,
         }
     )
 
@@ -94,7 +100,7 @@ def _read_manifest(manifest: Path) -> dict[str, tuple[int, dict]]:
             raise InputError(f"{manifest}:{n}: not valid JSON: {err.msg}") from err
         if not isinstance(entry, dict):
             raise InputError(f"{manifest}:{n}: expected an object, got {type(entry).__name__}")
-        for key in ("id", "file"):
+        for key in ("id", "file", "voice"):
             if not isinstance(entry.get(key), str):
                 raise InputError(f"{manifest}:{n}: field '{key}': expected a string")
         rate = entry.get("sample_rate")
@@ -104,6 +110,32 @@ def _read_manifest(manifest: Path) -> dict[str, tuple[int, dict]]:
             raise InputError(f"{manifest}:{n}: duplicate id {entry['id']!r} (first on line {entries[entry['id']][0]})")
         entries[entry["id"]] = (n, entry)
     return entries
+
+
+def _read_manifests(manifests: Sequence[Path]) -> dict[str, tuple[Path, int, dict]]:
+    """Entries of several manifests by id, with their file and line; an id in two files is an error."""
+    merged: dict[str, tuple[Path, int, dict]] = {}
+    for manifest in manifests:
+        for clip_id, (line, entry) in _read_manifest(manifest).items():
+            if clip_id in merged:
+                first, first_line, _ = merged[clip_id]
+                raise InputError(f"{manifest}:{line}: duplicate id {clip_id!r} (first in {first}:{first_line})")
+            merged[clip_id] = (manifest, line, entry)
+    return merged
+
+
+def _check_track(manifest: Path, line: int, entry: dict, track: str, recipe: str) -> None:
+    """The entry was rendered for ``track`` by its current ``recipe`` hash."""
+    where = f"{manifest}:{line}"
+    rendered = entry.get("track")
+    if rendered != track:
+        got = f"rendered for {rendered}" if isinstance(rendered, str) else "rendered without --track"
+        raise InputError(f"{where}: field 'track': {got}, not {track}; export the folders of {track}")
+    if entry.get("recipe") != recipe:
+        raise InputError(
+            f"{where}: field 'recipe': recipe {entry.get('recipe')!r} differs from {track}'s current recipe "
+            f"{recipe!r}: render again (data synthesize --track {track})"
+        )
 
 
 def _audio_value(manifest: Path, line: int, entry: dict) -> dict:
@@ -165,27 +197,40 @@ def _hub_token() -> str:
 def export_dataset(
     *,
     corpus_rows: list[dict],
-    manifest: Path,
+    manifests: Sequence[Path],
     out_dir: Path,
+    track: str | None = None,
     push_to_hub: str | None = None,
 ) -> datasets.DatasetDict:
     """Build, save (``save_to_disk(out_dir)``) and optionally push the corpus as a DatasetDict.
 
-    ``corpus_rows`` carry ``id``, ``tagged_text``, ``split``, ``domain``, ``slice``; ``manifest``
-    is the synthesis JSONL (``id``, ``file`` relative to the manifest's folder, ``sample_rate``
-    in Hz, ...). One split per split label, train/validation/test first, rows in corpus order.
-    Rows without a clip in the manifest are left out and their count is logged as a warning
-    (``corpus rows - sum(num_rows)``); manifest entries for unknown ids are ignored.
-    ``out_dir`` is replaced as a whole, only if it is empty or a saved dataset.
-    ``push_to_hub`` is a repo id; the token (HF_TOKEN or a saved login) is checked before any work.
+    ``corpus_rows`` carry ``id``, ``tagged_text``, ``split``, ``domain``, ``slice``; ``manifests``
+    are synthesis JSONL files (``id``, ``file`` relative to the manifest's folder, ``voice``,
+    ``sample_rate`` in Hz, ...), merged; an id in two of them is an error. One split per split
+    label, train/validation/test first, rows in corpus order. Rows without a clip are left out
+    and their count is logged as a warning (``corpus rows - sum(num_rows)``); manifest entries
+    for unknown ids are ignored. With ``track``, every entry used must carry that track's name
+    and its current recipe hash. ``out_dir`` is replaced as a whole, only if it is empty or a
+    saved dataset. ``push_to_hub`` is a repo id, pushed as the config named ``track`` (or
+    ``default`` without one); the token (HF_TOKEN or a saved login) is checked before any work.
 
-    Raises :class:`InputError` for malformed rows or manifest lines, unreadable or mismatched
-    audio, no row with audio, or a missing token or package.
+    Raises :class:`InputError` for malformed rows or manifest lines, an unknown track, audio of
+    another track or recipe, unreadable or mismatched audio, no row with audio, or a missing
+    token or package.
     """
     ds = require("datasets", "exporting the dataset")
+    recipe = None
+    if track is not None:
+        try:
+            recipe = get_track(track).recipe_hash
+        except KeyError as exc:
+            raise InputError(str(exc.args[0])) from None
     token = _hub_token() if push_to_hub else None
     _check_corpus(corpus_rows)
-    entries = _read_manifest(manifest)
+    manifests = [Path(m) for m in manifests]
+    if not manifests:
+        raise InputError("no synthesis manifest given")
+    entries = _read_manifests(manifests)
 
     columns: dict[str, dict[str, list]] = {}
     left_out: list[str] = []
@@ -193,28 +238,33 @@ def export_dataset(
         if row["id"] not in entries:
             left_out.append(row["id"])
             continue
+        manifest, line, entry = entries[row["id"]]
+        if track is not None:
+            _check_track(manifest, line, entry, track, recipe)
         transcript = parse(row["tagged_text"])
         example = {
             "id": row["id"],
-            "audio": _audio_value(manifest, *entries[row["id"]]),
+            "audio": _audio_value(manifest, line, entry),
             "tagged_text": row["tagged_text"],
             "plain_text": " ".join(transcript.text.split()),  # tags removed, CAPS kept
             "tags": transcript.labels,
             "split": row["split"],
             "domain": row.get("domain"),
             "slice": row.get("slice"),
+            "voice": entry["voice"],
         }
         split = columns.setdefault(row["split"], {key: [] for key in example})
         for key, value in example.items():
             split[key].append(value)
+    sources = ", ".join(str(m) for m in manifests)
     if not columns:
-        raise InputError(f"{manifest}: none of the {len(corpus_rows)} corpus rows has audio in the manifest")
+        raise InputError(f"{sources}: none of the {len(corpus_rows)} corpus rows has audio in the manifests")
     if left_out:
         logger.warning(
             "%d of %d corpus rows have no audio in %s and were left out (first: %s)",
             len(left_out),
             len(corpus_rows),
-            manifest,
+            sources,
             ", ".join(left_out[:5]),
         )
 
@@ -225,5 +275,5 @@ def export_dataset(
     )
     _save_replacing(dataset_dict, out_dir)
     if push_to_hub:
-        dataset_dict.push_to_hub(push_to_hub, token=token)
+        dataset_dict.push_to_hub(push_to_hub, config_name=track or "default", token=token)
     return dataset_dict

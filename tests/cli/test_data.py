@@ -2,6 +2,7 @@
 
 import json
 import random
+import shutil
 
 from tests.helpers import need  # noqa: E402
 
@@ -19,25 +20,60 @@ ROWS = [
 ]
 
 
+def _synthesize(cli, corpus, track: str, split: str, out) -> list[dict]:
+    code, _, err = cli("data", "synthesize", "--corpus", corpus, "--track", track, "--split", split, "--out", out, "--no-progress")
+    assert code == 0, err
+    return [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+
+
 def test_synthesize_then_export_then_reload(cli, tmp_path):
     corpus = write_jsonl(tmp_path / "corpus.jsonl", ROWS)
     audio, hf = tmp_path / "audio", tmp_path / "hf"
-    code, out, err = cli("data", "synthesize", "--corpus", corpus, "--split", "all", "--out", audio, "--no-progress")
-    assert code == 0, err
-    manifest = [json.loads(line) for line in (audio / "manifest.jsonl").read_text().splitlines()]
-    assert [m["id"] for m in manifest] == ["evx-00001", "evx-00002", "evx-00003"]
-    assert [t["label"] for t in manifest[1]["tags"]] == ["sighs", "pause"]
+    train = _synthesize(cli, corpus, "espeak-v1", "train", audio / "train")
+    test = _synthesize(cli, corpus, "espeak-v1", "test", audio / "test")
+    assert [m["id"] for m in train + test] == ["evx-00001", "evx-00002", "evx-00003"]
+    assert {m["track"] for m in train + test} == {"espeak-v1"}
+    assert [t["label"] for t in test[0]["tags"]] == ["sighs", "pause"]
 
-    code, out, err = cli("data", "export", "--corpus", corpus, "--audio", audio, "--out", hf)
+    code, _, err = cli("data", "export", "--corpus", corpus, "--audio", audio / "train", "--out", hf)
+    assert code == 2 and "--track" in err and not hf.exists()  # the export is of one track
+
+    code, out, err = cli("data", "export", "--corpus", corpus, "--audio", audio / "train", audio / "test", "--track", "espeak-v1", "--out", hf)
     assert code == 0, err
-    assert "train 1, test 2" in out
+    assert "train 1, test 2; track espeak-v1" in out
     assert (hf / "README.md").read_text(encoding="utf-8").startswith("---\n")
     loaded = datasets.load_from_disk(str(hf)).cast_column("audio", datasets.Audio(decode=False))
     row = loaded["test"][0]
     assert row["id"] == "evx-00002" and row["tags"] == ["sighs", "pause"]
     assert row["plain_text"] == "Hi Sam, it's me. Call me back. Please."
+    assert loaded["train"]["voice"] == [train[0]["voice"]] and loaded["test"]["voice"] == [m["voice"] for m in test]
     samples, rate = sf.read(__import__("io").BytesIO(row["audio"]["bytes"]))
-    assert rate == 16000 and abs(len(samples) / rate - manifest[1]["duration"]) < 0.01
+    assert rate == 16000 and abs(len(samples) / rate - test[0]["duration"]) < 0.01
+
+
+def test_export_refuses_audio_of_another_track_or_recipe(cli, tmp_path):
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", ROWS)
+    audio, hf = tmp_path / "audio", tmp_path / "hf"
+    _synthesize(cli, corpus, "espeak-v1", "train", audio / "train")
+    _synthesize(cli, corpus, "espeak-v1-masked", "test", audio / "masked")
+
+    def export(*folders):
+        return cli("data", "export", "--corpus", corpus, "--audio", *folders, "--track", "espeak-v1", "--out", hf)
+
+    code, _, err = export(audio / "train", audio / "masked")
+    assert code == 2 and "masked/manifest.jsonl:1: field 'track': rendered for espeak-v1-masked, not espeak-v1" in err
+
+    stale = audio / "stale"
+    shutil.copytree(audio / "train", stale)
+    entry = json.loads((stale / "manifest.jsonl").read_text())
+    entry["recipe"] = "0" * 16
+    (stale / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
+    code, _, err = export(stale)
+    assert code == 2 and "stale/manifest.jsonl:1: field 'recipe'" in err and "render again" in err
+
+    code, _, err = export(audio / "train", stale)
+    assert code == 2 and "stale/manifest.jsonl:1: duplicate id 'evx-00001' (first in " in err and "train/manifest.jsonl:1)" in err
+    assert "Traceback" not in err and not hf.exists()
 
 
 def test_synthesize_without_a_key_is_a_clear_error(cli, tmp_path, monkeypatch):

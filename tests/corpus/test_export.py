@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import shutil
 from pathlib import Path
 
 from tests.helpers import need  # noqa: E402
@@ -58,9 +59,10 @@ def _clips(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
         samples = (rng.uniform(-0.5, 0.5, n) * 32767).astype(np.int16)
         sf.write(audio_dir / f"{rid}.wav", samples, RATE, subtype="PCM_16")
         arrays[rid] = samples
-        lines.append(json.dumps({"id": rid, "file": f"audio/{rid}.wav", "duration": n / RATE, "sample_rate": RATE}))
+        entry = {"id": rid, "file": f"audio/{rid}.wav", "duration": n / RATE, "sample_rate": RATE, "voice": f"voice-{i % 2}"}
+        lines.append(json.dumps(entry))
     lines.insert(2, "")  # blank lines are skipped
-    lines.append(json.dumps({"id": "not-in-corpus", "file": "audio/c-1.wav", "sample_rate": RATE}))
+    lines.append(json.dumps({"id": "not-in-corpus", "file": "audio/c-1.wav", "sample_rate": RATE, "voice": "v"}))
     manifest = tmp_path / "synth" / "manifest.jsonl"
     manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return manifest, arrays
@@ -70,7 +72,7 @@ def test_export_round_trip(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
     manifest, arrays = _clips(tmp_path)
     out = tmp_path / "hf"
     with caplog.at_level(logging.WARNING, logger="evoxtral_bench.corpus.export"):
-        built = export_dataset(corpus_rows=_corpus(), manifest=manifest, out_dir=out)
+        built = export_dataset(corpus_rows=_corpus(), manifests=[manifest], out_dir=out)
     assert "1 of 7 corpus rows have no audio" in caplog.text and "c-7" in caplog.text
     assert list(built) == ["train", "test"]
 
@@ -88,7 +90,7 @@ def test_export_round_trip(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
         split = loaded[name]
         assert split.features["audio"] == datasets.Audio(sampling_rate=RATE)
         assert split.features["tags"] == datasets.List(datasets.Value("string"))
-        assert list(split.features) == ["id", "audio", "tagged_text", "plain_text", "tags", "split", "domain", "slice"]
+        assert list(split.features) == ["id", "audio", "tagged_text", "plain_text", "tags", "split", "domain", "slice", "voice"]
         # Decoding through `datasets` needs torchcodec; read the embedded bytes with soundfile.
         raw = split.cast_column("audio", datasets.Audio(decode=False))
         for row in raw:
@@ -98,6 +100,7 @@ def test_export_round_trip(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
             assert split_name == name
             assert (row["domain"], row["slice"]) == (corpus[rid]["domain"], corpus[rid]["slice"])
             assert row["audio"]["path"] == f"{rid}.wav"
+            assert row["voice"] == f"voice-{[r[0] for r in ROWS].index(rid) % 2}"
             samples, rate = sf.read(io.BytesIO(row["audio"]["bytes"]), dtype="int16")
             assert rate == RATE
             assert len(samples) == len(arrays[rid])
@@ -109,9 +112,9 @@ def test_export_round_trip(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
 def test_replaces_a_saved_dataset_only(tmp_path: Path) -> None:
     manifest, _ = _clips(tmp_path)
     out = tmp_path / "hf"
-    export_dataset(corpus_rows=_corpus(), manifest=manifest, out_dir=out)
+    export_dataset(corpus_rows=_corpus(), manifests=[manifest], out_dir=out)
     only_train = [row for row in _corpus() if row["split"] == "train"]
-    export_dataset(corpus_rows=only_train, manifest=manifest, out_dir=out)
+    export_dataset(corpus_rows=only_train, manifests=[manifest], out_dir=out)
     assert list(datasets.load_from_disk(str(out))) == ["train"]
     assert not (out / "test").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".hf.")]
@@ -120,7 +123,7 @@ def test_replaces_a_saved_dataset_only(tmp_path: Path) -> None:
     other.mkdir()
     (other / "keep.txt").write_text("x")
     with pytest.raises(InputError, match="refusing to replace"):
-        export_dataset(corpus_rows=_corpus(), manifest=manifest, out_dir=other)
+        export_dataset(corpus_rows=_corpus(), manifests=[manifest], out_dir=other)
     assert (other / "keep.txt").exists()
 
 
@@ -131,36 +134,118 @@ def test_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bad_split = _corpus()
     bad_split[1]["split"] = "dev set"
     with pytest.raises(InputError, match="corpus row 1: field 'split'"):
-        export_dataset(corpus_rows=bad_split, manifest=manifest, out_dir=out)
+        export_dataset(corpus_rows=bad_split, manifests=[manifest], out_dir=out)
 
     dup = _corpus() + [_corpus()[0]]
     with pytest.raises(InputError, match="duplicate id 'c-1'"):
-        export_dataset(corpus_rows=dup, manifest=manifest, out_dir=out)
+        export_dataset(corpus_rows=dup, manifests=[manifest], out_dir=out)
 
     lines = manifest.read_text(encoding="utf-8").splitlines()
     broken = tmp_path / "synth" / "broken.jsonl"
     broken.write_text("\n".join(lines[:3] + ["{oops"]), encoding="utf-8")
     with pytest.raises(InputError, match=r"broken\.jsonl:4: not valid JSON"):
-        export_dataset(corpus_rows=_corpus(), manifest=broken, out_dir=out)
+        export_dataset(corpus_rows=_corpus(), manifests=[broken], out_dir=out)
 
     wrong_rate = tmp_path / "synth" / "rate.jsonl"
-    wrong_rate.write_text(json.dumps({"id": "c-1", "file": "audio/c-1.wav", "sample_rate": 22050}), encoding="utf-8")
+    wrong_rate.write_text(json.dumps({"id": "c-1", "file": "audio/c-1.wav", "sample_rate": 22050, "voice": "v"}), encoding="utf-8")
     with pytest.raises(InputError, match="22050 Hz, but .* is 16000 Hz"):
-        export_dataset(corpus_rows=_corpus(), manifest=wrong_rate, out_dir=out)
+        export_dataset(corpus_rows=_corpus(), manifests=[wrong_rate], out_dir=out)
 
     missing = tmp_path / "synth" / "missing.jsonl"
-    missing.write_text(json.dumps({"id": "c-1", "file": "audio/nope.wav"}), encoding="utf-8")
+    missing.write_text(json.dumps({"id": "c-1", "file": "audio/nope.wav", "voice": "v"}), encoding="utf-8")
     with pytest.raises(InputError, match=r"missing\.jsonl:1: field 'file': cannot read"):
-        export_dataset(corpus_rows=_corpus(), manifest=missing, out_dir=out)
+        export_dataset(corpus_rows=_corpus(), manifests=[missing], out_dir=out)
 
     empty = tmp_path / "synth" / "empty.jsonl"
     empty.write_text("", encoding="utf-8")
+    no_voice = tmp_path / "synth" / "no-voice.jsonl"
+    no_voice.write_text(json.dumps({"id": "c-1", "file": "audio/c-1.wav"}), encoding="utf-8")
+    with pytest.raises(InputError, match=r"no-voice\.jsonl:1: field 'voice': expected a string"):
+        export_dataset(corpus_rows=_corpus(), manifests=[no_voice], out_dir=out)
+
+    with pytest.raises(InputError, match="unknown audio track 'espeak-v9'"):
+        export_dataset(corpus_rows=_corpus(), manifests=[manifest], out_dir=out, track="espeak-v9")
+
     with pytest.raises(InputError, match="none of the 7 corpus rows has audio"):
-        export_dataset(corpus_rows=_corpus(), manifest=empty, out_dir=out)
+        export_dataset(corpus_rows=_corpus(), manifests=[empty], out_dir=out)
 
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "no-hf-home"))
     monkeypatch.setattr("huggingface_hub.get_token", lambda: None)
     with pytest.raises(InputError, match="HF_TOKEN"):
-        export_dataset(corpus_rows=_corpus(), manifest=manifest, out_dir=out, push_to_hub="someone/evoxtral-bench")
+        export_dataset(corpus_rows=_corpus(), manifests=[manifest], out_dir=out, push_to_hub="someone/evoxtral-bench")
+    assert not out.exists()
+
+
+# A real instance: espeak-v1 rendered one folder per split, as `data synthesize --track` does.
+TRACK_ROWS = [
+    {"id": "t-1", "tagged_text": "[sighs] Fine.", "splits": ["train"]},
+    {"id": "t-2", "tagged_text": "Yes, TODAY.", "splits": ["train"]},
+    {"id": "t-3", "tagged_text": "[laughs] No.", "splits": ["test"]},
+]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``train`` and ``test`` folders of espeak-v1 and a ``masked`` (espeak-v1-masked) test folder."""
+    need(libraries=("espeak-ng",))
+    from evoxtral_bench.corpus.synth import synthesize
+
+    root = tmp_path_factory.mktemp("tracks")
+    folders = {}
+    for name, split, track in (("train", "train", "espeak-v1"), ("test", "test", "espeak-v1"), ("masked", "test", "espeak-v1-masked")):
+        rows = [r for r in TRACK_ROWS if r["splits"] == [split]]
+        folders[name] = synthesize(rows=rows, out_dir=root / name, track=track, progress=False).parent
+    return folders
+
+
+def _track_corpus() -> list[dict]:
+    return [{"id": r["id"], "tagged_text": r["tagged_text"], "split": r["splits"][0], "domain": "d", "slice": "plain"} for r in TRACK_ROWS]
+
+
+def _entries(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_export_of_a_track_merges_the_split_folders(rendered: dict[str, Path], tmp_path: Path) -> None:
+    from evoxtral_bench.tracks import ESPEAK_VOICES, get_track
+
+    out = tmp_path / "hf"
+    manifests = [rendered["train"] / "manifest.jsonl", rendered["test"] / "manifest.jsonl"]
+    export_dataset(corpus_rows=_track_corpus(), manifests=manifests, out_dir=out, track="espeak-v1")
+    loaded = datasets.load_from_disk(str(out))
+    assert {name: loaded[name]["id"] for name in loaded} == {"train": ["t-1", "t-2"], "test": ["t-3"]}
+    assert loaded["test"].column_names[-1] == "voice"
+    voices = {e["id"]: e["voice"] for folder in ("train", "test") for e in _entries(rendered[folder])}
+    exported = {rid: voice for name in loaded for rid, voice in zip(loaded[name]["id"], loaded[name]["voice"])}
+    assert exported == voices
+    assert all(voice.split("@")[0] in ESPEAK_VOICES for voice in exported.values())
+    assert {e["recipe"] for e in _entries(rendered["test"])} == {get_track("espeak-v1").recipe_hash}
+
+
+def test_export_of_a_track_refuses_other_audio(rendered: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "hf"
+    train = rendered["train"] / "manifest.jsonl"
+
+    masked = rendered["masked"] / "manifest.jsonl"
+    with pytest.raises(InputError, match=r"masked/manifest\.jsonl:1: field 'track': rendered for espeak-v1-masked, not espeak-v1"):
+        export_dataset(corpus_rows=_track_corpus(), manifests=[train, masked], out_dir=out, track="espeak-v1")
+
+    stale = tmp_path / "stale"
+    shutil.copytree(rendered["test"], stale)
+    entry = _entries(stale)[0]
+    entry["recipe"] = "0123456789abcdef"
+    (stale / "manifest.jsonl").write_text(json.dumps(entry) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"stale/manifest\.jsonl:1: field 'recipe': recipe '0123456789abcdef' differs from espeak-v1's current recipe '[0-9a-f]{16}': render again"):
+        export_dataset(corpus_rows=_track_corpus(), manifests=[train, stale / "manifest.jsonl"], out_dir=out, track="espeak-v1")
+
+    del entry["track"], entry["recipe"]  # a legacy render (no --track)
+    (stale / "manifest.jsonl").write_text(json.dumps(entry) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="field 'track': rendered without --track, not espeak-v1"):
+        export_dataset(corpus_rows=_track_corpus(), manifests=[train, stale / "manifest.jsonl"], out_dir=out, track="espeak-v1")
+
+    copy = tmp_path / "copy"
+    shutil.copytree(rendered["train"], copy)
+    with pytest.raises(InputError, match=r"copy/manifest\.jsonl:1: duplicate id 't-1' \(first in .*train/manifest\.jsonl:1\)"):
+        export_dataset(corpus_rows=_track_corpus(), manifests=[train, copy / "manifest.jsonl"], out_dir=out, track="espeak-v1")
     assert not out.exists()

@@ -123,6 +123,22 @@ def test_dataset_card_statistics_and_schema_agree_with_the_data():
     assert replace_card_statistics(card, markdown) == card
     header = yaml.safe_load(card.split("---\n")[1])
     assert header["license"] and header["language"] == ["en"]
-    assert [f["name"] for f in header["dataset_info"]["features"]] == list(features())
-    sizes = {s["name"]: s["num_examples"] for s in header["dataset_info"]["splits"]}
-    assert sizes == {s: sum(1 for r in ROWS if r.splits == (s,)) for s in ("train", "validation", "test")}
+    for info in header["dataset_info"]:  # one per track
+        assert [f["name"] for f in info["features"]] == list(features()), info["config_name"]
+        sizes = {s["name"]: s["num_examples"] for s in info["splits"]}
+        assert sizes == {s: sum(1 for r in ROWS if r.splits == (s,)) for s in ("train", "validation", "test")}
+
+
+def test_dataset_card_has_one_config_per_registered_track():
+    import yaml
+
+    from evoxtral_bench.cli.data import card_path
+    from evoxtral_bench.tracks import SPLITS, TRACK_NAMES
+
+    header = yaml.safe_load(card_path().read_text(encoding="utf-8").split("---\n")[1])
+    assert [c["config_name"] for c in header["configs"]] == list(TRACK_NAMES)
+    assert [i["config_name"] for i in header["dataset_info"]] == list(TRACK_NAMES)
+    assert [c["config_name"] for c in header["configs"] if c.get("default")] == ["espeak-v1"]
+    for config in header["configs"]:  # where push_to_hub(config_name=NAME) puts the parquet shards
+        name = config["config_name"]
+        assert config["data_files"] == [{"split": split, "path": f"{name}/{split}-*"} for split in SPLITS]

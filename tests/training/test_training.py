@@ -146,10 +146,10 @@ def build_dataset(root: Path) -> tuple[Path, Path]:
         if rate != RATE:
             samples = samples[:: RATE // rate]
         sf.write(audio / f"{rid}.wav", samples, rate, subtype="PCM_16")
-        manifest.append({"id": rid, "file": f"audio/{rid}.wav", "duration": len(samples) / rate, "sample_rate": rate})
+        manifest.append({"id": rid, "file": f"audio/{rid}.wav", "duration": len(samples) / rate, "sample_rate": rate, "voice": "tone"})
     (root / "synth" / "manifest.jsonl").write_text("".join(json.dumps(m) + "\n" for m in manifest), encoding="utf-8")
     rows = [{"id": rid, "tagged_text": text, "split": split, "domain": "d", "slice": "core"} for rid, split, text in CORPUS]
-    export_dataset(corpus_rows=rows, manifest=root / "synth" / "manifest.jsonl", out_dir=root / "dataset")
+    export_dataset(corpus_rows=rows, manifests=[root / "synth" / "manifest.jsonl"], out_dir=root / "dataset")
     references = root / "references.jsonl"
     references.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return root / "dataset", references

@@ -47,7 +47,7 @@ def whisper(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert main(["convert", "--out", str(root / "model")]) == 0
     synthesize(rows=[{"id": i, "tagged_text": t} for i, _, t in ROWS], out_dir=root / "audio", seed=0, progress=False)
     rows = [{"id": i, "tagged_text": t, "split": s, "domain": "d", "slice": "core"} for i, s, t in ROWS]
-    export_dataset(corpus_rows=rows, manifest=root / "audio" / "manifest.jsonl", out_dir=root / "dataset")
+    export_dataset(corpus_rows=rows, manifests=[root / "audio" / "manifest.jsonl"], out_dir=root / "dataset")
     return {"root": root, "model": root / "model", "dataset": root / "dataset", "audio": root / "audio"}
 
 
