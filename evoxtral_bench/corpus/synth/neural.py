@@ -7,7 +7,7 @@ Voices (nothing is downloaded; ``pip install -e ".[neural]"``):
 
 The clip is planned exactly as in the espeak-ng renderer (:mod:`~evoxtral_bench.corpus.synth.plan`:
 style spans, CAPS, stutters, pauses, sounds) and assembled by :mod:`~evoxtral_bench.corpus.synth.mix`;
-this module voices the parts (docs/spec.md §12.3):
+this module voices the parts (docs/spec.md §12.6):
 
 * **style and CAPS**: the voice's own speaking rate (its ``speed`` / length scale) times the style's
   rate; pitch moved by resampling (a factor ``2 ** (pitch / 100)`` of the style's espeak-unit offset,
@@ -25,7 +25,7 @@ Randomness comes only from generators seeded by clip id and seed: Piper's two in
 are graph inputs here (the ONNX graph is rewritten in memory), so a clip's bytes do not depend on
 the order or the process it is rendered in. Word times come from Piper's phoneme alignment (exact
 to its 256-sample hop) and, for hibari, which has none, are spread over each sentence's audio in
-proportion to phoneme count (docs/spec.md §12.3 gives the measured precision).
+proportion to phoneme letters (docs/spec.md §12.6 gives the measured precision).
 """
 
 from __future__ import annotations
