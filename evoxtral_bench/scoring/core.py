@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
@@ -11,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.scoring import adapters, normalize, paper
+from evoxtral_bench.scoring import adapters, normalize
 from evoxtral_bench.scoring.bootstrap import paired_p_value, percentile_intervals, resample_sums
 from evoxtral_bench.scoring.metrics import (
     CORPUS_METRICS,
@@ -35,7 +38,7 @@ from evoxtral_bench.scoring.results import (
     SubmissionInfo,
     TagScore,
 )
-from evoxtral_bench.scoring.stats import StatsTable, corpus_stats, label_columns, pooled_counts, shown_labels, to_table
+from evoxtral_bench.scoring.stats import Side, StatsTable, count_table, label_columns, pooled_counts, sides
 from evoxtral_bench.scoring.submission import (
     Problems,
     Reference,
@@ -45,7 +48,7 @@ from evoxtral_bench.scoring.submission import (
     read_references,
     select_split,
 )
-from evoxtral_bench.scoring.tags import parse, tag_table
+from evoxtral_bench.scoring.tags import tag_table
 
 SHIPPED_REFERENCES = "corpus.jsonl"
 SHIPPED_LABEL = "evoxtral_bench/corpus/data/corpus.jsonl"
@@ -64,6 +67,14 @@ class ReferenceSet:
     split: str
     rows: list[Reference]
     known_ids: set[str]
+    _sides: dict[str, list[Side]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def sides(self, normalizer: str) -> list[Side]:
+        """The reference rows parsed and normalized, once per normalizer (shared by every system scored)."""
+        if normalizer not in self._sides:
+            with gc_paused():
+                self._sides[normalizer] = sides([r.tagged_text for r in self.rows], normalize.get(normalizer))
+        return self._sides[normalizer]
 
     def info(self) -> BenchmarkInfo:
         return BenchmarkInfo(BENCHMARK_NAME, BENCHMARK_VERSION, self.path, self.sha256, self.split, len(self.rows))
@@ -145,25 +156,28 @@ def load_system(
     return System(records.label, records.sha256, texts, len(preds), len(found.missing), len(found.extra), found.malformed_spans)
 
 
-def _labels(pred_labels: Counter[str], ref_labels: Counter[str]) -> tuple[list[str], dict[str, str]]:
-    """Per-tag labels (canonical first, then the most frequent others) and the label mapping."""
-    counts = pred_labels + ref_labels
-    canonical = [label for label in tag_table().canonical if label in counts]
-    return shown_labels(counts, canonical)
-
-
 def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -> tuple[StatsTable, Counter[str]]:
     """Statistics table for one system plus its OOV tag counts."""
-    ref_texts = [r.tagged_text for r in refs.rows]
     if options.legacy:
-        return paper.legacy_table(predictions=system_texts, references=ref_texts), Counter()
-    preds = [parse(t) for t in system_texts]
-    refs_parsed = [parse(t) for t in ref_texts]
-    stats = corpus_stats(predictions=preds, references=refs_parsed, normalizer=normalize.get(options.normalizer))
-    pred_labels = Counter(label for p in preds for label in p.labels)
-    ref_labels = Counter(label for r in refs_parsed for label in r.labels)
-    oov = Counter(t.label for p in preds for t in p.tags if t.oov)
-    return to_table(stats, *_labels(pred_labels, ref_labels)), oov
+        from evoxtral_bench.scoring import paper  # imports jiwer: only the legacy metrics need it
+
+        return paper.legacy_table(predictions=system_texts, references=[r.tagged_text for r in refs.rows]), Counter()
+    references = refs.sides(options.normalizer)
+    with gc_paused():
+        return count_table(system_texts, references, normalize.get(options.normalizer))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off (scoring allocates millions of acyclic objects, which
+    would otherwise trigger full collections for nothing); its previous state restored."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class MetricValue(NamedTuple):
@@ -191,10 +205,9 @@ def utterance_metrics(*, predictions: list[str], references: list[str], normaliz
     """
     if len(predictions) != len(references):
         raise InputError(f"{len(predictions)} predictions for {len(references)} references")
-    preds = [parse(t) for t in predictions]
-    refs_parsed = [parse(t) for t in references]
-    stats = corpus_stats(predictions=preds, references=refs_parsed, normalizer=normalize.get(normalizer))
-    table = to_table(stats, [])
+    function = normalize.get(normalizer)
+    with gc_paused():
+        table, _ = count_table(predictions, sides(references, function), function, per_label=False)
     out = []
     for row in table.matrix:
         sums = _sums(table, row)
