@@ -282,9 +282,24 @@ def summarize(table: StatsTable, options: Options) -> Summary:
     )
 
 
+def _group_metrics(table: StatsTable, index: list[int], defs: tuple[MetricDef, ...], options: Options) -> dict[str, Estimate]:
+    """The metrics ``defs`` (each a ratio of the table's columns) on the rows ``index``, with
+    intervals: the same numbers as :func:`summarize` gives for them on those rows."""
+    rows = table.matrix[np.asarray(index, dtype=np.intp)]
+    point = _sums(table, rows.sum(axis=0))
+    boot = _sums(table, resample_sums(rows, options.n_boot, options.seed)) if options.n_boot else None
+    acc = _Intervals(options.ci)
+    for d in defs:
+        acc.add(*d.formula(point), d.formula(boot)[0] if boot is not None else None)
+    return dict(zip((d.name for d in defs), acc.estimates()))
+
+
 def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict[str, dict[str, Group]]:
-    """The seven metrics per slice and per domain, from the metrics' columns only."""
-    table = table.without_labels()
+    """The seven metrics per slice and per domain, bootstrapped on the columns they read only."""
+    defs = LEGACY_METRICS if options.legacy else CORPUS_METRICS
+    read = {c for d in defs for c in (d.formula.num, *d.formula.den)}
+    keep = [j for j, c in enumerate(table.columns) if c in read]
+    table = StatsTable(tuple(table.columns[j] for j in keep), table.matrix[:, keep], ())
     out: dict[str, dict[str, Group]] = {}
     for key in ("slice", "domain"):
         groups: dict[str, list[int]] = {}
@@ -294,7 +309,7 @@ def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict
                 groups.setdefault(value, []).append(i)
         if groups:
             out[key] = {
-                name: Group(len(index), summarize(table.rows(index), options).metrics) for name, index in sorted(groups.items())
+                name: Group(len(index), _group_metrics(table, index, defs, options)) for name, index in sorted(groups.items())
             }
     return out
 

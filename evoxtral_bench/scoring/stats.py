@@ -56,18 +56,12 @@ class StatsTable:
     def rows(self, index: Sequence[int] | np.ndarray) -> StatsTable:
         return StatsTable(self.columns, self.matrix[np.asarray(index, dtype=np.intp)], self.labels)
 
-    def without_labels(self) -> StatsTable:
-        """The columns that the corpus metrics read (no per-label columns)."""
-        keep = [j for j, c in enumerate(self.columns) if not c.startswith(LABEL_PREFIXES)]
-        return StatsTable(tuple(self.columns[j] for j in keep), self.matrix[:, keep], ())
-
 
 MAX_LABELS = 100
 """Labels outside the canonical vocabulary with their own per-tag columns; the rest are
 pooled into :data:`OTHER_LABELS` (so cost and output grow only linearly with OOV labels)."""
 OTHER_LABELS = "<other OOV>"
 """The pooled per-tag entry (never a real label: labels are lowercased)."""
-LABEL_PREFIXES = ("tp:", "pred:", "ref:")
 
 
 def shown_labels(counts: Counter[str], keep: Sequence[str] = (), *, keep_first: bool = True) -> tuple[list[str], dict[str, str]]:
