@@ -55,7 +55,7 @@ def _canonicalize(raw: str, table: TagTable) -> str:
 def tag_table() -> TagTable:
     """The tag table shipped with the package (``evoxtral_bench/scoring/tags.yaml``)."""
     text = resources.files("evoxtral_bench.scoring").joinpath("tags.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when built with it: same data, 20× faster
     return TagTable(
         version=int(raw["version"]),
         canonical=dict(raw["canonical"]),
