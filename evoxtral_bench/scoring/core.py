@@ -6,7 +6,7 @@ import gc
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
@@ -38,7 +38,7 @@ from evoxtral_bench.scoring.results import (
     SubmissionInfo,
     TagScore,
 )
-from evoxtral_bench.scoring.stats import Side, StatsTable, count_table, label_columns, pooled_counts, sides
+from evoxtral_bench.scoring.stats import StatsTable, count_tables, label_columns, pooled_counts
 from evoxtral_bench.scoring.submission import (
     Problems,
     Reference,
@@ -67,15 +67,6 @@ class ReferenceSet:
     split: str
     rows: list[Reference]
     known_ids: set[str]
-    _sides: dict[str, list[Side]] = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    def sides(self, normalizer: str) -> list[Side]:
-        """The reference rows parsed and normalized, once per normalizer (shared by every system scored)."""
-        if normalizer not in self._sides:
-            with gc_paused():
-                self._sides[normalizer] = sides([r.tagged_text for r in self.rows], normalize.get(normalizer))
-        return self._sides[normalizer]
-
     def info(self) -> BenchmarkInfo:
         return BenchmarkInfo(BENCHMARK_NAME, BENCHMARK_VERSION, self.path, self.sha256, self.split, len(self.rows))
 
@@ -158,13 +149,18 @@ def load_system(
 
 def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -> tuple[StatsTable, Counter[str]]:
     """Statistics table for one system plus its OOV tag counts."""
+    return build_tables([system_texts], refs, options)[0]
+
+
+def build_tables(systems: list[list[str]], refs: ReferenceSet, options: Options) -> list[tuple[StatsTable, Counter[str]]]:
+    """:func:`build_table` of several systems, the references parsed and normalized once for all."""
+    references = [r.tagged_text for r in refs.rows]
     if options.legacy:
         from evoxtral_bench.scoring import paper  # imports jiwer: only the legacy metrics need it
 
-        return paper.legacy_table(predictions=system_texts, references=[r.tagged_text for r in refs.rows]), Counter()
-    references = refs.sides(options.normalizer)
+        return [(paper.legacy_table(predictions=texts, references=references), Counter()) for texts in systems]
     with gc_paused():
-        return count_table(system_texts, references, normalize.get(options.normalizer))
+        return count_tables(systems, references, normalize.get(options.normalizer))
 
 
 @contextmanager
@@ -207,7 +203,7 @@ def utterance_metrics(*, predictions: list[str], references: list[str], normaliz
         raise InputError(f"{len(predictions)} predictions for {len(references)} references")
     function = normalize.get(normalizer)
     with gc_paused():
-        table, _ = count_table(predictions, sides(references, function), function, per_label=False)
+        ((table, _),) = count_tables([predictions], references, function, per_label=False)
     out = []
     for row in table.matrix:
         sums = _sums(table, row)
@@ -352,8 +348,7 @@ def _macro_labels(table: StatsTable, point: dict[str, np.ndarray]) -> list[str]:
 def compare(a: System, b: System, refs: ReferenceSet, options: Options) -> Comparison:
     """Paired bootstrap of A − B on the same resamples (Koehn 2004) for every metric of
     ``score`` (the seven, tag macro-F1 and, unless legacy, the position-aware extras)."""
-    table_a, _ = build_table(a.texts, refs, options)
-    table_b, _ = build_table(b.texts, refs, options)
+    (table_a, _), (table_b, _) = build_tables([a.texts, b.texts], refs, options)
     k = table_a.matrix.shape[1]
     joint = np.hstack([table_a.matrix, table_b.matrix])
     boot = resample_sums(joint, options.n_boot, options.seed) if options.n_boot else None

@@ -151,14 +151,8 @@ def side(text: str, normalizer: Normalizer, chunkwise: bool, table: TagTable) ->
         words = normalizer(plain).split()
     canonical = table.canonical
     oov = [label for label in labels if label not in canonical]
-    return Side(" ".join(words), len(words), _counts(labels), positions, chunk_norm, _emphasis(plain), oov)
-
-
-def sides(texts: Sequence[str], normalizer: Normalizer) -> list[Side]:
-    """:func:`side` of each text (references are prepared once and scored against any system)."""
-    chunkwise = normalize.is_chunkwise(normalizer)
-    table = tag_table()
-    return [side(t, normalizer, chunkwise, table) for t in texts]
+    norm = chunk_norm if chunkwise else " ".join(words)
+    return Side(norm, len(words), _counts(labels), positions, chunk_norm, _emphasis(plain), oov)
 
 
 def _multiset_tp(a: dict[str, int] | None, b: dict[str, int] | None) -> int:
@@ -184,34 +178,17 @@ def _positions(ref: Side, hyp: Side, common: list[str], tolerance: int) -> tuple
     return at0, at1, offsets, tp_pos
 
 
-def count_table(
-    predictions: Sequence[str],
-    references: Sequence[Side],
-    normalizer: Normalizer,
-    *,
-    per_label: bool = True,
-    tolerance: int = position.TOLERANCE,
-) -> tuple[StatsTable, Counter[str]]:
-    """The statistics table of a system (docs/spec.md §3) and its OOV predicted labels.
+class _Builder:
+    """The counts of one system while its rows are filled in."""
 
-    Each prediction is parsed, counted into one row of a preallocated matrix and dropped; the
-    per-label counts are gathered as (row, label, tp, pred, ref) and scattered into their columns
-    once the labels are known (see :func:`shown_labels`). ``tolerance`` (word gaps) decides which
-    pairs count for ``tag_tp_pos`` (``tag_f1_pos``); ``per_label=False`` leaves out the per-label
-    columns.
-    """
-    if len(predictions) != len(references):
-        raise ValueError("predictions and references must have the same length")
-    chunkwise = normalize.is_chunkwise(normalizer)
-    table = tag_table()
-    base = np.zeros((len(references), len(BASE_COLUMNS)), dtype=np.float64)
-    rows: list[int] = []
-    names: list[str] = []
-    cells: list[int] = []
-    oov: Counter[str] = Counter()
-    distance = Levenshtein.distance
-    for i, (text, ref) in enumerate(zip(predictions, references)):
-        hyp = side(text, normalizer, chunkwise, table)
+    def __init__(self, n: int) -> None:
+        self.base = np.zeros((n, len(BASE_COLUMNS)), dtype=np.float64)
+        self.rows: list[int] = []
+        self.names: list[str] = []
+        self.cells: list[int] = []
+        self.oov: Counter[str] = Counter()
+
+    def add(self, i: int, ref: Side, hyp: Side, tolerance: int) -> None:
         ref_tags, hyp_tags = ref.labels, hyp.labels
         tag_tp = hallucinated = 0
         positions = (0, 0, 0, 0)
@@ -222,19 +199,19 @@ def count_table(
                 tag_tp += tp
                 if not r:
                     hallucinated += p
-                rows.append(i)
-                names.append(label)
-                cells += (tp, p, r)
+                self.rows.append(i)
+                self.names.append(label)
+                self.cells += (tp, p, r)
             common = [label for label in ref_tags if label in hyp_tags]
             if common:
                 positions = _positions(ref, hyp, common, tolerance)
             if hyp.oov:
-                oov.update(hyp.oov)
+                self.oov.update(hyp.oov)
         hyp_emph, ref_emph = hyp.emphasis, ref.emphasis
-        base[i] = (
-            distance(ref.norm.split(), hyp.norm.split()),
+        self.base[i] = (
+            Levenshtein.distance(ref.norm.split(), hyp.norm.split()),
             ref.n_words,
-            distance(ref.norm, hyp.norm),
+            Levenshtein.distance(ref.norm, hyp.norm),
             len(ref.norm),
             tag_tp,
             sum(hyp_tags.values()),
@@ -245,9 +222,39 @@ def count_table(
             sum(ref_emph.values()) if ref_emph else 0,
             *positions,
         )
-    if not per_label:
-        return StatsTable(BASE_COLUMNS, base, ()), oov
-    return _with_labels(base, rows, names, cells, table), oov
+
+
+def count_tables(
+    systems: Sequence[Sequence[str]],
+    references: Sequence[str],
+    normalizer: Normalizer,
+    *,
+    per_label: bool = True,
+    tolerance: int = position.TOLERANCE,
+) -> list[tuple[StatsTable, Counter[str]]]:
+    """The statistics table (docs/spec.md §3) and the OOV predicted labels of each system.
+
+    One pass over the references: each is parsed and normalized once, whatever the number of
+    systems, and each text is counted into one row of a preallocated matrix and dropped. The
+    per-label counts are gathered as (row, label, tp, pred, ref) and scattered into their
+    columns once the labels are known (see :func:`shown_labels`). ``tolerance`` (word gaps)
+    decides which pairs count for ``tag_tp_pos`` (``tag_f1_pos``); ``per_label=False`` leaves out
+    the per-label columns.
+    """
+    if any(len(texts) != len(references) for texts in systems):
+        raise ValueError("predictions and references must have the same length")
+    chunkwise = normalize.is_chunkwise(normalizer)
+    table = tag_table()
+    builders = [_Builder(len(references)) for _ in systems]
+    for i, ref_text in enumerate(references):
+        ref = side(ref_text, normalizer, chunkwise, table)
+        for texts, builder in zip(systems, builders):
+            builder.add(i, ref, side(texts[i], normalizer, chunkwise, table), tolerance)
+    out = []
+    for b in builders:
+        counts = _with_labels(b.base, b.rows, b.names, b.cells, table) if per_label else StatsTable(BASE_COLUMNS, b.base, ())
+        out.append((counts, b.oov))
+    return out
 
 
 def _with_labels(base: np.ndarray, rows: list[int], names: list[str], cells: list[int], table: TagTable) -> StatsTable:

@@ -8,7 +8,7 @@ import pytest
 from evoxtral_bench.scoring import normalize
 from evoxtral_bench.scoring.core import load_references
 from evoxtral_bench.scoring.metrics import CORPUS_METRICS
-from evoxtral_bench.scoring.stats import count_table, sides
+from evoxtral_bench.scoring.stats import count_tables
 from evoxtral_bench.scoring.submission import Problems
 from evoxtral_bench.scoring.tags import parse
 from tests.helpers import SMALL_REFS, score_texts
@@ -96,7 +96,7 @@ def test_oov_tags_count_as_predicted_and_are_reported():
     result = table_for(preds, refs)
     assert result["metrics"]["tag_precision"]["value"] == 0.5
     assert result["per_tag"]["harrumph"]["canonical"] is False
-    _, oov = count_table(preds, sides(refs, normalize.basic), normalize.basic)
+    ((_, oov),) = count_tables([preds], refs, normalize.basic)
     assert oov == {"harrumph": 1}
 
 
