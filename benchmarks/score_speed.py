@@ -1,22 +1,27 @@
-"""Scoring speed and memory against the usual practice (a naive bootstrap over jiwer).
+"""Scoring speed against the floor (the unavoidable work), and against the usual practice.
 
-    python benchmarks/score_speed.py            # full table (about two minutes on 2 cores)
-    python benchmarks/score_speed.py --quick    # N = 150 and 1,000 only
+    python benchmarks/score_speed.py            # the floor table (about five minutes on 2 cores)
+    python benchmarks/score_speed.py --quick    # N = 1,000 and 10,000 only
+    python benchmarks/score_speed.py --naive    # the older table: ours vs jiwer re-run per resample
 
-For each N (150, 1,000, 100,000 synthetic utterances built from the shipped scripts, with
-seeded word and tag errors) it times, in a fresh process each:
-* ``ours``: full scoring (seven metrics, per-tag, extras, B resamples) from text, best of 3
-  runs for N <= 10,000;
-* ``naive``: the usual practice, ``jiwer.wer`` re-run on each resample (WER only); timed on a
-  few resamples and scaled linearly to B, as its cost is linear in B;
-and it reports peak resident memory and the wall time of ``evoxtral-bench score`` as a fresh
-process on 150 utterances. It prints ratios; nothing is asserted here.
+The floor table times, each run a fresh process on the same synthetic files (references cycled
+from the shipped corpus with their domain and slice, predictions with seeded word and tag errors):
+
+* ``project``: ``python -m evoxtral_bench score PREDS --references REFS --format json`` (B = 1000);
+* ``floor``: ``benchmarks/score_floor.py`` on the same files, only the unavoidable work;
+
+project ÷ floor at N = 1,000, 10,000 and 100,000 (runs interleaved, best of several, both
+measured in this run), the same at N = 100,000 with one competing busy process, ``compare`` ÷
+``score`` at N = 100,000, the peak memory of ``score`` at N = 100,000 and the cold start
+(fresh process, N = 150) beside Python + numpy + rapidfuzz alone. It prints the load
+average with every figure; nothing is asserted here.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import statistics
@@ -24,27 +29,119 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from evoxtral_bench.leaderboard.oracle import corrupt
 
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}  # the scorer of this checkout, whatever is installed
+
 
 def synthetic(n: int, seed: int = 0) -> tuple[list[dict], list[dict]]:
-    """``n`` references cycled from the shipped corpus and their corrupted predictions."""
+    """``n`` references cycled from the shipped corpus (with domain and slice) and their
+    corrupted predictions."""
     from evoxtral_bench.corpus import scripts as corpus
 
-    scripts = [r.tagged_text for r in corpus.load()]
+    rows = corpus.load()
     rng = random.Random(seed)
     refs, preds = [], []
     for i in range(n):
-        text = scripts[i % len(scripts)]
-        refs.append({"id": f"s{i:06d}", "tagged_text": text})
-        preds.append({"id": f"s{i:06d}", "prediction": corrupt(text, rng)})
+        row = rows[i % len(rows)]
+        refs.append({"id": f"s{i:06d}", "tagged_text": row.tagged_text, "domain": row.domain, "slice": row.slice})
+        preds.append({"id": f"s{i:06d}", "prediction": corrupt(row.tagged_text, rng)})
     return refs, preds
 
 
 def _write(path: Path, rows: list[dict]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def load() -> str:
+    return " ".join(f"{x}" for x in Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
+
+
+def timed(argv: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one fresh process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(argv)} exited with {proc.returncode}")
+    return wall, usage.ru_maxrss / 1024
+
+
+@contextmanager
+def busy():
+    """One competing process spinning on a core."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+class Files:
+    """Synthetic references and two prediction files of ``n`` utterances in ``folder``."""
+
+    def __init__(self, folder: Path, n: int) -> None:
+        refs, preds = synthetic(n)
+        _, other = synthetic(n, seed=1)
+        self.refs, self.preds, self.other = folder / f"refs{n}.jsonl", folder / f"preds{n}.jsonl", folder / f"other{n}.jsonl"
+        _write(self.refs, refs)
+        _write(self.preds, preds)
+        _write(self.other, other)
+
+    def score(self, n_boot: int) -> list[str]:
+        return [sys.executable, "-m", "evoxtral_bench", "score", str(self.preds), "--references", str(self.refs),
+                "--bootstrap", str(n_boot), "--format", "json", "--output", os.devnull]
+
+    def compare(self, n_boot: int) -> list[str]:
+        return [sys.executable, "-m", "evoxtral_bench", "compare", str(self.preds), str(self.other), "--references",
+                str(self.refs), "--bootstrap", str(n_boot), "--format", "json", "--output", os.devnull]
+
+    def floor(self, n_boot: int) -> list[str]:
+        return [sys.executable, str(ROOT / "benchmarks" / "score_floor.py"), str(self.refs), str(self.preds), "--bootstrap", str(n_boot)]
+
+
+def best_pair(a: list[str], b: list[str], repeats: int) -> tuple[float, float, float]:
+    """Best wall times of ``a`` and ``b`` run alternately, and the peak RSS (MB) of ``a``."""
+    ta, tb, peak = [], [], 0.0
+    for _ in range(repeats):
+        wall, rss = timed(a)
+        ta.append(wall)
+        peak = max(peak, rss)
+        tb.append(timed(b)[0])
+    return min(ta), min(tb), peak
+
+
+def floor_table(n_boot: int, quick: bool) -> None:
+    sizes = [(1_000, 7), (10_000, 3)] + ([] if quick else [(100_000, 3)])
+    print(f"B = {n_boot}; each run a fresh process; best of the repeats; load average (1, 5, 15 min) after each line\n")
+    print(f"{'N':>8}  {'project (s)':>11}  {'floor (s)':>9}  {'project ÷ floor':>15}  {'peak RSS (MB)':>13}  load")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, repeats in sizes:
+            files = Files(Path(tmp), n)
+            project, floor, peak = best_pair(files.score(n_boot), files.floor(n_boot), repeats)
+            print(f"{n:>8,}  {project:>11.2f}  {floor:>9.2f}  {project / floor:>14.2f}×  {peak:>13.0f}  {load()}", flush=True)
+        n = sizes[-1][0]
+        with busy():
+            loaded, loaded_floor, _ = best_pair(files.score(n_boot), files.floor(n_boot), 2)
+        print(f"\nN = {n:,} with one competing busy process: project {loaded:.2f} s = {loaded / project:.2f}× its quiet time; "
+              f"floor {loaded_floor:.2f} s; project ÷ floor {loaded / loaded_floor:.2f}×  [load {load()}]", flush=True)
+        compare, score, _ = best_pair(files.compare(n_boot), files.score(n_boot), 2)
+        print(f"N = {n:,}: compare {compare:.2f} s, score {score:.2f} s: compare ÷ score {compare / score:.2f}×  [load {load()}]", flush=True)
+        small = Files(Path(tmp), 150)
+        cold, bare = [], []
+        for _ in range(9):
+            cold.append(timed(small.score(n_boot))[0])
+            bare.append(timed([sys.executable, "-c", "import numpy, rapidfuzz.distance.Levenshtein"])[0])
+        print(f"cold start, N = 150, B = {n_boot}: {statistics.median(cold):.3f} s median of 9 "
+              f"(Python + numpy + rapidfuzz alone: {statistics.median(bare):.3f} s)  [load {load()}]")
 
 
 def case(n: int, n_boot: int, naive_resamples: int) -> dict:
@@ -86,26 +183,33 @@ def case(n: int, n_boot: int, naive_resamples: int) -> dict:
 
 def cli_wall(n: int = 150, repeats: int = 5) -> float:
     """Median wall time of ``evoxtral-bench score`` as a fresh process on ``n`` utterances."""
-    refs, preds = synthetic(n)
     with tempfile.TemporaryDirectory() as tmp:
-        ref_path, pred_path = Path(tmp) / "refs.jsonl", Path(tmp) / "preds.jsonl"
-        _write(ref_path, refs)
-        _write(pred_path, preds)
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            subprocess.run(
-                ["evoxtral-bench", "score", str(pred_path), "--references", str(ref_path)],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        files = Files(Path(tmp), n)
+        return statistics.median(timed(files.score(1000))[0] for _ in range(repeats))
+
+
+def naive_table(n_boot: int, quick: bool) -> None:
+    sizes = [(150, 50), (1000, 20)] + ([] if quick else [(100_000, 1)])
+    print(f"B = {n_boot} resamples; naive = jiwer.wer re-run per resample (timed on a few, scaled to B)\n")
+    print(f"{'N':>8}  {'ours (s)':>9}  {'naive (s)':>10}  {'speed-up':>9}  {'peak RSS (MB)':>13}")
+    for n, naive_resamples in sizes:
+        run = subprocess.run(
+            [sys.executable, __file__, "--case", str(n), "--bootstrap", str(n_boot), "--naive-resamples", str(naive_resamples)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=ENV,
+        )
+        r = json.loads(run.stdout)
+        ratio = f"{r['naive_s'] / r['ours_s']:.0f}x" if r["naive_s"] else "-"
+        print(f"{n:>8,}  {r['ours_s']:>9.2f}  {r['naive_s']:>10.1f}  {ratio:>9}  {r['peak_mb']:>13.0f}")
+    print(f"\nevoxtral-bench score, fresh process, N = 150, B = {n_boot}: {cli_wall():.2f} s wall (median of 5)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="skip N = 100,000")
+    parser.add_argument("--naive", action="store_true", help="the older table: ours vs jiwer re-run per resample")
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--write-example", metavar="FILE", help="write corrupted predictions for the shipped test split and stop")
     parser.add_argument("--case", type=int, help=argparse.SUPPRESS)
@@ -121,21 +225,10 @@ def main() -> None:
     if args.case:
         print(json.dumps(case(args.case, args.bootstrap, args.naive_resamples)))
         return
-
-    sizes = [(150, 50), (1000, 20)] + ([] if args.quick else [(100_000, 1)])
-    print(f"B = {args.bootstrap} resamples; naive = jiwer.wer re-run per resample (timed on a few, scaled to B)\n")
-    print(f"{'N':>8}  {'ours (s)':>9}  {'naive (s)':>10}  {'speed-up':>9}  {'peak RSS (MB)':>13}")
-    for n, naive_resamples in sizes:
-        run = subprocess.run(
-            [sys.executable, __file__, "--case", str(n), "--bootstrap", str(args.bootstrap), "--naive-resamples", str(naive_resamples)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        r = json.loads(run.stdout)
-        ratio = f"{r['naive_s'] / r['ours_s']:.0f}x" if r["naive_s"] else "-"
-        print(f"{n:>8,}  {r['ours_s']:>9.2f}  {r['naive_s']:>10.1f}  {ratio:>9}  {r['peak_mb']:>13.0f}")
-    print(f"\nevoxtral-bench score, fresh process, N = 150, B = {args.bootstrap}: {cli_wall():.2f} s wall (median of 5)")
+    if args.naive:
+        naive_table(args.bootstrap, args.quick)
+    else:
+        floor_table(args.bootstrap, args.quick)
 
 
 if __name__ == "__main__":

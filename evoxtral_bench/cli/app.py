@@ -69,7 +69,13 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", metavar="FILE", help="write the output to FILE (atomically) instead of standard output")
 
 
-def build_parser() -> argparse.ArgumentParser:
+CORE_COMMANDS = ("score", "validate", "compare", "tags")
+"""Sub-commands defined here; the ``data`` and ``leaderboard`` groups live in their own modules."""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command-line parser. ``command``: the sub-command about to run; one of
+    :data:`CORE_COMMANDS` leaves the ``data`` and ``leaderboard`` groups (and their imports) out."""
     parser = _Parser(prog="evoxtral-bench", description="Score expressive tagged transcription.")
     parser.add_argument("--version", action="version", version=f"evoxtral-bench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -103,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="text", choices=["text", "json"])
     p.set_defaults(handler=cmd_tags)
 
+    if command in CORE_COMMANDS:
+        return parser
     from evoxtral_bench.cli import data as data_cli
 
     data_cli.add_commands(sub)
@@ -282,7 +290,8 @@ def _error(message: str) -> None:
 
 def _main(argv: Sequence[str] | None) -> int:
     try:
-        parser = build_parser()
+        argv = sys.argv[1:] if argv is None else list(argv)
+        parser = build_parser(argv[0] if argv else None)
         args = parser.parse_args(argv)
         return args.handler(args)
     except _Exit as exc:

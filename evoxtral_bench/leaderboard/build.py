@@ -181,6 +181,20 @@ def rank_entries(
     return Board(standings.by_track(entries, by_slug), scored, len(docs) - scored)
 
 
+def _plots(board: standings.Ranked, cache: Cache, fingerprint: str) -> dict[str, bytes]:
+    """The figures, drawn only when what they show (:func:`.plots.inputs`), the code that draws
+    them or the scorer changed; otherwise their SVGs come from the cache (checked by sha256), so
+    a warm rebuild does not even import matplotlib, and a damaged file in the output is rewritten."""
+    key = cache_key("plots:v1", fingerprint, plots.code_version(), plots.inputs(board))
+    valid = lambda doc: set(doc) == set(plots.PLOTS) and all(isinstance(v, str) for v in doc.values())  # noqa: E731
+    stored = cache.get(key, valid)
+    if stored is not None:
+        return {name: svg.encode("utf-8") for name, svg in stored.items()}
+    drawn = plots.render(board)
+    cache.put(key, {name: svg.decode("utf-8") for name, svg in drawn.items()})
+    return drawn
+
+
 def build_site(
     refs: ReferenceSet,
     entries: list[Entry],
@@ -215,7 +229,7 @@ def _build(refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers:
     files["leaderboard.json"] = downloads.leaderboard_json(refs.info().to_dict(), signatures, fingerprint, board.tables).encode("utf-8")
     files["leaderboard.csv"] = downloads.leaderboard_csv(board.verified, board.reported).encode("utf-8")
     for table in board.tables:
-        files.update({f"plots/{table.track}/{name}": svg for name, svg in plots.render(table.ranked).items()})
+        files.update({f"plots/{table.track}/{name}": svg for name, svg in _plots(table.ranked, cache, fingerprint).items()})
     files.update(site.render(board.tables, signatures, refs, context))
 
     output.claim(files)

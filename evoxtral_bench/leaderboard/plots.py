@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import math
+from pathlib import Path
 
 import numpy as np
 
+from evoxtral_bench.files import sha256_bytes
 from evoxtral_bench.leaderboard.ranking import RANK_METRIC
 from evoxtral_bench.leaderboard.standings import Ranked, Standing
+from evoxtral_bench.reporters import to_json
 from evoxtral_bench.scoring.metrics import METRICS
 from evoxtral_bench.scoring.tags import tag_table
 
@@ -177,6 +180,20 @@ def _heatmap(figure, board: Ranked) -> None:
                 if not np.isnan(grid[i, j]):
                     axes.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7, color="white" if grid[i, j] < 0.6 else "black")
     figure.colorbar(image, ax=axes, fraction=0.03, pad=0.02, label="F1")
+
+
+def code_version() -> str:
+    """What draws the figures: this module's source and the matplotlib version."""
+    from importlib.metadata import version
+
+    return f"{sha256_bytes(Path(__file__).read_bytes())}:{version('matplotlib')}"
+
+
+def inputs(board: Ranked) -> str:
+    """Everything the figures show, as stable JSON: each verified row's name, slug, rank and
+    results (in board order, ranked rows first). Equal inputs and code draw equal figures."""
+    rows = [{"slug": s.slug, "name": s.entry.meta.name, "rank": s.rank, "results": s.results} for s in board.verified]
+    return to_json({"ranked": len(board.ranked), "rows": rows})
 
 
 def render(board: Ranked) -> dict[str, bytes]:

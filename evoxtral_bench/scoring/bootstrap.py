@@ -8,6 +8,7 @@ stays bounded (about 2**22 numbers per chunk) and results depend only on (N, B, 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -33,7 +34,10 @@ def resample_counts(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
         idx = rng.integers(0, n, size=(c, n))
         idx += (np.arange(c) * n)[:, None]
         counts = np.bincount(idx.ravel(), minlength=c * n).reshape(c, n)
-        yield counts.astype(np.float64)
+        del idx  # peak memory: two chunk-sized arrays at a time, not three
+        out = counts.astype(np.float64)
+        del counts
+        yield out
         done += c
 
 
@@ -48,11 +52,34 @@ def resample_sums(matrix: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
             f"{MAX_RESAMPLED_VALUES:,} resampled values kept at once; use fewer resamples"
         )
     out = np.empty((n_boot, matrix.shape[1]), dtype=np.float64)
-    row = 0
-    for counts in resample_counts(matrix.shape[0], n_boot, seed):
-        out[row : row + len(counts)] = counts @ matrix
-        row += len(counts)
+    with one_blas_thread(matrix.shape[0] * n_boot):
+        row = 0
+        for counts in resample_counts(matrix.shape[0], n_boot, seed):
+            out[row : row + len(counts)] = counts @ matrix
+            row += len(counts)
     return out
+
+
+PIN_ABOVE = 1 << 20
+"""Draws (N × B) from which the bootstrap's products run with BLAS on one thread."""
+
+
+@contextmanager
+def one_blas_thread(draws: int) -> Iterator[None]:
+    """BLAS limited to one thread for a bootstrap of ``draws`` draws (threadpoolctl).
+
+    The products are thin (chunk × N by N × K): a second BLAS thread saves little on a quiet
+    machine and costs several times the work when another process is busy. The sums are of
+    integers, so they are exact whatever the threads. Below :data:`PIN_ABOVE` draws the products
+    take microseconds and threadpoolctl is not even imported (a cold start stays short).
+    """
+    if draws < PIN_ABOVE:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        yield
 
 
 _ROUNDING = 1e-9

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -11,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.scoring import adapters, normalize, paper
+from evoxtral_bench.scoring import adapters, normalize
 from evoxtral_bench.scoring.bootstrap import paired_p_value, percentile_intervals, resample_sums
 from evoxtral_bench.scoring.metrics import (
     CORPUS_METRICS,
@@ -35,7 +38,7 @@ from evoxtral_bench.scoring.results import (
     SubmissionInfo,
     TagScore,
 )
-from evoxtral_bench.scoring.stats import StatsTable, corpus_stats, label_columns, pooled_counts, shown_labels, to_table
+from evoxtral_bench.scoring.stats import StatsTable, count_tables, label_columns, pooled_counts
 from evoxtral_bench.scoring.submission import (
     Problems,
     Reference,
@@ -45,7 +48,7 @@ from evoxtral_bench.scoring.submission import (
     read_references,
     select_split,
 )
-from evoxtral_bench.scoring.tags import parse, tag_table
+from evoxtral_bench.scoring.tags import tag_table
 
 SHIPPED_REFERENCES = "corpus.jsonl"
 SHIPPED_LABEL = "evoxtral_bench/corpus/data/corpus.jsonl"
@@ -64,7 +67,6 @@ class ReferenceSet:
     split: str
     rows: list[Reference]
     known_ids: set[str]
-
     def info(self) -> BenchmarkInfo:
         return BenchmarkInfo(BENCHMARK_NAME, BENCHMARK_VERSION, self.path, self.sha256, self.split, len(self.rows))
 
@@ -145,25 +147,33 @@ def load_system(
     return System(records.label, records.sha256, texts, len(preds), len(found.missing), len(found.extra), found.malformed_spans)
 
 
-def _labels(pred_labels: Counter[str], ref_labels: Counter[str]) -> tuple[list[str], dict[str, str]]:
-    """Per-tag labels (canonical first, then the most frequent others) and the label mapping."""
-    counts = pred_labels + ref_labels
-    canonical = [label for label in tag_table().canonical if label in counts]
-    return shown_labels(counts, canonical)
-
-
 def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -> tuple[StatsTable, Counter[str]]:
     """Statistics table for one system plus its OOV tag counts."""
-    ref_texts = [r.tagged_text for r in refs.rows]
+    return build_tables([system_texts], refs, options)[0]
+
+
+def build_tables(systems: list[list[str]], refs: ReferenceSet, options: Options) -> list[tuple[StatsTable, Counter[str]]]:
+    """:func:`build_table` of several systems, the references parsed and normalized once for all."""
+    references = [r.tagged_text for r in refs.rows]
     if options.legacy:
-        return paper.legacy_table(predictions=system_texts, references=ref_texts), Counter()
-    preds = [parse(t) for t in system_texts]
-    refs_parsed = [parse(t) for t in ref_texts]
-    stats = corpus_stats(predictions=preds, references=refs_parsed, normalizer=normalize.get(options.normalizer))
-    pred_labels = Counter(label for p in preds for label in p.labels)
-    ref_labels = Counter(label for r in refs_parsed for label in r.labels)
-    oov = Counter(t.label for p in preds for t in p.tags if t.oov)
-    return to_table(stats, *_labels(pred_labels, ref_labels)), oov
+        from evoxtral_bench.scoring import paper  # imports jiwer: only the legacy metrics need it
+
+        return [(paper.legacy_table(predictions=texts, references=references), Counter()) for texts in systems]
+    with gc_paused():
+        return count_tables(systems, references, normalize.get(options.normalizer))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off (scoring allocates millions of acyclic objects, which
+    would otherwise trigger full collections for nothing); its previous state restored."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class MetricValue(NamedTuple):
@@ -191,10 +201,9 @@ def utterance_metrics(*, predictions: list[str], references: list[str], normaliz
     """
     if len(predictions) != len(references):
         raise InputError(f"{len(predictions)} predictions for {len(references)} references")
-    preds = [parse(t) for t in predictions]
-    refs_parsed = [parse(t) for t in references]
-    stats = corpus_stats(predictions=preds, references=refs_parsed, normalizer=normalize.get(normalizer))
-    table = to_table(stats, [])
+    function = normalize.get(normalizer)
+    with gc_paused():
+        ((table, _),) = count_tables([predictions], references, function, per_label=False)
     out = []
     for row in table.matrix:
         sums = _sums(table, row)
@@ -269,9 +278,24 @@ def summarize(table: StatsTable, options: Options) -> Summary:
     )
 
 
+def _group_metrics(table: StatsTable, index: list[int], defs: tuple[MetricDef, ...], options: Options) -> dict[str, Estimate]:
+    """The metrics ``defs`` (each a ratio of the table's columns) on the rows ``index``, with
+    intervals: the same numbers as :func:`summarize` gives for them on those rows."""
+    rows = table.matrix[np.asarray(index, dtype=np.intp)]
+    point = _sums(table, rows.sum(axis=0))
+    boot = _sums(table, resample_sums(rows, options.n_boot, options.seed)) if options.n_boot else None
+    acc = _Intervals(options.ci)
+    for d in defs:
+        acc.add(*d.formula(point), d.formula(boot)[0] if boot is not None else None)
+    return dict(zip((d.name for d in defs), acc.estimates()))
+
+
 def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict[str, dict[str, Group]]:
-    """The seven metrics per slice and per domain, from the metrics' columns only."""
-    table = table.without_labels()
+    """The seven metrics per slice and per domain, bootstrapped on the columns they read only."""
+    defs = LEGACY_METRICS if options.legacy else CORPUS_METRICS
+    read = {c for d in defs for c in (d.formula.num, *d.formula.den)}
+    keep = [j for j, c in enumerate(table.columns) if c in read]
+    table = StatsTable(tuple(table.columns[j] for j in keep), table.matrix[:, keep], ())
     out: dict[str, dict[str, Group]] = {}
     for key in ("slice", "domain"):
         groups: dict[str, list[int]] = {}
@@ -281,7 +305,7 @@ def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict
                 groups.setdefault(value, []).append(i)
         if groups:
             out[key] = {
-                name: Group(len(index), summarize(table.rows(index), options).metrics) for name, index in sorted(groups.items())
+                name: Group(len(index), _group_metrics(table, index, defs, options)) for name, index in sorted(groups.items())
             }
     return out
 
@@ -324,8 +348,7 @@ def _macro_labels(table: StatsTable, point: dict[str, np.ndarray]) -> list[str]:
 def compare(a: System, b: System, refs: ReferenceSet, options: Options) -> Comparison:
     """Paired bootstrap of A − B on the same resamples (Koehn 2004) for every metric of
     ``score`` (the seven, tag macro-F1 and, unless legacy, the position-aware extras)."""
-    table_a, _ = build_table(a.texts, refs, options)
-    table_b, _ = build_table(b.texts, refs, options)
+    (table_a, _), (table_b, _) = build_tables([a.texts, b.texts], refs, options)
     k = table_a.matrix.shape[1]
     joint = np.hstack([table_a.matrix, table_b.matrix])
     boot = resample_sums(joint, options.n_boot, options.seed) if options.n_boot else None

@@ -54,8 +54,20 @@ def basic(text: str) -> str:
         text = _ELLIPSIS_RE.sub(" ", text)
     text = text.translate(_TABLE)
     if "'" in text:
-        text = _LONE_APOSTROPHE_RE.sub("", text)
+        text = _ascii_apostrophes(text) if text.isascii() else _LONE_APOSTROPHE_RE.sub("", text)
     return " ".join(text.split())
+
+
+def _ascii_apostrophes(text: str) -> str:
+    """``_LONE_APOSTROPHE_RE.sub("", text)`` for ASCII text (letters are then ``str.isalpha``),
+    about three times faster: an apostrophe stays only between two letters."""
+    parts = text.split("'")
+    out = [parts[0]]
+    for before, after in zip(parts, parts[1:]):
+        if before and after and before[-1].isalpha() and after[0].isalpha():
+            out.append("'")
+        out.append(after)
+    return "".join(out)
 
 
 def none(text: str) -> str:

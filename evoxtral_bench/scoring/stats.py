@@ -10,17 +10,18 @@ the word alignment needed for tag positions is the same engine's opcodes, which 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from itertools import accumulate
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from evoxtral_bench.scoring import normalize, position
 from evoxtral_bench.scoring.normalize import Normalizer
-from evoxtral_bench.scoring.tags import Transcript, emphasis_tokens
+from evoxtral_bench.scoring.tags import TagTable, emphasis_tokens, split_tags, tag_table
 
 BASE_COLUMNS: tuple[str, ...] = (
     "word_errors",
@@ -42,29 +43,6 @@ BASE_COLUMNS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class UtteranceStats:
-    """Raw counts for one utterance. Errors are S+D+I; offsets are in words."""
-
-    word_errors: int = 0
-    ref_words: int = 0
-    char_errors: int = 0
-    ref_chars: int = 0
-    tag_tp: int = 0
-    tag_pred: int = 0
-    tag_ref: int = 0
-    tag_hallucinated: int = 0
-    emph_tp: int = 0
-    emph_pred: int = 0
-    emph_ref: int = 0
-    tag_tp_at0: int = 0
-    tag_tp_at1: int = 0
-    tag_offset_sum: int = 0
-    tag_tp_pos: int = 0
-    per_label: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # label -> (tp, pred, ref)
-    oov_tags: int = 0
-
-
-@dataclass(frozen=True)
 class StatsTable:
     """An N x K matrix of counts (float64, integer-valued) with named columns."""
 
@@ -78,18 +56,12 @@ class StatsTable:
     def rows(self, index: Sequence[int] | np.ndarray) -> StatsTable:
         return StatsTable(self.columns, self.matrix[np.asarray(index, dtype=np.intp)], self.labels)
 
-    def without_labels(self) -> StatsTable:
-        """The columns that the corpus metrics read (no per-label columns)."""
-        keep = [j for j, c in enumerate(self.columns) if not c.startswith(LABEL_PREFIXES)]
-        return StatsTable(tuple(self.columns[j] for j in keep), self.matrix[:, keep], ())
-
 
 MAX_LABELS = 100
 """Labels outside the canonical vocabulary with their own per-tag columns; the rest are
 pooled into :data:`OTHER_LABELS` (so cost and output grow only linearly with OOV labels)."""
 OTHER_LABELS = "<other OOV>"
 """The pooled per-tag entry (never a real label: labels are lowercased)."""
-LABEL_PREFIXES = ("tp:", "pred:", "ref:")
 
 
 def shown_labels(counts: Counter[str], keep: Sequence[str] = (), *, keep_first: bool = True) -> tuple[list[str], dict[str, str]]:
@@ -125,113 +97,185 @@ def label_columns(label: str) -> tuple[str, str, str]:
     return f"tp:{label}", f"pred:{label}", f"ref:{label}"
 
 
-def _emphasis(text: str) -> Counter[str]:
-    words: Counter[str] = Counter()
+_CAPS_RE = re.compile(r"[A-Z][^a-z\s]*[A-Z]")
+"""In ASCII text, what every emphasis word contains: two capitals without a lowercase letter or
+a space between them (text without a match has no emphasis word)."""
+
+
+def _emphasis(text: str) -> dict[str, int] | None:
+    """Normalized emphasis words of tag-free text with their counts (None: there are none)."""
+    if text.isascii() and not _CAPS_RE.search(text):
+        return None
+    words: dict[str, int] = {}
     for token in emphasis_tokens(text):
-        words.update(normalize.basic(token).split())
-    return words
+        for word in normalize.basic(token).split():
+            words[word] = words.get(word, 0) + 1
+    return words or None
 
 
-def _multiset_tp(a: Counter[str], b: Counter[str]) -> int:
+def _counts(labels: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for label in labels:
+        out[label] = out.get(label, 0) + 1
+    return out
+
+
+class Side(NamedTuple):
+    """One transcript as the statistics read it (nothing else of it is kept)."""
+
+    norm: str  # normalized words of the whole text, space-joined (WER, CER)
+    n_words: int
+    labels: dict[str, int]  # canonical label -> count
+    positions: dict[str, list[int]]  # label -> sorted word gaps of its tags (chunk-wise words)
+    chunk_norm: str  # chunk-wise normalized words, space-joined (the alignment's words)
+    emphasis: dict[str, int] | None
+    oov: list[str]  # labels outside the canonical vocabulary, one per tag
+
+
+def side(text: str, normalizer: Normalizer, chunkwise: bool, table: TagTable) -> Side:
+    """Parse and normalize one tagged transcript (docs/spec.md §1-§2)."""
+    chunks, labels, _ = split_tags(text, table)
+    if not labels:
+        words = normalizer(text).split()
+        norm = " ".join(words)
+        return Side(norm, len(words), {}, {}, norm, _emphasis(text), [])
+    words = []
+    positions: dict[str, list[int]] = {}
+    for i, chunk in enumerate(chunks):
+        words += normalizer(chunk).split()
+        if i < len(labels):
+            positions.setdefault(labels[i], []).append(len(words))
+    chunk_norm = " ".join(words)
+    plain = " ".join(chunks)
+    if not chunkwise:  # normalizing chunk by chunk gives the words of the whole text only for chunkwise normalizers
+        words = normalizer(plain).split()
+    canonical = table.canonical
+    oov = [label for label in labels if label not in canonical]
+    norm = chunk_norm if chunkwise else " ".join(words)
+    return Side(norm, len(words), _counts(labels), positions, chunk_norm, _emphasis(plain), oov)
+
+
+def _multiset_tp(a: dict[str, int] | None, b: dict[str, int] | None) -> int:
+    if not a or not b:
+        return 0
     return sum(min(n, b[k]) for k, n in a.items() if k in b)
 
 
-def _gap_positions(words_per_chunk: list[list[str]], transcript: Transcript) -> list[int]:
-    """Word gap of each tag: the number of normalized words before it."""
-    before = list(accumulate((len(w) for w in words_per_chunk), initial=0))
-    return [before[t.position] for t in transcript.tags]
+def _positions(ref: Side, hyp: Side, common: list[str], tolerance: int) -> tuple[int, int, int, int]:
+    """(tp within 0 words, within 1 word, least total offset, tp within ``tolerance``) summed
+    over the labels on both sides; predicted gaps move to reference gaps through the alignment."""
+    alignment = Levenshtein.opcodes(ref.chunk_norm.split(), hyp.chunk_norm.split())
+    at0 = at1 = offsets = tp_pos = 0
+    for label in common:
+        r = ref.positions[label]
+        p = sorted(position.ref_gap(alignment, g) for g in hyp.positions[label])
+        within1 = position.tp_within(r, p, 1)
+        at0 += position.tp_within(r, p, 0)
+        at1 += within1
+        offsets += position.min_total_offset(r, p)
+        # the size of match_within's maximum matching: greedy on sorted gaps is optimal
+        tp_pos += within1 if tolerance == 1 else position.tp_within(r, p, tolerance)
+    return at0, at1, offsets, tp_pos
 
 
-def _positions_by_label(labels: list[str], gaps: list[int]) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for label, gap in zip(labels, gaps):
-        out.setdefault(label, []).append(gap)
-    return {k: sorted(v) for k, v in out.items()}
+class _Builder:
+    """The counts of one system while its rows are filled in."""
+
+    def __init__(self, n: int) -> None:
+        self.base = np.zeros((n, len(BASE_COLUMNS)), dtype=np.float64)
+        self.rows: list[int] = []
+        self.names: list[str] = []
+        self.cells: list[int] = []
+        self.oov: Counter[str] = Counter()
+
+    def add(self, i: int, ref: Side, hyp: Side, tolerance: int) -> None:
+        ref_tags, hyp_tags = ref.labels, hyp.labels
+        tag_tp = hallucinated = 0
+        positions = (0, 0, 0, 0)
+        if ref_tags or hyp_tags:
+            for label in ref_tags.keys() | hyp_tags.keys():
+                r, p = ref_tags.get(label, 0), hyp_tags.get(label, 0)
+                tp = min(r, p)
+                tag_tp += tp
+                if not r:
+                    hallucinated += p
+                self.rows.append(i)
+                self.names.append(label)
+                self.cells += (tp, p, r)
+            common = [label for label in ref_tags if label in hyp_tags]
+            if common:
+                positions = _positions(ref, hyp, common, tolerance)
+            if hyp.oov:
+                self.oov.update(hyp.oov)
+        hyp_emph, ref_emph = hyp.emphasis, ref.emphasis
+        self.base[i] = (
+            Levenshtein.distance(ref.norm.split(), hyp.norm.split()),
+            ref.n_words,
+            Levenshtein.distance(ref.norm, hyp.norm),
+            len(ref.norm),
+            tag_tp,
+            sum(hyp_tags.values()),
+            sum(ref_tags.values()),
+            hallucinated,
+            _multiset_tp(hyp_emph, ref_emph),
+            sum(hyp_emph.values()) if hyp_emph else 0,
+            sum(ref_emph.values()) if ref_emph else 0,
+            *positions,
+        )
 
 
-def corpus_stats(
-    *,
-    predictions: Sequence[Transcript],
-    references: Sequence[Transcript],
+def count_tables(
+    systems: Sequence[Sequence[str]],
+    references: Sequence[str],
     normalizer: Normalizer,
+    *,
+    per_label: bool = True,
     tolerance: int = position.TOLERANCE,
-) -> list[UtteranceStats]:
-    """Sufficient statistics for each (prediction, reference) pair, in input order.
+) -> list[tuple[StatsTable, Counter[str]]]:
+    """The statistics table (docs/spec.md §3) and the OOV predicted labels of each system.
 
-    ``tolerance`` (word gaps) decides which pairs count for ``tag_tp_pos`` (``tag_f1_pos``).
+    One pass over the references: each is parsed and normalized once, whatever the number of
+    systems, and each text is counted into one row of a preallocated matrix and dropped. The
+    per-label counts are gathered as (row, label, tp, pred, ref) and scattered into their
+    columns once the labels are known (see :func:`shown_labels`). ``tolerance`` (word gaps)
+    decides which pairs count for ``tag_tp_pos`` (``tag_f1_pos``); ``per_label=False`` leaves out
+    the per-label columns.
     """
-    if len(predictions) != len(references):
+    if any(len(texts) != len(references) for texts in systems):
         raise ValueError("predictions and references must have the same length")
     chunkwise = normalize.is_chunkwise(normalizer)
-    result = []
-    for ref, hyp in zip(references, predictions):
-        ref_chunks = [normalizer(c).split() for c in ref.chunks]
-        hyp_chunks = [normalizer(c).split() for c in hyp.chunks]
-        if chunkwise:  # normalizing chunk by chunk gives exactly the words of the whole text
-            ref_words = [w for c in ref_chunks for w in c]
-            hyp_words = [w for c in hyp_chunks for w in c]
-        else:
-            ref_words, hyp_words = normalizer(ref.text).split(), normalizer(hyp.text).split()
-        ref_norm, hyp_norm = " ".join(ref_words), " ".join(hyp_words)
-        ref_tags, hyp_tags = Counter(ref.labels), Counter(hyp.labels)
-        ref_emph, hyp_emph = _emphasis(ref.text), _emphasis(hyp.text)
-        per_label = {
-            label: (min(hyp_tags[label], ref_tags[label]), hyp_tags[label], ref_tags[label])
-            for label in ref_tags.keys() | hyp_tags.keys()
-        }
-        at0 = at1 = offsets = tp_pos = 0
-        if ref.tags or hyp.tags:
-            # positions use the chunk-wise words (the same as the whole text's for chunkwise normalizers)
-            ref_chunk_words = [w for c in ref_chunks for w in c]
-            hyp_chunk_words = [w for c in hyp_chunks for w in c]
-            alignment = Levenshtein.opcodes(ref_chunk_words, hyp_chunk_words)
-            ref_pos = _positions_by_label(ref.labels, _gap_positions(ref_chunks, ref))
-            hyp_gaps = [position.ref_gap(alignment, g) for g in _gap_positions(hyp_chunks, hyp)]
-            hyp_pos = _positions_by_label(hyp.labels, hyp_gaps)
-            for label, r in ref_pos.items():
-                p = hyp_pos.get(label, [])
-                at0 += position.tp_within(r, p, 0)
-                at1 += position.tp_within(r, p, 1)
-                offsets += position.min_total_offset(r, p)
-                tp_pos += len(position.match_within(r, p, tolerance))
-        result.append(
-            UtteranceStats(
-                word_errors=Levenshtein.distance(ref_words, hyp_words),
-                ref_words=len(ref_words),
-                char_errors=Levenshtein.distance(ref_norm, hyp_norm),
-                ref_chars=len(ref_norm),
-                tag_tp=_multiset_tp(hyp_tags, ref_tags),
-                tag_pred=sum(hyp_tags.values()),
-                tag_ref=sum(ref_tags.values()),
-                tag_hallucinated=sum(n for k, n in hyp_tags.items() if k not in ref_tags),
-                emph_tp=_multiset_tp(hyp_emph, ref_emph),
-                emph_pred=sum(hyp_emph.values()),
-                emph_ref=sum(ref_emph.values()),
-                tag_tp_at0=at0,
-                tag_tp_at1=at1,
-                tag_offset_sum=offsets,
-                tag_tp_pos=tp_pos,
-                per_label=per_label,
-                oov_tags=sum(1 for t in hyp.tags if t.oov),
-            )
-        )
-    return result
+    table = tag_table()
+    builders = [_Builder(len(references)) for _ in systems]
+    for i, ref_text in enumerate(references):
+        ref = side(ref_text, normalizer, chunkwise, table)
+        for texts, builder in zip(systems, builders):
+            builder.add(i, ref, side(texts[i], normalizer, chunkwise, table), tolerance)
+    out = []
+    for b in builders:
+        counts = _with_labels(b.base, b.rows, b.names, b.cells, table) if per_label else StatsTable(BASE_COLUMNS, b.base, ())
+        out.append((counts, b.oov))
+    return out
 
 
-def to_table(stats: Sequence[UtteranceStats], labels: Sequence[str], mapping: dict[str, str] | None = None) -> StatsTable:
-    """Stack utterance statistics into a matrix with base and per-label columns; ``mapping``
-    sends a label to the column label that counts it (see :func:`shown_labels`)."""
+def _with_labels(base: np.ndarray, rows: list[int], names: list[str], cells: list[int], table: TagTable) -> StatsTable:
+    """``base`` with the per-label columns: canonical labels first, then the others (see
+    :func:`shown_labels`), the counts of (row, label) scattered into them."""
+    values = np.array(cells, dtype=np.float64).reshape(-1, 3)
+    seen = {name: None for name in names}
+    index = {name: j for j, name in enumerate(seen)}
+    ids = np.fromiter((index[name] for name in names), dtype=np.intp, count=len(names))
+    totals = np.zeros(len(index))
+    np.add.at(totals, ids, values[:, 1] + values[:, 2])  # predicted + reference tags of each label
+    counts = Counter({name: int(totals[j]) for name, j in index.items() if totals[j] > 0})
+    labels, mapping = shown_labels(counts, [label for label in table.canonical if label in counts])
     columns = BASE_COLUMNS + tuple(c for label in labels for c in label_columns(label))
-    matrix = np.zeros((len(stats), len(columns)), dtype=np.float64)
-    for i, s in enumerate(stats):
-        matrix[i, : len(BASE_COLUMNS)] = [getattr(s, c) for c in BASE_COLUMNS]
-    offset = len(BASE_COLUMNS)
-    index = {label: offset + 3 * j for j, label in enumerate(labels)}
-    if mapping is not None:
-        index = {label: index[target] for label, target in mapping.items()}
-    for i, s in enumerate(stats):
-        for label, counts in s.per_label.items():
-            j = index.get(label)
-            if j is not None:
-                matrix[i, j : j + 3] += counts
+    matrix = np.zeros((base.shape[0], len(columns)), dtype=np.float64)
+    matrix[:, : len(BASE_COLUMNS)] = base
+    first = {label: len(BASE_COLUMNS) + 3 * j for j, label in enumerate(labels)}
+    column_of = np.array([first[mapping[name]] if name in mapping else -1 for name in index], dtype=np.intp)
+    cols = column_of[ids]
+    keep = cols >= 0
+    row_index = np.asarray(rows, dtype=np.intp)[keep]
+    for k in range(3):
+        np.add.at(matrix, (row_index, cols[keep] + k), values[keep, k])
     return StatsTable(columns=columns, matrix=matrix, labels=tuple(labels))

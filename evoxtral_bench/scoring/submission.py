@@ -144,6 +144,9 @@ class _Markup:
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):  # the common case: no key twice
+        return obj
     seen: dict[str, object] = {}
     for key, value in pairs:
         if key in seen:
@@ -300,10 +303,11 @@ _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def text_problem(value: str, *, controls: bool = True) -> str | None:
     """A reason why a string cannot be scored as text, or None; ``controls=False`` allows
     control characters (the paper's code scored them)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return f"invalid Unicode: lone surrogate \\u{ord(value[exc.start]):04x} at character {exc.start + 1}"
+    if not value.isascii():  # ASCII has no lone surrogate
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"invalid Unicode: lone surrogate \\u{ord(value[exc.start]):04x} at character {exc.start + 1}"
     found = _CONTROL_RE.search(value) if controls else None
     if found:
         return f"control character U+{ord(found.group()):04X} at character {found.start() + 1}"

@@ -147,7 +147,30 @@ def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
     build(cli, submissions, site)
     assert not (site / "entries/c").exists()
     assert sorted(p.name for p in (site / "entries/a").iterdir()) == ["index.html"]
-    assert len(list((site / ".cache").glob("*.json"))) == 1
+    assert len(list((site / ".cache").glob("*.json"))) == 2  # the one scored entry's document and the figures'
+
+
+def test_warm_rebuild_draws_no_plot_and_a_change_redraws(tmp_path, cli, monkeypatch):
+    from evoxtral_bench.leaderboard import plots
+
+    drawn = []
+    render = plots.render
+    monkeypatch.setattr(plots, "render", lambda board: drawn.append(1) or render(board))
+    submissions = tmp_path / "submissions"
+    for slug in ("a", "b"):
+        verified_entry(submissions, slug, seed=ord(slug), tag_drop=0.3)
+    site = tmp_path / "site"
+    build(cli, submissions, site)
+    first = site_files(site)
+    assert len(drawn) == 1
+    assert "0 files written" in build(cli, submissions, site)  # warm: the figures come from the cache
+    assert len(drawn) == 1 and site_files(site) == first
+    (site / "plots/per_tag_f1.svg").write_bytes(b"damaged")  # a damaged figure is rewritten, not redrawn
+    build(cli, submissions, site)
+    assert len(drawn) == 1 and site_files(site) == first
+    verified_entry(submissions, "b", seed=99, tag_drop=0.9)  # an entry changes: the figures are redrawn
+    build(cli, submissions, site)
+    assert len(drawn) == 2 and site_files(site)["plots/per_tag_f1.svg"] != first["plots/per_tag_f1.svg"]
 
 
 def test_ranks_agree_with_compare_and_holm_by_brute_force(built, cli):

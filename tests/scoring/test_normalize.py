@@ -33,3 +33,10 @@ def test_unknown_normalizer_is_an_input_error():
 def test_whisper_normalizer_from_transformers():
     norm = normalize.get("whisper")
     assert norm("Mr. Smith's   20 dollars!") == norm("mister smith's 20 dollars")
+
+
+@pytest.mark.parametrize("text", ["'tis", "rock 'n' roll", "don''t", "a'", "'", "''", "x'y'z", "o'clock 'quoted' ' a", "9'9 _'a a'_"])
+def test_ascii_apostrophe_path_equals_the_regex(text):
+    from evoxtral_bench.scoring.normalize import _LONE_APOSTROPHE_RE, _ascii_apostrophes
+
+    assert _ascii_apostrophes(text) == _LONE_APOSTROPHE_RE.sub("", text)

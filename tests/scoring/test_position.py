@@ -132,3 +132,13 @@ def test_optimal_count_equals_the_sorted_greedy_count(seed):
     preds = [utterance() for _ in range(8)]
     extras = table_for(preds, refs)["extras"]
     assert extras["tag_f1_pos"]["value"] == extras["tag_f1_at_1"]["value"]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_greedy_count_is_the_size_of_the_optimal_matching(seed):
+    # the scorer counts tag_tp_pos with tp_within on sorted gaps; it must equal match_within's size
+    rng = random.Random(seed)
+    ref = sorted(rng.randint(0, 12) for _ in range(rng.randint(0, 7)))
+    pred = sorted(rng.randint(0, 12) for _ in range(rng.randint(0, 7)))
+    for k in (0, 1, 2, 3):
+        assert tp_within(ref, pred, k) == len(match_within(ref, pred, k))
