@@ -120,11 +120,11 @@ def test_same_seed_same_masked_bytes(tracks, tmp_path):
     assert (tmp_path / "manifest.jsonl").read_bytes() == (masked / "manifest.jsonl").read_bytes()
 
 
-def test_masked_needs_the_offline_backend(tmp_path, capsys):
-    with pytest.raises(InputError, match="offline backend"):
+def test_masked_needs_a_backend_that_renders_tags_by_rule(tmp_path, capsys):
+    with pytest.raises(InputError, match=r"renders tags by rule \(offline, neural\); got 'elevenlabs'"):
         synthesize(rows=ROWS, out_dir=tmp_path, backend="elevenlabs", masked=True, progress=False)
     assert main(["data", "synthesize", "--backend", "elevenlabs", "--masked", "--out", str(tmp_path)]) == 2
-    assert "offline backend" in capsys.readouterr().err
+    assert "renders tags by rule" in capsys.readouterr().err
 
 
 def test_cli_masked_synthesis_and_a_full_run_do_not_resume_into_each_other(tmp_path, capsys):

@@ -66,7 +66,7 @@ def test_repository_site(tmp_path, cli):
     site = tmp_path / "site"
     for name in ("index.html", "leaderboard.json", "leaderboard.csv", "assets/style.css", "assets/leaderboard.js"):
         assert (site / name).is_file()
-    tracks = ["espeak-v1", "elevenlabs-v3"]  # registry order; only the tracks with entries
+    tracks = ["espeak-v1", "neural-v1", "elevenlabs-v3"]  # registry order; only the tracks with entries
     assert sorted(p.name for p in (site / "plots").iterdir()) == sorted(tracks)
     for track in tracks:
         assert sorted(p.name for p in (site / "plots" / track).iterdir()) == ["forest_tag_f1.svg", "per_tag_f1.svg", "wer_vs_tag_f1.svg"]
@@ -86,7 +86,8 @@ def test_repository_site(tmp_path, cli):
         text_rows = [r["slug"] for r in table["reference"] if r["track"] == "none"]
         assert sorted(text_rows) == sorted(s for s in verified if yaml.safe_load((SUBMISSIONS / s / "meta.yaml").read_text(encoding="utf-8"))["track"] == "none")
     html = (site / "index.html").read_text(encoding="utf-8")
-    assert all(f'data-slug="{slug}"' in tbody(html, "verified") + tbody(html, "reference") for slug in verified)
+    rows = "".join(re.findall(r'<tbody class="rows" data-kind="(?:verified|reference)">(.*?)</tbody>', html, re.S))  # every track's table
+    assert all(f'data-slug="{slug}"' in rows for slug in verified)
     assert 'data-track="elevenlabs-v3"' in html and html.index('id="track-espeak-v1"') < html.index('id="track-elevenlabs-v3"')
     assert all(t["signature"] in html and f"|track:{t['track']}|" in t["signature"] for t in board["tracks"])
     assert board["benchmark"]["references_sha256"] in html
@@ -147,7 +148,10 @@ def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
     build(cli, submissions, site)
     assert not (site / "entries/c").exists()
     assert sorted(p.name for p in (site / "entries/a").iterdir()) == ["index.html"]
-    assert len(list((site / ".cache").glob("*.json"))) == 2  # the one scored entry's document and the figures'
+    tables = len(json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))["tracks"])
+    assert tables == 2  # espeak-v1 (the verified entry b, the reported a) and elevenlabs-v3 (the paper's)
+    # the one scored entry's document and one figures document per track table
+    assert len(list((site / ".cache").glob("*.json"))) == 1 + tables
 
 
 def test_warm_rebuild_draws_no_plot_and_a_change_redraws(tmp_path, cli, monkeypatch):
@@ -165,12 +169,14 @@ def test_warm_rebuild_draws_no_plot_and_a_change_redraws(tmp_path, cli, monkeypa
     assert len(drawn) == 1
     assert "0 files written" in build(cli, submissions, site)  # warm: the figures come from the cache
     assert len(drawn) == 1 and site_files(site) == first
-    (site / "plots/per_tag_f1.svg").write_bytes(b"damaged")  # a damaged figure is rewritten, not redrawn
+    figure = "plots/espeak-v1/per_tag_f1.svg"
+    assert figure in first
+    (site / figure).write_bytes(b"damaged")  # a damaged figure is rewritten, not redrawn
     build(cli, submissions, site)
     assert len(drawn) == 1 and site_files(site) == first
     verified_entry(submissions, "b", seed=99, tag_drop=0.9)  # an entry changes: the figures are redrawn
     build(cli, submissions, site)
-    assert len(drawn) == 2 and site_files(site)["plots/per_tag_f1.svg"] != first["plots/per_tag_f1.svg"]
+    assert len(drawn) == 2 and site_files(site)[figure] != first[figure]
 
 
 def test_ranks_agree_with_compare_and_holm_by_brute_force(built, cli):
