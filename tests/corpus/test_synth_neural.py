@@ -164,6 +164,8 @@ def test_track_renders_train_and_test_with_different_voices(tmp_path):
 def test_track_needs_each_rows_split_and_no_explicit_voices(tmp_path):
     with pytest.raises(InputError, match="needs the row's split"):
         synthesize(rows=[{"id": "x", "tagged_text": "Hello there."}], out_dir=tmp_path, track="neural-v1", progress=False)
+    with pytest.raises(InputError, match="'hiccups' are not canonical; the neural backend renders only the 17"):
+        synthesize(rows=[{"id": "x", "tagged_text": "[hiccups] Oh."}], out_dir=tmp_path, backend="neural", progress=False)
     with pytest.raises(InputError, match="leave out --voices"):
         synthesize(rows=ROWS[:1], out_dir=tmp_path, track="neural-v1", voices=["hibari:heart"], progress=False)
     assert not any(tmp_path.iterdir())

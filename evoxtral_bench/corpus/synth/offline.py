@@ -102,12 +102,7 @@ class OfflineBackend:
                     )
 
     def check(self, script: Script) -> None:
-        """Reject tags the offline backend cannot render (anything but the 17 canonical tags)."""
-        if script.oov_labels:
-            raise InputError(
-                f"tag(s) {', '.join(map(repr, script.oov_labels))} are not canonical; the offline backend renders "
-                "only the 17 canonical tags (evoxtral-bench tags)"
-            )
+        script.require_rendered(self.name)
 
     def voice_for(self, clip_id: str, seed: int, pool: Sequence[str] | None = None) -> str:
         return resolve_voice(pick_voice(pool or self.pool, clip_id, seed), clip_id, seed).spec

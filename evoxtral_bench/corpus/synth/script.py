@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from evoxtral_bench.errors import InputError
 from evoxtral_bench.scoring.tags import emphasis_tokens, parse
 
 SOUND_TAGS = frozenset({"laughs", "sighs", "gasps", "crying", "clears throat"})
@@ -70,6 +71,15 @@ class Script:
     def oov_labels(self) -> list[str]:
         """Labels of the tags that are not among the canonical ones the backends render."""
         return [c.label for c in self.cues if c.label not in RENDERED_TAGS]
+
+    def require_rendered(self, backend: str) -> None:
+        """Raise :class:`InputError` for a tag the rule-based ``backend`` cannot render (anything
+        but the 17 canonical tags)."""
+        if self.oov_labels:
+            raise InputError(
+                f"tag(s) {', '.join(map(repr, self.oov_labels))} are not canonical; the {backend} backend renders "
+                "only the 17 canonical tags (evoxtral-bench tags)"
+            )
 
 
 def read_script(text: str) -> Script:
