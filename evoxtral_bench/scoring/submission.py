@@ -82,7 +82,7 @@ class Problems:
         return [p for p in self.items if p.severity == "warning"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     id: str
     tagged_text: str
@@ -92,7 +92,7 @@ class Reference:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prediction:
     id: str
     text: str  # after the adapter, if any
