@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evoxtral_bench._version import __version__
-from evoxtral_bench.errors import InputError
+from evoxtral_bench.errors import InputError, shown
 from evoxtral_bench.scoring import adapters, normalize, position
 from evoxtral_bench.scoring.tags import tag_table
 from evoxtral_bench.tracks import TEXT_ONLY, TRACK_NAMES, TRACKS
@@ -83,7 +83,7 @@ class Options:
         if self.legacy and self.normalizer != "basic":
             raise InputError("--legacy uses the paper's own text handling; drop --normalizer")
         if self.track not in (*TRACK_CHOICES, UNSPECIFIED):
-            raise InputError(f"unknown --track {_shown(self.track)}; expected one of {', '.join(TRACK_CHOICES)}")
+            raise InputError(f"unknown --track {shown(self.track, 40)}; expected one of {', '.join(TRACK_CHOICES)}")
 
 
 OPTION_NAMES: dict[str, str] = {
@@ -108,12 +108,6 @@ def options_from(**keywords: object) -> Options:
     options = Options(**{OPTION_NAMES[k]: v for k, v in keywords.items()})
     options.check()
     return options
-
-
-def _shown(value: object) -> str:
-    """A value for a message, cut to 40 characters."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _short(value: int) -> str:
