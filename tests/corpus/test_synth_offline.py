@@ -304,3 +304,16 @@ def test_killed_run_resumes_to_the_same_bytes_without_redoing_finished_clips(tmp
     assert sorted(os.listdir(out / "audio")) == sorted(os.listdir(reference / "audio"))
     for name in os.listdir(reference / "audio"):
         assert (out / "audio" / name).read_bytes() == (reference / "audio" / name).read_bytes()
+
+
+def test_an_output_path_that_is_a_file_is_refused_before_any_rendering(tmp_path):
+    target = tmp_path / "afile"
+    target.write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError, match="exists and is not a folder"):
+        synthesize(rows=RESUME_ROWS[:1], out_dir=target, progress=False)
+    assert target.read_text(encoding="utf-8") == "mine"
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "audio").write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match="audio: exists and is not a folder"):
+        synthesize(rows=RESUME_ROWS[:1], out_dir=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out" / "records").exists()

@@ -99,6 +99,9 @@ def synthesize(
     engine = _backend(backend, voices, base_url)
     jobs = _jobs(rows, engine, seed, masked, recipe)
     out = Path(out_dir)
+    for folder in (out, out / AUDIO_DIR, out / RECORDS_DIR):  # before any clip is rendered
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"{folder}: exists and is not a folder; --out needs a folder (new or an earlier output)")
     _remove_partial_writes(out)
     entries = {job.id: entry for job in jobs if (entry := _finished(out, job, engine.name, seed, recipe))}
     todo = [job for job in jobs if job.id not in entries]
