@@ -73,7 +73,6 @@ class NeuralBackend:
         for entry in self.pool:
             if entry not in VOICES:
                 raise InputError(f"neural voice {entry!r} is not available offline; choose from: {', '.join(VOICES)}")
-        for entry in self.pool:
             _require(entry)
 
     def check(self, script: Script) -> None:
