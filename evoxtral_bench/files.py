@@ -108,11 +108,12 @@ def same_file(a: str | os.PathLike | None, b: str | os.PathLike | None) -> bool:
         return False
 
 
-def json_loads(text: str | bytes, **kwargs) -> object:
-    """``json.loads``, with nesting too deep for Python's recursion limit reported as a
-    :class:`json.JSONDecodeError` (one bad line stays one problem, never a crash)."""
+def json_loads(text: str | bytes, *, decoder: json.JSONDecoder | None = None) -> object:
+    """``json.loads`` (or ``decoder.decode``: one decoder built once for many lines), with nesting
+    too deep for Python's recursion limit reported as a :class:`json.JSONDecodeError` (one bad
+    line stays one problem, never a crash)."""
     try:
-        return json.loads(text, **kwargs)
+        return json.loads(text) if decoder is None else decoder.decode(text if isinstance(text, str) else text.decode("utf-8"))
     except RecursionError:
         doc = text if isinstance(text, str) else text.decode("utf-8", "replace")
         raise json.JSONDecodeError("arrays or objects nested too deeply", doc, 0) from None

@@ -73,7 +73,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _split_rows(args: argparse.Namespace) -> list[dict]:
-    rows = [dataclasses.asdict(r) for r in _corpus_rows(args.corpus)]
+    rows = [r._asdict() for r in _corpus_rows(args.corpus)]
     if args.split != "all":
         rows = [r for r in rows if args.split in r["splits"]]
     if not rows:

@@ -27,20 +27,21 @@ TOLERANCE = 1
 """Word gaps a predicted tag may sit from its reference tag and still count for ``tag_f1_pos``."""
 
 
-def ref_gap(alignment: Opcodes, gap: int) -> int:
+def ref_gap(alignment: Opcodes | Sequence[tuple[str, int, int, int, int]], gap: int) -> int:
     """The reference gap that prediction gap ``gap`` (after ``gap`` words) falls in.
 
-    Gaps inside matched or substituted runs map one to one; gaps inside inserted words map
-    to the reference gap where the insertion happens; at a run boundary the earlier run wins,
-    so a tag just before deleted reference words lands before them.
+    ``alignment``: rapidfuzz opcodes, or the same as tuples (``Opcodes.as_list()``, faster to
+    walk). Gaps inside matched or substituted runs map one to one; gaps inside inserted words
+    map to the reference gap where the insertion happens; at a run boundary the earlier run
+    wins, so a tag just before deleted reference words lands before them.
     """
     last = 0
-    for op in alignment:
-        if op.dest_start <= gap <= op.dest_end:
-            if op.tag in ("equal", "replace"):
-                return op.src_start + (gap - op.dest_start)
-            return op.src_start
-        last = op.src_end
+    for tag, src_start, src_end, dest_start, dest_end in alignment:
+        if dest_start <= gap <= dest_end:
+            if tag == "equal" or tag == "replace":
+                return src_start + (gap - dest_start)
+            return src_start
+        last = src_end
     return last
 
 

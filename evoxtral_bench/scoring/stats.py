@@ -103,14 +103,14 @@ a space between them (text without a match has no emphasis word)."""
 
 
 def _emphasis(text: str) -> dict[str, int] | None:
-    """Normalized emphasis words of tag-free text with their counts (None: there are none)."""
+    """Normalized emphasis words of tag-free text with their counts (None: there are none).
+
+    The tokens are normalized together: ``basic`` of space-joined tokens gives the words of
+    each token normalized on its own (no rule of it spans a space)."""
     if text.isascii() and not _CAPS_RE.search(text):
         return None
-    words: dict[str, int] = {}
-    for token in emphasis_tokens(text):
-        for word in normalize.basic(token).split():
-            words[word] = words.get(word, 0) + 1
-    return words or None
+    tokens = emphasis_tokens(text)
+    return _counts(normalize.basic(" ".join(tokens)).split()) if tokens else None
 
 
 def _counts(labels: list[str]) -> dict[str, int]:
@@ -123,13 +123,46 @@ def _counts(labels: list[str]) -> dict[str, int]:
 class Side(NamedTuple):
     """One transcript as the statistics read it (nothing else of it is kept)."""
 
-    norm: str  # normalized words of the whole text, space-joined (WER, CER)
-    n_words: int
+    norm: str  # normalized words of the whole text, space-joined (CER)
+    words: list[str]  # the words of ``norm`` (WER)
     labels: dict[str, int]  # canonical label -> count
+    n_tags: int  # the sum of ``labels``
     positions: dict[str, list[int]]  # label -> sorted word gaps of its tags (chunk-wise words)
-    chunk_norm: str  # chunk-wise normalized words, space-joined (the alignment's words)
+    chunk_words: list[str]  # chunk-wise normalized words (the alignment's); ``words`` for a chunkwise normalizer
     emphasis: dict[str, int] | None
+    n_emphasis: int  # the sum of ``emphasis``
     oov: list[str]  # labels outside the canonical vocabulary, one per tag
+
+
+_MARK = "\x00"
+"""Stands for a tag while a chunkwise normalizer runs over the whole text at once: a word of
+its own that ``basic`` and ``none`` keep (a control character, category Cc, between spaces)."""
+_JOIN = f" {_MARK} "
+
+
+def chunk_words(chunks: list[str], normalizer: Normalizer, chunkwise: bool) -> tuple[list[str], list[int]]:
+    """The normalized words of the text chunks between tags, and the word gap of each tag (the
+    number of words before it).
+
+    A chunkwise normalizer (:func:`.normalize.is_chunkwise`) runs once over the chunks joined by
+    :data:`_MARK` words; otherwise, or when the text holds the mark itself, chunk by chunk. Both
+    give the same words (a test checks it on random Unicode text)."""
+    if chunkwise:
+        joined = _JOIN.join(chunks)
+        if joined.count(_MARK) == len(chunks) - 1:
+            marked = normalizer(joined)  # words and marks, each after one space
+            gaps = []
+            at = -1
+            for j in range(len(chunks) - 1):
+                at = marked.index(_MARK, at + 1)
+                gaps.append(marked.count(" ", 0, at) - j)  # the words and marks before it, less the marks
+            return marked.replace(_MARK, "").split(), gaps
+    words: list[str] = []
+    gaps = []
+    for chunk in chunks:
+        gaps.append(len(words))
+        words += normalizer(chunk).split()
+    return words, gaps[1:]
 
 
 def side(text: str, normalizer: Normalizer, chunkwise: bool, table: TagTable) -> Side:
@@ -137,22 +170,20 @@ def side(text: str, normalizer: Normalizer, chunkwise: bool, table: TagTable) ->
     chunks, labels, _ = split_tags(text, table)
     if not labels:
         words = normalizer(text).split()
-        norm = " ".join(words)
-        return Side(norm, len(words), {}, {}, norm, _emphasis(text), [])
-    words = []
+        emphasis = _emphasis(text)
+        return Side(" ".join(words), words, {}, 0, {}, words, emphasis, sum(emphasis.values()) if emphasis else 0, [])
+    words, gaps = chunk_words(chunks, normalizer, chunkwise)
     positions: dict[str, list[int]] = {}
-    for i, chunk in enumerate(chunks):
-        words += normalizer(chunk).split()
-        if i < len(labels):
-            positions.setdefault(labels[i], []).append(len(words))
-    chunk_norm = " ".join(words)
+    for label, gap in zip(labels, gaps):
+        positions.setdefault(label, []).append(gap)
     plain = " ".join(chunks)
-    if not chunkwise:  # normalizing chunk by chunk gives the words of the whole text only for chunkwise normalizers
-        words = normalizer(plain).split()
+    # normalizing chunk by chunk gives the words of the whole text only for chunkwise normalizers
+    whole = words if chunkwise else normalizer(plain).split()
     canonical = table.canonical
     oov = [label for label in labels if label not in canonical]
-    norm = chunk_norm if chunkwise else " ".join(words)
-    return Side(norm, len(words), _counts(labels), positions, chunk_norm, _emphasis(plain), oov)
+    emphasis = _emphasis(plain)
+    n_emphasis = sum(emphasis.values()) if emphasis else 0
+    return Side(" ".join(whole), whole, _counts(labels), len(labels), positions, words, emphasis, n_emphasis, oov)
 
 
 def _multiset_tp(a: dict[str, int] | None, b: dict[str, int] | None) -> int:
@@ -163,12 +194,23 @@ def _multiset_tp(a: dict[str, int] | None, b: dict[str, int] | None) -> int:
 
 def _positions(ref: Side, hyp: Side, common: list[str], tolerance: int) -> tuple[int, int, int, int]:
     """(tp within 0 words, within 1 word, least total offset, tp within ``tolerance``) summed
-    over the labels on both sides; predicted gaps move to reference gaps through the alignment."""
-    alignment = Levenshtein.opcodes(ref.chunk_norm.split(), hyp.chunk_norm.split())
+    over the labels on both sides; predicted gaps move to reference gaps through the alignment
+    (the identity when both sides have the same words)."""
+    same = ref.chunk_words == hyp.chunk_words
+    alignment = None if same else Levenshtein.opcodes(ref.chunk_words, hyp.chunk_words).as_list()
     at0 = at1 = offsets = tp_pos = 0
     for label in common:
         r = ref.positions[label]
-        p = sorted(position.ref_gap(alignment, g) for g in hyp.positions[label])
+        p = hyp.positions[label] if same else [position.ref_gap(alignment, g) for g in hyp.positions[label]]
+        if len(r) == 1 and len(p) == 1:  # the common case: one tag of the label on each side
+            d = abs(r[0] - p[0])
+            at0 += d == 0
+            at1 += d <= 1
+            offsets += d
+            tp_pos += d <= tolerance
+            continue
+        if not same:  # gaps are sorted as recorded; mapped ones are sorted again
+            p.sort()
         within1 = position.tp_within(r, p, 1)
         at0 += position.tp_within(r, p, 0)
         at1 += within1
@@ -176,6 +218,9 @@ def _positions(ref: Side, hyp: Side, common: list[str], tolerance: int) -> tuple
         # the size of match_within's maximum matching: greedy on sorted gaps is optimal
         tp_pos += within1 if tolerance == 1 else position.tp_within(r, p, tolerance)
     return at0, at1, offsets, tp_pos
+
+
+_NO_POSITIONS = (0, 0, 0, 0)
 
 
 class _Builder:
@@ -191,35 +236,41 @@ class _Builder:
     def add(self, i: int, ref: Side, hyp: Side, tolerance: int) -> None:
         ref_tags, hyp_tags = ref.labels, hyp.labels
         tag_tp = hallucinated = 0
-        positions = (0, 0, 0, 0)
+        positions = _NO_POSITIONS
         if ref_tags or hyp_tags:
-            for label in ref_tags.keys() | hyp_tags.keys():
-                r, p = ref_tags.get(label, 0), hyp_tags.get(label, 0)
-                tp = min(r, p)
+            rows, names, cells = self.rows, self.names, self.cells
+            common = []
+            for label, r in ref_tags.items():
+                p = hyp_tags.get(label, 0)
+                if p:
+                    common.append(label)
+                tp = p if p < r else r
                 tag_tp += tp
-                if not r:
+                rows.append(i)
+                names.append(label)
+                cells += (tp, p, r)
+            for label, p in hyp_tags.items():
+                if label not in ref_tags:
                     hallucinated += p
-                self.rows.append(i)
-                self.names.append(label)
-                self.cells += (tp, p, r)
-            common = [label for label in ref_tags if label in hyp_tags]
+                    rows.append(i)
+                    names.append(label)
+                    cells += (0, p, 0)
             if common:
                 positions = _positions(ref, hyp, common, tolerance)
             if hyp.oov:
                 self.oov.update(hyp.oov)
-        hyp_emph, ref_emph = hyp.emphasis, ref.emphasis
         self.base[i] = (
-            Levenshtein.distance(ref.norm.split(), hyp.norm.split()),
-            ref.n_words,
+            Levenshtein.distance(ref.words, hyp.words),
+            len(ref.words),
             Levenshtein.distance(ref.norm, hyp.norm),
             len(ref.norm),
             tag_tp,
-            sum(hyp_tags.values()),
-            sum(ref_tags.values()),
+            hyp.n_tags,
+            ref.n_tags,
             hallucinated,
-            _multiset_tp(hyp_emph, ref_emph),
-            sum(hyp_emph.values()) if hyp_emph else 0,
-            sum(ref_emph.values()) if ref_emph else 0,
+            _multiset_tp(hyp.emphasis, ref.emphasis),
+            hyp.n_emphasis,
+            ref.n_emphasis,
             *positions,
         )
 

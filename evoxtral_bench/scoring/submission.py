@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from evoxtral_bench.errors import shown, type_name
 from evoxtral_bench.files import json_loads, jsonl_text, sha256_bytes, sha256_file
@@ -82,8 +82,9 @@ class Problems:
         return [p for p in self.items if p.severity == "warning"]
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(NamedTuple):
+    """One reference row (a tuple: cheap to make for millions of rows)."""
+
     id: str
     tagged_text: str
     splits: tuple[str, ...]
@@ -92,8 +93,7 @@ class Reference:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class Prediction:
+class Prediction(NamedTuple):
     id: str
     text: str  # after the adapter, if any
     line: int
@@ -157,6 +157,25 @@ def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+"""Strict JSON for a line: no key twice in one object, no NaN or Infinity."""
+
+
+def _decode(line: str) -> object:
+    """The JSON value of one line. A line that is one object and nothing else (the common case)
+    goes to the decoder's C scanner alone; any other line, or one the scanner refuses, to the
+    whole decoder, which also words the error."""
+    if line[:1] == "{" and line[-1:] == "}":
+        try:
+            obj, end = _DECODER.scan_once(line, 0)
+        except (StopIteration, ValueError, RecursionError):
+            pass
+        else:
+            if end == len(line):
+                return obj
+    return json_loads(line, decoder=_DECODER)
 
 
 Source = str | os.PathLike | Mapping[str, Any] | Sequence[Mapping[str, Any]]
@@ -283,7 +302,7 @@ def _json_object(path: str, number: int, raw: bytes, problems: Problems) -> dict
         problems.error(path, number, None, f"invalid UTF-8 at column {exc.start + 1} (byte 0x{raw[exc.start]:02x})")
         return None
     try:
-        obj = json_loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+        obj = _decode(line)
     except json.JSONDecodeError as exc:
         problems.error(path, number, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
         return None
@@ -374,6 +393,7 @@ def read_references(records: Records, problems: Problems, *, legacy: bool = Fals
     """
     out: list[Reference] = []
     seen: dict[str, int] = {}
+    shared: dict = {}
     path = records.label
     markup = None if legacy else _Markup(strict=True)
     for number, obj in records.items:
@@ -388,9 +408,10 @@ def read_references(records: Records, problems: Problems, *, legacy: bool = Fals
         elif split is not None:
             problems.error(path, number, "split", f"expected a string or a list of strings, got {type_name(split)}")
             continue
-        extra = {k: _string_field(path, number, obj, k, problems, required=False) for k in ("domain", "slice")}
+        domain, slice_ = (_string_field(path, number, obj, k, problems, required=False) for k in ("domain", "slice"))
         if rid is not None and text is not None:
-            out.append(Reference(rid, text, splits, extra["domain"], extra["slice"], number))
+            # one object per distinct label: millions of rows share a handful of them
+            out.append(Reference(rid, text, shared.setdefault(splits, splits), shared.setdefault(domain, domain), shared.setdefault(slice_, slice_), number))
     return out
 
 

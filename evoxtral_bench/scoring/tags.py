@@ -95,21 +95,27 @@ def split_tags(text: str, table: TagTable | None = None) -> tuple[list[str], lis
     if "[" not in text:
         return [text], [], []
     table = table or tag_table()
+    parts = TAG_RE.split(text)  # chunk, raw label, chunk, ..., chunk
+    raws = parts[1::2]
+    labels = [_canonicalize(raw, table) for raw in raws]
+    if all(labels):
+        return parts[0::2], labels, raws
+    # "[ ]", or only format characters: punctuation, not a tag; its text stays in the chunk
     chunks: list[str] = []
-    labels: list[str] = []
-    raws: list[str] = []
-    start = 0
-    for m in TAG_RE.finditer(text):
-        raw = m.group(1)
-        label = _canonicalize(raw, table)
-        if not label:  # "[ ]", or only format characters: punctuation, not a tag
-            continue
-        chunks.append(text[start : m.start()])
-        labels.append(label)
-        raws.append(raw)
-        start = m.end()
-    chunks.append(text[start:])
-    return chunks, labels, raws
+    kept: list[str] = []
+    kept_raws: list[str] = []
+    pending = parts[0]
+    for i, (raw, label) in enumerate(zip(raws, labels)):
+        following = parts[2 * i + 2]
+        if label:
+            chunks.append(pending)
+            kept.append(label)
+            kept_raws.append(raw)
+            pending = following
+        else:
+            pending = f"{pending}[{raw}]{following}"
+    chunks.append(pending)
+    return chunks, kept, kept_raws
 
 
 def parse(text: str, table: TagTable | None = None) -> Transcript:
@@ -127,8 +133,6 @@ def parse(text: str, table: TagTable | None = None) -> Transcript:
 
 
 _STRAY_RE = re.compile(r"\[[^\[\]]*\]|[\[\]]")
-_WELL_FORMED_RE = re.compile(r"[^\[\]]*(?:\[[^\[\]\n]{1,40}\][^\[\]]*)*")
-"""Text whose every bracket is part of a :data:`TAG_RE` match (labels still to be checked)."""
 
 
 def malformed_spans(text: str, table: TagTable | None = None) -> list[str]:
@@ -137,8 +141,13 @@ def malformed_spans(text: str, table: TagTable | None = None) -> list[str]:
     ``[ ]``, an over-long or multi-line label), else the lone ``[`` or ``]``."""
     if "[" not in text and "]" not in text:
         return []
-    if _WELL_FORMED_RE.fullmatch(text) and all(_canonicalize(raw, table or tag_table()) for raw in TAG_RE.findall(text)):
-        return []  # every bracket belongs to a tag: the common case, without splitting the text
+    parts = TAG_RE.split(text)  # chunk, raw label, chunk, ..., chunk
+    rest = "".join(parts[0::2])
+    if "[" not in rest and "]" not in rest:  # every bracket is in a TAG_RE match: the common case
+        raws = parts[1::2]
+        # an ASCII label is a tag unless it is all spaces (then it canonicalizes to "")
+        if not any(map(str.isspace, raws)) if text.isascii() else all(_canonicalize(raw, table or tag_table()) for raw in raws):
+            return []
     return [m.group(0) for chunk in split_tags(text, table)[0] for m in _STRAY_RE.finditer(chunk)]
 
 
@@ -181,9 +190,14 @@ def emphasis_tokens(text: str) -> list[str]:
     """
     # str.isupper() is False when a cased letter is lowercase or none is cased: a cheap filter
     candidates = [t for t in text.split() if t.isupper()]
+    if text.isascii():  # every letter of an ASCII candidate is a capital
+        return [t for t in candidates if _TWO_CAPITALS_RE.search(t)]
     out = []
     for token in candidates:
         letters = [c for c in token if c.isalpha()]
         if len(letters) >= 2 and all(c.isupper() for c in letters):
             out.append(token)
     return out
+
+
+_TWO_CAPITALS_RE = re.compile(r"[A-Z].*[A-Z]")

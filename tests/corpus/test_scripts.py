@@ -1,6 +1,5 @@
 """The shipped corpus: constraints, fixed splits, statistics, and the validator's teeth."""
 
-import dataclasses
 import json
 from collections import Counter
 
@@ -76,7 +75,7 @@ def test_checksum_recorded_beside_the_corpus_and_in_the_signature(cli, tmp_path)
 
 
 def test_validator_reports_broken_corpora(cli, tmp_path):
-    rows = [dataclasses.asdict(r) for r in ROWS]
+    rows = [r._asdict() for r in ROWS]
     rows[3]["tagged_text"] = "[yawns] " + rows[3]["tagged_text"]  # not canonical
     rows[5]["tagged_text"] = rows[6]["tagged_text"]  # a duplicate
     rows[7]["id"] = "evx-99999"  # ids are sequential
@@ -97,7 +96,7 @@ def test_assign_splits_reproduces_the_constraints_deterministically():
     rows = [{"tagged_text": r.tagged_text, "domain": r.domain, "slice": r.slice} for r in ROWS]
     labels = corpus.assign_splits(rows, seed=0)
     assert labels == corpus.assign_splits(rows, seed=0)
-    relabeled = [dataclasses.replace(r, splits=(s,)) for r, s in zip(ROWS, labels)]
+    relabeled = [r._replace(splits=(s,)) for r, s in zip(ROWS, labels)]
     assert corpus._validate_splits(relabeled) == []
 
 
