@@ -14,7 +14,7 @@ from evoxtral_bench._version import __version__
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import same_file, write_text
 from evoxtral_bench.scoring import adapters, normalize
-from evoxtral_bench.scoring.core import ReferenceSet, System, compare, load_references, load_system, score_with_grounding
+from evoxtral_bench.scoring.core import PARALLEL_MIN_ROWS, ReferenceSet, System, compare, load_references, load_system, score_with_grounding
 from evoxtral_bench.scoring.options import OPTION_NAMES, TRACK_CHOICES, UNSPECIFIED, Options, masked_track, options_from
 from evoxtral_bench.scoring.submission import Problems
 from evoxtral_bench.scoring.tags import tag_table
@@ -65,8 +65,25 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
         help=f"the audio track the predictions were made on ({TEXT_ONLY}: made from text, no audio); "
         f"written into the results and the signature (default {UNSPECIFIED})",
     )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes counting the two systems' statistics (compare, score --masked) from "
+        f"{PARALLEL_MIN_ROWS:,} utterances; the numbers are the same (default: 2 when 2 CPUs are usable)",
+    )
     p.add_argument("--format", default="table", choices=list(report.REPORTERS), help="output format (default table)")
     p.add_argument("--output", metavar="FILE", help="write the output to FILE (atomically) instead of standard output")
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    """``--jobs``, or 2 when this process may run on 2 CPUs or more (two systems at most)."""
+    if args.jobs is None:
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return min(2, usable)
+    if args.jobs < 1:
+        raise InputError(f"--jobs must be 1 or more, got {args.jobs}")
+    return args.jobs
 
 
 CORE_COMMANDS = ("score", "validate", "compare", "tags")
@@ -159,6 +176,7 @@ def _load(args: argparse.Namespace, paths: list[str], options: Options) -> tuple
 
 def cmd_score(args: argparse.Namespace) -> int:
     options = _options(args)
+    workers = _jobs(args)
     if args.masked and options.legacy:
         raise UsageError("--masked: the grounding gap is defined on the corpus-level metrics; drop --legacy")
     if args.masked:
@@ -167,18 +185,19 @@ def cmd_score(args: argparse.Namespace) -> int:
     if loaded is None:
         return 2
     refs, (system, *masked) = loaded
-    results = score_with_grounding(system, masked[0] if masked else None, refs, options)
+    results = score_with_grounding(system, masked[0] if masked else None, refs, options, workers=workers)
     _emit(report.REPORTERS[args.format].score(results.to_dict()), args.output)
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     options = _options(args)
+    workers = _jobs(args)
     loaded = _load(args, [args.a, args.b], options)
     if loaded is None:
         return 2
     refs, (a, b) = loaded
-    _emit(report.REPORTERS[args.format].compare(compare(a, b, refs, options).to_dict()), args.output)
+    _emit(report.REPORTERS[args.format].compare(compare(a, b, refs, options, workers=workers).to_dict()), args.output)
     return 0
 
 

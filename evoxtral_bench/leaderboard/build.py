@@ -28,7 +28,7 @@ from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprin
 from evoxtral_bench.leaderboard.entries import MASKED, OPTIONS, PREDICTIONS, Entry
 from evoxtral_bench.leaderboard.output import OutputDir
 from evoxtral_bench.reporters import to_json
-from evoxtral_bench.scoring.core import ReferenceSet, System, build_table, results_of_table, with_grounding
+from evoxtral_bench.scoring.core import ReferenceSet, System, score_tables
 from evoxtral_bench.scoring.results import Results
 
 CACHE_DIR = ".cache"
@@ -50,8 +50,7 @@ def score_entry(system: System, refs: ReferenceSet, masked: System | None = None
     """The results document on ``track`` (with its grounding section when the entry has
     masked-track predictions), the sample utterance ids and the per-utterance headline counts."""
     options = replace(OPTIONS, track=track)
-    table, oov = build_table(system.texts, refs, options)
-    results = with_grounding(results_of_table(system, refs, options, table, oov), system, masked, refs, options)
+    results, table = score_tables(system, masked, refs, options)
     return {"results": results.to_dict(), "samples": samples.pick(system, refs), "counts": ranking.headline_counts(table)}
 
 

@@ -152,15 +152,41 @@ def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -
     return build_tables([system_texts], refs, options)[0]
 
 
-def build_tables(systems: list[list[str]], refs: ReferenceSet, options: Options) -> list[tuple[StatsTable, Counter[str]]]:
-    """:func:`build_table` of several systems, the references parsed and normalized once for all."""
+PARALLEL_MIN_ROWS = 20_000
+"""From this many utterances, :func:`build_tables` with ``workers`` > 1 counts systems in
+parallel processes; below it, starting a process costs more than it saves."""
+
+
+def build_tables(
+    systems: list[list[str]], refs: ReferenceSet, options: Options, *, workers: int = 1
+) -> list[tuple[StatsTable, Counter[str]]]:
+    """:func:`build_table` of several systems, the references parsed and normalized once per
+    process. With ``workers`` > 1 (and at least :data:`PARALLEL_MIN_ROWS` utterances) the systems
+    are shared out among up to ``workers`` processes, this one counting the first share; the
+    tables are the same either way (the counts do not depend on where they are made)."""
+    if workers < 1:
+        raise InputError(f"workers must be 1 or more, got {workers}")
     references = [r.tagged_text for r in refs.rows]
     if options.legacy:
         from evoxtral_bench.scoring import paper  # imports jiwer: only the legacy metrics need it
 
         return [(paper.legacy_table(predictions=texts, references=references), Counter()) for texts in systems]
+    shares = min(workers, len(systems)) if len(references) >= PARALLEL_MIN_ROWS else 1
+    if shares <= 1:
+        return _count(systems, references, options.normalizer)
+    from concurrent.futures import ProcessPoolExecutor  # on use: a cold start imports no multiprocessing
+
+    groups = [systems[i::shares] for i in range(shares)]  # system k goes to share k mod shares
+    with ProcessPoolExecutor(max_workers=shares - 1) as pool:
+        futures = [pool.submit(_count, group, references, options.normalizer) for group in groups[1:]]
+        counted = [_count(groups[0], references, options.normalizer), *(f.result() for f in futures)]
+    return [counted[k % shares][k // shares] for k in range(len(systems))]
+
+
+def _count(systems: list[list[str]], references: list[str], normalizer: str) -> list[tuple[StatsTable, Counter[str]]]:
+    """:func:`.stats.count_tables` with the garbage collector paused (also run in a worker process)."""
     with gc_paused():
-        return count_tables(systems, references, normalize.get(options.normalizer))
+        return count_tables(systems, references, normalize.get(normalizer))
 
 
 @contextmanager
@@ -322,20 +348,18 @@ def results_of_table(system: System, refs: ReferenceSet, options: Options, table
     summary = summarize(table, options)
     return Results(
         benchmark=refs.info(),
-        submission=SubmissionInfo(
-            system.path,
-            system.sha256,
-            system.n_predictions,
-            system.n_missing,
-            system.n_extra,
-            pooled_counts(oov),
-            system.n_malformed,
-        ),
+        submission=_submission_info(system, oov),
         signature=refs.signature(options),
         metrics=summary.metrics,
         per_tag=summary.per_tag,
         breakdowns=_breakdowns(table, refs, options),
         extras=summary.extras,
+    )
+
+
+def _submission_info(system: System, oov: Counter[str]) -> SubmissionInfo:
+    return SubmissionInfo(
+        system.path, system.sha256, system.n_predictions, system.n_missing, system.n_extra, pooled_counts(oov), system.n_malformed
     )
 
 
@@ -345,10 +369,16 @@ def _macro_labels(table: StatsTable, point: dict[str, np.ndarray]) -> list[str]:
     return [label for label in table.labels if label in canonical and point[label_columns(label)[2]] > 0]
 
 
-def compare(a: System, b: System, refs: ReferenceSet, options: Options) -> Comparison:
+def compare(a: System, b: System, refs: ReferenceSet, options: Options, *, workers: int = 1) -> Comparison:
     """Paired bootstrap of A − B on the same resamples (Koehn 2004) for every metric of
-    ``score`` (the seven, tag macro-F1 and, unless legacy, the position-aware extras)."""
-    (table_a, _), (table_b, _) = build_tables([a.texts, b.texts], refs, options)
+    ``score`` (the seven, tag macro-F1 and, unless legacy, the position-aware extras).
+    ``workers`` > 1: the two tables are counted in two processes (:func:`build_tables`)."""
+    (table_a, _), (table_b, _) = build_tables([a.texts, b.texts], refs, options, workers=workers)
+    return compare_tables(a, b, refs, options, table_a, table_b)
+
+
+def compare_tables(a: System, b: System, refs: ReferenceSet, options: Options, table_a: StatsTable, table_b: StatsTable) -> Comparison:
+    """:func:`compare` from the two systems' statistics tables."""
     k = table_a.matrix.shape[1]
     joint = np.hstack([table_a.matrix, table_b.matrix])
     boot = resample_sums(joint, options.n_boot, options.seed) if options.n_boot else None
@@ -370,36 +400,34 @@ def compare(a: System, b: System, refs: ReferenceSet, options: Options) -> Compa
     return Comparison(refs.info(), (a.path, a.sha256), (b.path, b.sha256), refs.signature(options), metrics)
 
 
-def grounding(
-    full: System, masked: System, refs: ReferenceSet, options: Options, *, full_results: Results | None = None
-) -> Grounding:
-    """The grounding gap of one system: its predictions on the full track (``options.track``)
-    against those on its masked twin (:func:`.options.masked_track`; docs/spec.md §10). The
-    difference, its interval and p-value are :func:`compare`'s paired bootstrap (A = full,
-    B = masked); each side's estimate is :func:`score`'s (``full_results``: the full side already
-    scored).
-    """
+def score_tables(
+    full: System, masked: System | None, refs: ReferenceSet, options: Options, *, workers: int = 1
+) -> tuple[Results, StatsTable]:
+    """The results of ``full`` and its statistics table; with ``masked`` (the same system's
+    predictions on the masked twin of ``options.track``, :func:`.options.masked_track`), the
+    results carry the ``grounding`` section (docs/spec.md §10): each side's estimate is
+    :func:`score`'s, the difference, its interval and p-value :func:`compare`'s paired bootstrap
+    (A = full, B = masked). Each system's table is counted once (in two processes with
+    ``workers`` > 1)."""
+    if masked is None:
+        table, oov = build_table(full.texts, refs, options)
+        return results_of_table(full, refs, options, table, oov), table
     if options.legacy:
         raise InputError("the grounding gap is defined on the corpus-level metrics; drop --legacy")
     track = masked_track(options.track)
-    on_full = full_results or score(full, refs, options)
-    on_masked = score(masked, refs, options)
-    paired = compare(full, masked, refs, options)
+    (table, oov), (masked_table, masked_oov) = build_tables([full.texts, masked.texts], refs, options, workers=workers)
+    results = results_of_table(full, refs, options, table, oov)
+    on_masked = summarize(masked_table, options).metrics
+    paired = compare_tables(full, masked, refs, options, table, masked_table)
     gaps = {}
     for name in GROUNDING_METRICS:
-        f, m = on_full.metrics[name], on_masked.metrics[name]
+        f, m = results.metrics[name], on_masked[name]
         share = 1.0 - m.value / f.value if f.value > 0 else None
         gaps[name] = Gap(f, m, paired.metrics[name], share)
-    return Grounding(on_masked.submission, gaps, track)
+    return replace(results, grounding=Grounding(_submission_info(masked, masked_oov), gaps, track)), table
 
 
-def with_grounding(results: Results, full: System, masked: System | None, refs: ReferenceSet, options: Options) -> Results:
-    """``results`` (of ``full``) with the ``grounding`` section when masked-track predictions are given."""
-    if masked is None:
-        return results
-    return replace(results, grounding=grounding(full, masked, refs, options, full_results=results))
-
-
-def score_with_grounding(full: System, masked: System | None, refs: ReferenceSet, options: Options) -> Results:
-    """:func:`score`, with the ``grounding`` section when masked-track predictions are given."""
-    return with_grounding(score(full, refs, options), full, masked, refs, options)
+def score_with_grounding(full: System, masked: System | None, refs: ReferenceSet, options: Options, *, workers: int = 1) -> Results:
+    """:func:`score`, with the ``grounding`` section when masked-track predictions are given
+    (:func:`score_tables`)."""
+    return score_tables(full, masked, refs, options, workers=workers)[0]

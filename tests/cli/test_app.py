@@ -137,3 +137,14 @@ def test_compare_marks_undefined_and_includes_tag_macro_f1(cli, preds, tmp_path)
     line = next(row for row in out.splitlines() if row.startswith("Tag precision ↑"))
     assert "0.00 (undefined)" in line and "undefined" in line.split("(undefined)")[1] and line.rstrip().endswith("—")
     assert any(row.startswith("Tag macro-F1 ↑") for row in out.splitlines())
+
+
+def test_jobs_must_be_positive_and_do_not_change_the_numbers(cli, preds, tmp_path, monkeypatch):
+    code, _, err = cli("compare", preds, preds, "--references", SMALL_REFS, "--jobs", "0")
+    assert code == 2 and "--jobs must be 1 or more, got 0" in err and "Traceback" not in err
+    from evoxtral_bench.scoring import core
+
+    monkeypatch.setattr(core, "PARALLEL_MIN_ROWS", 0)  # a worker process even for the small file
+    other = write_jsonl(tmp_path / "plain.jsonl", [{"id": r["id"], "prediction": "words [sighs]"} for r in refs_rows()])
+    outputs = [cli("compare", preds, other, "--references", SMALL_REFS, "--format", "json", "--jobs", jobs)[1] for jobs in ("1", "2")]
+    assert outputs[0] == outputs[1] and json.loads(outputs[0])["metrics"]["wer"]["delta"] < 0
