@@ -26,7 +26,7 @@ def scorer_fingerprint() -> str:
     """
     package = resources.files("evoxtral_bench.scoring")
     digest = hashlib.sha256()
-    for item in sorted((p for p in package.iterdir() if p.name.endswith((".py", ".yaml"))), key=lambda p: p.name):
+    for item in sorted((p for p in package.iterdir() if p.name.endswith((".py", ".toml"))), key=lambda p: p.name):
         digest.update(item.name.encode() + b"\0" + item.read_bytes() + b"\0")
     return f"{__version__}+{digest.hexdigest()[:16]}"
 

@@ -1,6 +1,6 @@
 """Adapters: other systems' event markup -> ``[label]`` tags (docs/spec.md §1).
 
-An adapter is always chosen explicitly. Its table in ``data/tags.yaml`` has exact mappings
+An adapter is always chosen explicitly. Its table in ``scoring/tags.toml`` has exact mappings
 (``map``), lossy ones used only with ``lenient=True``, and markers that carry no event
 (``drop``). A marker that is none of these becomes an out-of-vocabulary tag under its own
 name, so a system is never silently credited or excused for an event we cannot map.

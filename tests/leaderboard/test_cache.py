@@ -39,6 +39,6 @@ def test_editing_outside_scoring_keeps_the_cache_and_editing_scoring_invalidates
     _touch(copy / "scoring" / "metrics.py")
     after_code = _fingerprint(tmp_path)
     assert after_code != before
-    table = copy / "scoring" / "tags.yaml"
+    table = copy / "scoring" / "tags.toml"
     table.write_text(table.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert _fingerprint(tmp_path) not in (before, after_code)
