@@ -304,25 +304,25 @@ def summarize(table: StatsTable, options: Options) -> Summary:
     )
 
 
-def _group_metrics(table: StatsTable, index: list[int], defs: tuple[MetricDef, ...], options: Options) -> dict[str, Estimate]:
-    """The metrics ``defs`` (each a ratio of the table's columns) on the rows ``index``, with
-    intervals: the same numbers as :func:`summarize` gives for them on those rows."""
+def _group_metrics(table: StatsTable, index: list[int], defs: tuple[MetricDef, ...], options: Options, acc: _Intervals) -> list[int]:
+    """Add the metrics ``defs`` (each a ratio of the table's columns) on the rows ``index`` to
+    ``acc``, with their resampled values: the same numbers as :func:`summarize` gives for them on
+    those rows. Returns their places in ``acc``."""
     rows = table.matrix[np.asarray(index, dtype=np.intp)]
     point = _sums(table, rows.sum(axis=0))
     boot = _sums(table, resample_sums(rows, options.n_boot, options.seed)) if options.n_boot else None
-    acc = _Intervals(options.ci)
-    for d in defs:
-        acc.add(*d.formula(point), d.formula(boot)[0] if boot is not None else None)
-    return dict(zip((d.name for d in defs), acc.estimates()))
+    return [acc.add(*d.formula(point), d.formula(boot)[0] if boot is not None else None) for d in defs]
 
 
 def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict[str, dict[str, Group]]:
-    """The seven metrics per slice and per domain, bootstrapped on the columns they read only."""
+    """The seven metrics per slice and per domain, bootstrapped on the columns they read only;
+    every interval from one percentile call."""
     defs = LEGACY_METRICS if options.legacy else CORPUS_METRICS
     read = {c for d in defs for c in (d.formula.num, *d.formula.den)}
     keep = [j for j, c in enumerate(table.columns) if c in read]
     table = StatsTable(tuple(table.columns[j] for j in keep), table.matrix[:, keep], ())
-    out: dict[str, dict[str, Group]] = {}
+    acc = _Intervals(options.ci)
+    placed: dict[str, dict[str, tuple[int, list[int]]]] = {}
     for key in ("slice", "domain"):
         groups: dict[str, list[int]] = {}
         for i, r in enumerate(refs.rows):
@@ -330,10 +330,12 @@ def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict
             if value is not None:
                 groups.setdefault(value, []).append(i)
         if groups:
-            out[key] = {
-                name: Group(len(index), _group_metrics(table, index, defs, options)) for name, index in sorted(groups.items())
-            }
-    return out
+            placed[key] = {name: (len(index), _group_metrics(table, index, defs, options, acc)) for name, index in sorted(groups.items())}
+    found = acc.estimates()
+    return {
+        key: {name: Group(n, {d.name: found[i] for d, i in zip(defs, places)}) for name, (n, places) in groups.items()}
+        for key, groups in placed.items()
+    }
 
 
 def score(system: System, refs: ReferenceSet, options: Options) -> Results:
