@@ -12,7 +12,8 @@ from the shipped corpus with their domain and slice, predictions with seeded wor
 
 project ÷ floor at N = 1,000, 10,000 and 100,000 (runs interleaved, best of several, both
 measured in this run), the same at N = 100,000 with one competing busy process, ``compare`` ÷
-``score`` at N = 100,000, the peak memory of ``score`` at N = 100,000 and the cold start
+``score`` at N = 100,000 (default ``--jobs``: the two systems in two processes when 2 CPUs are usable;
+``--jobs 1`` too), the peak memory of ``score`` at N = 100,000 and the cold start
 (fresh process, N = 150) beside Python + numpy + rapidfuzz alone. It prints the load
 average with every figure; nothing is asserted here.
 """
@@ -104,12 +105,19 @@ class Files:
         return [sys.executable, "-m", "evoxtral_bench", "score", str(self.preds), "--references", str(self.refs),
                 "--bootstrap", str(n_boot), "--format", "json", "--output", os.devnull]
 
-    def compare(self, n_boot: int) -> list[str]:
+    def compare(self, n_boot: int, jobs: int | None = None) -> list[str]:
         return [sys.executable, "-m", "evoxtral_bench", "compare", str(self.preds), str(self.other), "--references",
-                str(self.refs), "--bootstrap", str(n_boot), "--format", "json", "--output", os.devnull]
+                str(self.refs), "--bootstrap", str(n_boot), "--format", "json", "--output", os.devnull,
+                *([] if jobs is None else ["--jobs", str(jobs)])]
 
     def floor(self, n_boot: int) -> list[str]:
         return [sys.executable, str(ROOT / "benchmarks" / "score_floor.py"), str(self.refs), str(self.preds), "--bootstrap", str(n_boot)]
+
+
+def _jobs() -> str:
+    """What ``compare``'s default ``--jobs`` is here: 2 processes when 2 CPUs are usable."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return "2 processes" if usable >= 2 else "1 process"
 
 
 def best_pair(a: list[str], b: list[str], repeats: int) -> tuple[float, float, float]:
@@ -138,7 +146,9 @@ def floor_table(n_boot: int, quick: bool) -> None:
         print(f"\nN = {n:,} with one competing busy process: project {loaded:.2f} s = {loaded / project:.2f}× its quiet time; "
               f"floor {loaded_floor:.2f} s; project ÷ floor {loaded / loaded_floor:.2f}×  [load {load()}]", flush=True)
         compare, score, _ = best_pair(files.compare(n_boot), files.score(n_boot), 2)
-        print(f"N = {n:,}: compare {compare:.2f} s, score {score:.2f} s: compare ÷ score {compare / score:.2f}×  [load {load()}]", flush=True)
+        alone = min(timed(files.compare(n_boot, jobs=1))[0] for _ in range(2))
+        print(f"N = {n:,}: compare {compare:.2f} s (default --jobs: {_jobs()}), score {score:.2f} s: compare ÷ score "
+              f"{compare / score:.2f}×; compare --jobs 1 {alone:.2f} s = {alone / score:.2f}× score  [load {load()}]", flush=True)
         small = Files(Path(tmp), 150)
         cold, bare = [], []
         for _ in range(9):
