@@ -334,11 +334,13 @@ def text_problem(value: str, *, controls: bool = True) -> str | None:
 
 
 def _string_field(path: str, number: int, obj: dict, name: str, problems: Problems, *, required: bool, controls: bool = True) -> str | None:
+    value = obj.get(name)
+    if type(value) is str and value.isascii() and not (controls and _CONTROL_RE.search(value)):
+        return value  # the common case: what text_problem would accept, without the call
     if name not in obj:
         if required:
             problems.error(path, number, name, f"missing; expected a string field {name!r}")
         return None
-    value = obj[name]
     if not isinstance(value, str):
         problems.error(path, number, name, f"expected a string, got {type_name(value)}")
         return None
@@ -408,7 +410,8 @@ def read_references(records: Records, problems: Problems, *, legacy: bool = Fals
         elif split is not None:
             problems.error(path, number, "split", f"expected a string or a list of strings, got {type_name(split)}")
             continue
-        domain, slice_ = (_string_field(path, number, obj, k, problems, required=False) for k in ("domain", "slice"))
+        domain = _string_field(path, number, obj, "domain", problems, required=False)
+        slice_ = _string_field(path, number, obj, "slice", problems, required=False)
         if rid is not None and text is not None:
             # one object per distinct label: millions of rows share a handful of them
             out.append(Reference(rid, text, shared.setdefault(splits, splits), shared.setdefault(domain, domain), shared.setdefault(slice_, slice_), number))
