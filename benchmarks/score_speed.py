@@ -115,9 +115,10 @@ class Files:
 
 
 def _jobs() -> str:
-    """What ``compare``'s default ``--jobs`` is here: 2 processes when 2 CPUs are usable."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return "2 processes" if usable >= 2 else "1 process"
+    """What ``compare``'s default ``--jobs`` is here."""
+    from evoxtral_bench.scoring.core import default_workers
+
+    return "2 processes" if default_workers() == 2 else "1 process"
 
 
 def best_pair(a: list[str], b: list[str], repeats: int) -> tuple[float, float, float]:

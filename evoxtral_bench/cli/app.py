@@ -14,7 +14,16 @@ from evoxtral_bench._version import __version__
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import same_file, write_text
 from evoxtral_bench.scoring import adapters, normalize
-from evoxtral_bench.scoring.core import PARALLEL_MIN_ROWS, ReferenceSet, System, compare, load_references, load_system, score_with_grounding
+from evoxtral_bench.scoring.core import (
+    PARALLEL_MIN_ROWS,
+    ReferenceSet,
+    System,
+    compare,
+    default_workers,
+    load_references,
+    load_system,
+    score_with_grounding,
+)
 from evoxtral_bench.scoring.options import OPTION_NAMES, TRACK_CHOICES, UNSPECIFIED, Options, masked_track, options_from
 from evoxtral_bench.scoring.submission import Problems
 from evoxtral_bench.scoring.tags import tag_table
@@ -77,10 +86,9 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
 
 
 def _jobs(args: argparse.Namespace) -> int:
-    """``--jobs``, or 2 when this process may run on 2 CPUs or more (two systems at most)."""
+    """``--jobs``, or :func:`.core.default_workers`."""
     if args.jobs is None:
-        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return min(2, usable)
+        return default_workers()
     if args.jobs < 1:
         raise InputError(f"--jobs must be 1 or more, got {args.jobs}")
     return args.jobs

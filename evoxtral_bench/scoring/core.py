@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,6 +156,13 @@ def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -
 PARALLEL_MIN_ROWS = 20_000
 """From this many utterances, :func:`build_tables` with ``workers`` > 1 counts systems in
 parallel processes; below it, starting a process costs more than it saves."""
+
+
+def default_workers() -> int:
+    """The command line's default ``--jobs``: 2 (two systems at most) when this process may run
+    on 2 CPUs or more, else 1."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(2, usable)
 
 
 def build_tables(

@@ -145,14 +145,8 @@ def malformed_spans(text: str, table: TagTable | None = None) -> list[str]:
     ``[ ]``, an over-long or multi-line label), else the lone ``[`` or ``]``."""
     if "[" not in text and "]" not in text:
         return []
-    parts = TAG_RE.split(text)  # chunk, raw label, chunk, ..., chunk
-    rest = "".join(parts[0::2])
-    if "[" not in rest and "]" not in rest:  # every bracket is in a TAG_RE match: the common case
-        raws = parts[1::2]
-        # an ASCII label is a tag unless it is all spaces (then it canonicalizes to "")
-        if not any(map(str.isspace, raws)) if text.isascii() else all(_canonicalize(raw, table or tag_table()) for raw in raws):
-            return []
-    return [m.group(0) for chunk in split_tags(text, table)[0] for m in _STRAY_RE.finditer(chunk)]
+    chunks = split_tags(text, table)[0]
+    return [m.group(0) for chunk in chunks if "[" in chunk or "]" in chunk for m in _STRAY_RE.finditer(chunk)]
 
 
 def bracket_problems(text: str) -> list[str]:
