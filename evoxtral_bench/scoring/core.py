@@ -420,7 +420,7 @@ def score_tables(
     (A = full, B = masked). Each system's table is counted once (in two processes with
     ``workers`` > 1)."""
     if masked is None:
-        table, oov = build_table(full.texts, refs, options)
+        ((table, oov),) = build_tables([full.texts], refs, options, workers=workers)
         return results_of_table(full, refs, options, table, oov), table
     if options.legacy:
         raise InputError("the grounding gap is defined on the corpus-level metrics; drop --legacy")

@@ -53,3 +53,5 @@ def test_compare_and_grounding_documents_are_identical_with_two_workers(parallel
 def test_workers_below_one_are_refused():
     with pytest.raises(InputError, match="workers must be 1 or more"):
         evoxtral_bench.compare(a={}, b={}, references=SMALL_REFS, workers=0)
+    with pytest.raises(InputError, match="workers must be 1 or more"):
+        evoxtral_bench.score(predictions={}, references=SMALL_REFS, workers=0)
