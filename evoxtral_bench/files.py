@@ -119,23 +119,37 @@ def json_loads(text: str | bytes, *, decoder: json.JSONDecoder | None = None) ->
         raise json.JSONDecodeError("arrays or objects nested too deeply", doc, 0) from None
 
 
-def read_regular(path: str | os.PathLike, *, what: str, limit: int) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes, or an :class:`InputError`.
+def read_regular(path: str | os.PathLike, *, what: str, limit: int, name: str | None = None) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or an :class:`InputError` that
+    starts with ``name`` (default: the path).
 
     A FIFO, a device (``/dev/zero``) or a folder is refused before it is opened, so reading
     never blocks or runs without end.
     """
+    name = os.fspath(path) if name is None else name
     try:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{os.fspath(path)}: cannot read the {what}: not a regular file")
+            raise InputError(f"{name}: cannot read the {what}: not a regular file")
+        if st.st_size > limit:
+            raise InputError(f"{name}: the {what} is larger than {limit:,} bytes")
         with open(path, "rb") as fh:
             data = fh.read(limit + 1)
     except OSError as exc:
-        raise InputError(f"{os.fspath(path)}: cannot read the {what}: {exc.strerror or exc}") from exc
+        raise InputError(f"{name}: cannot read the {what}: {exc.strerror or exc}") from exc
     if len(data) > limit:
-        raise InputError(f"{os.fspath(path)}: the {what} is larger than {limit:,} bytes")
+        raise InputError(f"{name}: the {what} is larger than {limit:,} bytes")
     return data
+
+
+def inside(folder: str | os.PathLike, path: str | os.PathLike) -> bool:
+    """Whether ``path`` lies inside ``folder`` once every link in both is resolved (the folder
+    itself is not inside)."""
+    root, target = os.path.realpath(folder), os.path.realpath(path)
+    try:
+        return target != root and os.path.commonpath([root, target]) == root
+    except ValueError:  # different drives
+        return False
 
 
 def json_text(document: object) -> str:

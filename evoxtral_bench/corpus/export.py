@@ -16,6 +16,7 @@ needs ``torchcodec`` and FFmpeg, as ``datasets`` >= 4 does for every audio datas
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evoxtral_bench.corpus.synth import read_clip
 from evoxtral_bench.errors import InputError, require
 from evoxtral_bench.files import json_loads, read_regular
 from evoxtral_bench.scoring.tags import parse
@@ -139,23 +141,20 @@ def _check_track(manifest: Path, line: int, entry: dict, track: str, recipe: str
 
 
 def _audio_value(manifest: Path, line: int, entry: dict) -> dict:
-    """``{"bytes", "path"}`` for a manifest entry, after checking that ``soundfile`` can read it."""
+    """``{"bytes", "path"}`` for a manifest entry: the clip as :func:`.synth.read_clip` reads it
+    (inside the folder's ``audio``, its size and sha256 checked), once ``soundfile`` can read it."""
     sf = require("soundfile", "exporting the dataset")
-    path = Path(manifest).parent / entry["file"]
-    where = f"{manifest}:{line}: field 'file'"
+    where = f"{manifest}:{line}"
+    data = read_clip(Path(manifest).parent, entry, where)
     try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise InputError(f"{where}: cannot read {path}: {err.strerror or err}") from err
-    try:
-        info = sf.info(path)
+        info = sf.info(io.BytesIO(data))
     except RuntimeError as err:  # soundfile's LibsndfileError
-        raise InputError(f"{where}: {path} is not readable audio: {err}") from err
+        raise InputError(f"{where}: field 'file': {entry['file']!r} is not readable audio: {err}") from err
     if entry.get("sample_rate") is not None and info.samplerate != entry["sample_rate"]:
         raise InputError(
-            f"{manifest}:{line}: field 'sample_rate': {entry['sample_rate']} Hz, but {path} is {info.samplerate} Hz"
+            f"{where}: field 'sample_rate': {entry['sample_rate']} Hz, but {entry['file']!r} is {info.samplerate} Hz"
         )
-    return {"bytes": data, "path": path.name}
+    return {"bytes": data, "path": Path(entry["file"]).name}
 
 
 def _save_replacing(dataset_dict: datasets.DatasetDict, out_dir: Path) -> None:

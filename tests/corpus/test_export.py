@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -59,10 +60,12 @@ def _clips(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
         samples = (rng.uniform(-0.5, 0.5, n) * 32767).astype(np.int16)
         sf.write(audio_dir / f"{rid}.wav", samples, RATE, subtype="PCM_16")
         arrays[rid] = samples
-        entry = {"id": rid, "file": f"audio/{rid}.wav", "duration": n / RATE, "sample_rate": RATE, "voice": f"voice-{i % 2}"}
+        data = (audio_dir / f"{rid}.wav").read_bytes()
+        entry = {"id": rid, "file": f"audio/{rid}.wav", "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        entry |= {"duration": n / RATE, "sample_rate": RATE, "voice": f"voice-{i % 2}"}
         lines.append(json.dumps(entry))
     lines.insert(2, "")  # blank lines are skipped
-    lines.append(json.dumps({"id": "not-in-corpus", "file": "audio/c-1.wav", "sample_rate": RATE, "voice": "v"}))
+    lines.append(json.dumps({"id": "not-in-corpus", "file": "audio/c-1.wav", "sample_rate": RATE, "voice": "v"}))  # never read
     manifest = tmp_path / "synth" / "manifest.jsonl"
     manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return manifest, arrays
@@ -146,15 +149,21 @@ def test_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(InputError, match=r"broken\.jsonl:4: not valid JSON"):
         export_dataset(corpus_rows=_corpus(), manifests=[broken], out_dir=out)
 
+    first = json.loads(lines[0])
     wrong_rate = tmp_path / "synth" / "rate.jsonl"
-    wrong_rate.write_text(json.dumps({"id": "c-1", "file": "audio/c-1.wav", "sample_rate": 22050, "voice": "v"}), encoding="utf-8")
-    with pytest.raises(InputError, match="22050 Hz, but .* is 16000 Hz"):
+    wrong_rate.write_text(json.dumps(first | {"sample_rate": 22050}), encoding="utf-8")
+    with pytest.raises(InputError, match="22050 Hz, but 'audio/c-1.wav' is 16000 Hz"):
         export_dataset(corpus_rows=_corpus(), manifests=[wrong_rate], out_dir=out)
 
     missing = tmp_path / "synth" / "missing.jsonl"
-    missing.write_text(json.dumps({"id": "c-1", "file": "audio/nope.wav", "voice": "v"}), encoding="utf-8")
-    with pytest.raises(InputError, match=r"missing\.jsonl:1: field 'file': cannot read"):
+    missing.write_text(json.dumps(first | {"file": "audio/nope.wav"}), encoding="utf-8")
+    with pytest.raises(InputError, match=r"missing\.jsonl:1: field 'file': 'audio/nope.wav': cannot read the clip"):
         export_dataset(corpus_rows=_corpus(), manifests=[missing], out_dir=out)
+
+    no_hash = tmp_path / "synth" / "no-hash.jsonl"
+    no_hash.write_text(json.dumps({k: v for k, v in first.items() if k != "sha256"}), encoding="utf-8")
+    with pytest.raises(InputError, match=r"no-hash\.jsonl:1: field 'sha256': expected the clip's sha256"):
+        export_dataset(corpus_rows=_corpus(), manifests=[no_hash], out_dir=out)
 
     empty = tmp_path / "synth" / "empty.jsonl"
     empty.write_text("", encoding="utf-8")

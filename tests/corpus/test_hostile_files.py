@@ -1,4 +1,5 @@
-"""Hostile corpus-tool inputs (issue 10 items 7 and 14): FIFOs, devices and deep nesting."""
+"""Hostile corpus-tool inputs (issue 10 items 7 and 14, issue 25 items 15 and 16): FIFOs,
+devices, deep nesting, and clips a manifest or a record names out of their folder."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import need
 
 ROOT = Path(__file__).resolve().parents[2]
 DEEP = "[" * 100_000
@@ -67,3 +70,117 @@ def test_deep_nesting_in_a_corpus_file_is_reported_with_other_problems(cli, tmp_
     corpus.write_text(DEEP + "\n" + '{"id": 3}\n', encoding="utf-8")
     code, _, err = cli("score", corpus, "--references", corpus)
     assert code == 2 and "nested too deeply" in err and ":2: id: expected a string" in err and "bug" not in err
+
+
+def _synthesis_folder(root: Path) -> tuple[Path, dict]:
+    """A synthesis output folder with one real 16 kHz clip and its manifest entry."""
+    import hashlib
+    import json
+
+    import numpy as np
+
+    from evoxtral_bench.corpus.synth.audio import wav_bytes
+
+    folder = root / "synth"
+    (folder / "audio").mkdir(parents=True)
+    wav = wav_bytes(np.arange(1600, dtype="<i2"), 16_000)
+    (folder / "audio" / "c-1.wav").write_bytes(wav)
+    entry = {"id": "c-1", "file": "audio/c-1.wav", "bytes": len(wav), "sha256": hashlib.sha256(wav).hexdigest()}
+    entry |= {"sample_rate": 16_000, "voice": "v"}
+    (folder / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
+    return folder, entry
+
+
+def _hostile_clips(tmp_path: Path, folder: Path, entry: dict) -> dict[str, tuple[dict, str]]:
+    """Manifest entries (in ``folder``) naming what an export or a resume must not read, and the
+    message each must give; the files they name are made here."""
+    outside = tmp_path / "secret.wav"
+    outside.write_bytes((folder / entry["file"]).read_bytes())
+    os.mkfifo(folder / "audio" / "fifo.wav")
+    (folder / "audio" / "link.wav").symlink_to(outside)
+    (folder / "audio" / "folder.wav").mkdir()
+    swapped = bytearray((folder / entry["file"]).read_bytes())
+    swapped[-1] ^= 1
+    (folder / "audio" / "swapped.wav").write_bytes(bytes(swapped))
+    (folder / "audio" / "short.wav").write_bytes(bytes(swapped[:-2]))
+    (folder / "audio" / "new\nline.wav").write_bytes(bytes(swapped))
+    outside_msg = "is not a file inside"
+    return {
+        "relative": ({"file": "../../secret.wav"}, outside_msg),
+        "absolute": ({"file": str(outside)}, outside_msg),
+        "dev-zero": ({"file": "/dev/zero"}, outside_msg),
+        "link": ({"file": "audio/link.wav"}, outside_msg),
+        "fifo": ({"file": "audio/fifo.wav"}, "'audio/fifo.wav': cannot read the clip: not a regular file"),
+        "folder": ({"file": "audio/folder.wav"}, "not a regular file"),
+        "swapped": ({"file": "audio/swapped.wav"}, "'audio/swapped.wav': its sha256 differs from the manifest's"),
+        "short": ({"file": "audio/short.wav"}, f"'audio/short.wav' is {entry['bytes'] - 2:,} bytes, the manifest says {entry['bytes']:,}"),
+        "longer": ({"bytes": entry["bytes"] - 2}, f"'audio/c-1.wav': the clip is larger than {entry['bytes'] - 2:,} bytes"),
+        "newline": ({"file": "audio/new\nline.wav"}, r"field 'file': 'audio/new\nline.wav': its sha256 differs"),
+    }
+
+
+def test_export_reads_only_the_clips_its_manifest_describes(tmp_path):
+    """Issue 25 items 15 and 27: a path out of the folder, an absolute path or a link out was
+    embedded with rc 0, a FIFO hung, /dev/zero ran out of memory, a swapped or truncated clip
+    was exported, and a file name with a newline split the message over two lines."""
+    import json
+
+    folder, entry = _synthesis_folder(tmp_path)
+    out = tmp_path / "hf"
+    corpus = [{"id": "c-1", "tagged_text": "Hello.", "split": "test", "domain": "d", "slice": "plain"}]
+    for name, (change, message) in _hostile_clips(tmp_path, folder, entry).items():
+        (folder / "manifest.jsonl").write_text(json.dumps(entry | change) + "\n")
+        code = (
+            "from pathlib import Path\nfrom evoxtral_bench.errors import InputError\n"
+            "from evoxtral_bench.corpus.export import export_dataset\n"
+            f"try:\n    export_dataset(corpus_rows={corpus!r}, manifests=[Path({str(folder / 'manifest.jsonl')!r})], out_dir=Path({str(out)!r}))\n"
+            "except InputError as e:\n    print('InputError:', e)\nelse:\n    print('exported')\n"
+        )
+        try:
+            done = _run_python(code)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{name}: hung")
+        assert done.stdout.startswith(f"InputError: {folder / 'manifest.jsonl'}:1: field '"), (name, done.stdout + done.stderr[-2000:])
+        assert message in done.stdout and done.stdout.count("\n") == 1, (name, done.stdout)
+        assert not out.exists(), name
+    (folder / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
+    done = _run_python(code)
+    assert done.stdout == "exported\n", done.stderr[-2000:]
+
+
+def test_resumed_synthesis_reads_only_the_clips_its_records_describe(tmp_path):
+    """Issue 25 item 16: a record naming a FIFO hung the resumed run; one naming /dev/zero ran out
+    of memory. Every hostile record is an unfinished clip: rendered again, into the folder."""
+    import json
+
+    need(libraries=("espeak-ng",))
+    from evoxtral_bench.corpus.synth import synthesize
+
+    out = tmp_path / "synth"
+    rows = [{"id": "c-1", "tagged_text": "Hello."}]
+    manifest = synthesize(rows=rows, out_dir=out, progress=False)
+    good = (out / "audio" / "c-1.wav").read_bytes()
+    record_path = out / "records" / "c-1.json"
+    record = json.loads(record_path.read_text())
+    cases = _hostile_clips(tmp_path, out, record["entry"])
+    cases["record-fifo"] = ({}, "")
+    for name, (change, _) in cases.items():
+        (out / "audio" / "c-1.wav").write_bytes(b"stale")
+        record_path.unlink()
+        if name == "record-fifo":
+            os.mkfifo(record_path)
+        else:
+            record_path.write_text(json.dumps({**record, "entry": record["entry"] | change}) + "\n")
+        code = (
+            "from evoxtral_bench.corpus.synth import synthesize\n"
+            f"synthesize(rows={rows!r}, out_dir={str(out)!r}, progress=False)\nprint('done')\n"
+        )
+        try:
+            done = _run_python(code)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{name}: hung")
+        assert done.stdout == "done\n", (name, done.stderr[-2000:])
+        assert (out / "audio" / "c-1.wav").read_bytes() == good, name  # rendered again
+        assert json.loads(record_path.read_text()) == record, name
+    assert json.loads(manifest.read_text()) == record["entry"]
+    assert (tmp_path / "secret.wav").read_bytes() == good

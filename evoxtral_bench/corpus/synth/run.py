@@ -30,17 +30,18 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from evoxtral_bench.corpus.synth import BACKENDS, MANIFEST, RULE_BASED
+from evoxtral_bench.corpus.synth import AUDIO_DIR, BACKENDS, MANIFEST, RULE_BASED, read_clip
 from evoxtral_bench.corpus.synth.audio import wav_bytes
 from evoxtral_bench.corpus.synth.clip import Clip, Job, Span
 from evoxtral_bench.corpus.synth.plan import MASKED
 from evoxtral_bench.corpus.synth.script import Script, read_script
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import json_loads, sha256_bytes, write_bytes, write_jsonl
+from evoxtral_bench.files import json_loads, read_regular, sha256_bytes, write_bytes, write_jsonl
 from evoxtral_bench.tracks import Track, get_track
 
-AUDIO_DIR = "audio"
 RECORDS_DIR = "records"
+MAX_RECORD_BYTES = 1 << 20
+"""The largest clip record read when resuming (1 MiB; a record is a few KiB)."""
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -174,26 +175,38 @@ def _fingerprint(job: Job, backend: str, seed: int, track: Track | None = None) 
 
 
 def _finished(out: Path, job: Job, backend: str, seed: int, track: Track | None = None) -> dict | None:
-    """The manifest entry of a clip finished by an earlier run for the same request, else None."""
+    """The manifest entry of a clip finished by an earlier run for the same request, else None.
+
+    Its record (a regular file of at most :data:`MAX_RECORD_BYTES`) must match the request and
+    name the clip's own file, which :func:`.read_clip` reads (inside ``audio``, size and sha256 as
+    the record says); an entry written before sizes were recorded gets its ``bytes`` here.
+    """
+    path = out / RECORDS_DIR / f"{job.id}.json"
     try:
-        record = json_loads((out / RECORDS_DIR / f"{job.id}.json").read_text("utf-8"))
-        entry = record["entry"]
-        wav = (out / entry["file"]).read_bytes()
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    if not isinstance(record, dict) or record.get("request") != _fingerprint(job, backend, seed, track) or sha256_bytes(wav) != entry.get("sha256"):
+        record = json_loads(read_regular(path, what="record", limit=MAX_RECORD_BYTES))
+        entry = dict(record["entry"])
+        if record.get("request") != _fingerprint(job, backend, seed, track) or entry.get("file") != _clip_file(job):
+            return None
+        entry["bytes"] = len(read_clip(out, entry, str(path)))
+    except (InputError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return entry
+
+
+def _clip_file(job: Job) -> str:
+    """Where a clip is written, relative to the output folder."""
+    return f"{AUDIO_DIR}/{job.id}.wav"
 
 
 def _save(out: Path, job: Job, clip: Clip, backend: str, seed: int, track: Track | None = None) -> dict:
     """Write the clip's wav, then its record; return its manifest entry."""
     wav = wav_bytes(clip.pcm, clip.sample_rate)
-    relative = f"{AUDIO_DIR}/{job.id}.wav"
+    relative = _clip_file(job)
     write_bytes(out / relative, wav)
     entry = {
         "id": job.id,
         "file": relative,
+        "bytes": len(wav),
         "duration": round(len(clip.pcm) / clip.sample_rate, 3),
         "sample_rate": clip.sample_rate,
         "voice": clip.voice,
