@@ -104,7 +104,6 @@ def near_duplicates(
     grams = [_trigrams(r.tagged_text) for r in rows]
     frequency = Counter(gram for g in grams for gram in g)
     rank = {gram: n for n, gram in enumerate(sorted(frequency, key=lambda gram: (frequency[gram], gram)))}
-    del frequency
     index: dict[int, list[int]] = defaultdict(list)  # 3-gram rank -> rows with it in their prefix
     pairs: list[tuple[str, str, float]] = []
     compared = 0

@@ -8,7 +8,7 @@ by the sha256 of the predictions, the references, the scoring signature (which n
 entry's audio track) and the scorer's source code (:func:`.cache.scorer_fingerprint`). Ranks
 come from those counts on every build (all pairs within each track, :mod:`.ranking`): cheap, so
 they are never cached. The folder's manifest and lock
-(:mod:`.output`) decide what a build may replace or delete: only what a build wrote.
+(:mod:`evoxtral_bench.output`) decide what a build may replace or delete: only what a build wrote.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from evoxtral_bench.files import write_bytes
 from evoxtral_bench.leaderboard import downloads, plots, ranking, samples, site, standings
 from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprint
 from evoxtral_bench.leaderboard.entries import MASKED, OPTIONS, PREDICTIONS, Entry
-from evoxtral_bench.leaderboard.output import OutputDir
+from evoxtral_bench.output import BUILD, OutputDir
 from evoxtral_bench.reporters import to_json
 from evoxtral_bench.scoring.core import ReferenceSet, System, score_tables
 from evoxtral_bench.scoring.results import Results
@@ -127,14 +126,6 @@ def _valid_score(entry: Entry, refs: ReferenceSet, signature: str, doc: dict) ->
     )
 
 
-def _write(path: Path, data: bytes) -> bool:
-    """Write unless the file already holds exactly ``data`` (keeps rebuilds cheap)."""
-    if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
-        return False
-    write_bytes(path, data)
-    return True
-
-
 @dataclass(frozen=True)
 class Board:
     """Every entry, one table per audio track (ranked within it), and what it took."""
@@ -206,7 +197,7 @@ def build_site(
 
     ``out`` must be new, empty or an earlier build's output (see :mod:`.output`).
     """
-    with OutputDir(out) as output:
+    with OutputDir(out, BUILD) as output:
         return _build(refs, entries, output, workers or os.cpu_count() or 1, progress)
 
 
@@ -232,6 +223,6 @@ def _build(refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers:
     files.update(site.render(board.tables, signatures, refs, context))
 
     output.claim(files)
-    written = sum(_write(out / relative, data) for relative, data in sorted(files.items()))
+    written = sum(output.write(relative, data) for relative, data in sorted(files.items()))
     output.finish(set(files) | {_cache_relative(cache, key) for key in cache.used})
     return BuildReport(len(board.verified), len(board.reported), board.scored, board.cached, board.compared, written)

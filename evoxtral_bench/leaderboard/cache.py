@@ -69,7 +69,8 @@ class Cache:
 
     def put(self, key: str, document: dict) -> None:
         try:
-            write_text(self.path(key), to_json({"key": key, "sha256": _digest(document), "document": document}))
+            document_text = to_json({"key": key, "sha256": _digest(document), "document": document})
+            write_text(self.path(key), document_text, replace=True)  # a link or FIFO in its place is replaced
         except InputError:  # e.g. a folder where the file should be: the build goes on uncached
             return
         self.used.add(key)

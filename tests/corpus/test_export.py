@@ -117,17 +117,26 @@ def test_replaces_a_saved_dataset_only(tmp_path: Path) -> None:
     out = tmp_path / "hf"
     export_dataset(corpus_rows=_corpus(), manifests=[manifest], out_dir=out)
     only_train = [row for row in _corpus() if row["split"] == "train"]
+    # issue 25 item 19: files the user added to the saved folder were deleted with it
+    (out / "notes.txt").write_text("mine")
+    (out / "train" / "notes.txt").write_text("mine too")
+    (out / "test" / "keep").mkdir()
     export_dataset(corpus_rows=only_train, manifests=[manifest], out_dir=out)
     assert list(datasets.load_from_disk(str(out))) == ["train"]
-    assert not (out / "test").exists()
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if not p.name.startswith(".evoxtral-export.")) == [
+        "dataset_dict.json", "notes.txt", "test", "test/keep", "train", "train/data-00000-of-00001.arrow",
+        "train/dataset_info.json", "train/notes.txt", "train/state.json",
+    ]  # the test split's files are gone (an export wrote them), the user's files and folder stay
+    assert (out / "notes.txt").read_text() == "mine" and (out / "train" / "notes.txt").read_text() == "mine too"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".hf.")]
 
     other = tmp_path / "other"
     other.mkdir()
     (other / "keep.txt").write_text("x")
-    with pytest.raises(InputError, match="refusing to replace"):
+    (other / "dataset_dict.json").write_text("{}")
+    with pytest.raises(InputError, match="is not empty .* holds no .evoxtral-export.json"):
         export_dataset(corpus_rows=_corpus(), manifests=[manifest], out_dir=other)
-    assert (other / "keep.txt").exists()
+    assert sorted(p.name for p in other.iterdir()) == ["dataset_dict.json", "keep.txt"]  # no lock left either
 
 
 def test_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -148,39 +148,77 @@ def test_export_reads_only_the_clips_its_manifest_describes(tmp_path):
     assert done.stdout == "exported\n", done.stderr[-2000:]
 
 
+RESUME_CASES = '''
+import json, os, sys
+from pathlib import Path
+from evoxtral_bench.corpus.synth import synthesize
+
+out, secret = Path(sys.argv[1]), Path(sys.argv[2])
+rows = [{"id": "c-1", "tagged_text": "Hello."}]
+manifest = synthesize(rows=rows, out_dir=out, progress=False)
+clip, record_path = out / "audio" / "c-1.wav", out / "records" / "c-1.json"
+good, record = clip.read_bytes(), json.loads(record_path.read_text())
+secret.write_bytes(good)
+cases = {
+    "record-fifo": lambda: (record_path.unlink(), os.mkfifo(record_path)),
+    "record-dev-zero": lambda: (record_path.unlink(), record_path.symlink_to("/dev/zero")),
+    "clip-fifo": lambda: (clip.unlink(), os.mkfifo(clip)),
+    "clip-dev-zero": lambda: (clip.unlink(), clip.symlink_to("/dev/zero")),
+    "clip-link-out": lambda: (clip.unlink(), clip.symlink_to(secret)),  # the same bytes, out of the folder
+    "entry-out": lambda: record_path.write_text(json.dumps({**record, "entry": record["entry"] | {"file": str(secret)}})),
+    "swapped": lambda: clip.write_bytes(good[:-1] + bytes([good[-1] ^ 1])),
+}
+for name, make in cases.items():
+    make()
+    print(name, flush=True)
+    synthesize(rows=rows, out_dir=out, progress=False)
+    again = not clip.is_symlink() and clip.read_bytes() == good and json.loads(record_path.read_text()) == record
+    print(name, "rendered again" if again else "NOT rendered again", flush=True)
+print("manifest", json.loads(manifest.read_text()) == record["entry"], secret.read_bytes() == good)
+'''
+
+
 def test_resumed_synthesis_reads_only_the_clips_its_records_describe(tmp_path):
     """Issue 25 item 16: a record naming a FIFO hung the resumed run; one naming /dev/zero ran out
-    of memory. Every hostile record is an unfinished clip: rendered again, into the folder."""
-    import json
-
+    of memory; a clip linked out of the folder was trusted. Every such clip is unfinished: it is
+    rendered again into the folder (a link or a FIFO in its place is replaced, not written to)."""
     need(libraries=("espeak-ng",))
-    from evoxtral_bench.corpus.synth import synthesize
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-c", RESUME_CASES, str(tmp_path / "synth"), str(tmp_path / "secret.wav")]
+    try:
+        import resource
 
-    out = tmp_path / "synth"
-    rows = [{"id": "c-1", "tagged_text": "Hello."}]
-    manifest = synthesize(rows=rows, out_dir=out, progress=False)
-    good = (out / "audio" / "c-1.wav").read_bytes()
-    record_path = out / "records" / "c-1.json"
-    record = json.loads(record_path.read_text())
-    cases = _hostile_clips(tmp_path, out, record["entry"])
-    cases["record-fifo"] = ({}, "")
-    for name, (change, _) in cases.items():
-        (out / "audio" / "c-1.wav").write_bytes(b"stale")
-        record_path.unlink()
-        if name == "record-fifo":
-            os.mkfifo(record_path)
-        else:
-            record_path.write_text(json.dumps({**record, "entry": record["entry"] | change}) + "\n")
-        code = (
-            "from evoxtral_bench.corpus.synth import synthesize\n"
-            f"synthesize(rows={rows!r}, out_dir={str(out)!r}, progress=False)\nprint('done')\n"
-        )
-        try:
-            done = _run_python(code)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"{name}: hung")
-        assert done.stdout == "done\n", (name, done.stderr[-2000:])
-        assert (out / "audio" / "c-1.wav").read_bytes() == good, name  # rendered again
-        assert json.loads(record_path.read_text()) == record, name
-    assert json.loads(manifest.read_text()) == record["entry"]
-    assert (tmp_path / "secret.wav").read_bytes() == good
+        def limit() -> None:
+            resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+        done = subprocess.run(command, env=env, timeout=60, capture_output=True, text=True, preexec_fn=limit)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"hung after: {exc.stdout!r}")
+    lines = done.stdout.splitlines()
+    assert [line for line in lines if " " in line] == [
+        *(f"{name} rendered again" for name in ("record-fifo", "record-dev-zero", "clip-fifo", "clip-dev-zero", "clip-link-out", "entry-out", "swapped")),
+        "manifest True True",
+    ], done.stdout + done.stderr[-2000:]
+
+
+def test_export_on_a_full_disk_names_the_folder(tmp_path):
+    """Issue 25 item 27: a write refused by the OS (here files limited to 1,000 bytes, as a full
+    disk refuses them) ended as an internal error without the path; now exit 2 naming ``--out``."""
+    import resource
+
+    folder, _ = _synthesis_folder(tmp_path)
+    out = tmp_path / "hf"
+    corpus = [{"id": "c-1", "tagged_text": "Hello.", "split": "test", "domain": "d", "slice": "plain"}]
+    code = (
+        "import resource\nfrom pathlib import Path\nfrom evoxtral_bench.errors import InputError\n"
+        "from evoxtral_bench.corpus.export import export_dataset\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))\n"
+        f"try:\n    export_dataset(corpus_rows={corpus!r}, manifests=[Path({str(folder / 'manifest.jsonl')!r})], out_dir=Path({str(out)!r}))\n"
+        "except InputError as e:\n    print('InputError:', e)\n"
+    )
+    assert resource.getrlimit(resource.RLIMIT_FSIZE)[1] == resource.RLIM_INFINITY or resource.getrlimit(resource.RLIMIT_FSIZE)[1] > 1000
+    done = _run_python(code, timeout=60)
+    assert done.stdout.startswith(f"InputError: cannot write {out} (saved first in {tmp_path}/.hf."), done.stdout + done.stderr[-2000:]
+    assert "File too large" in done.stdout
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".hf.")] == []
+    assert not out.exists()  # nothing written, no lock or empty folder left

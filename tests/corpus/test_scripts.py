@@ -190,3 +190,19 @@ def test_near_duplicate_check_is_bounded(cli, tmp_path):
     code, _, err = cli("data", "validate", "--corpus", path)
     assert code == 2 and err.count("near-duplicates: evx-") == corpus.MAX_NEAR_DUPLICATES
     assert f"near-duplicates: the check stopped after {corpus.MAX_NEAR_DUPLICATES} pairs listed" in err
+
+
+def test_stats_out_never_overwrites_the_corpus(cli, tmp_path):
+    """Issue 25 item 23: ``data stats --corpus c.jsonl --out c.jsonl`` replaced the corpus by its
+    statistics (rc 0); ``score`` and ``import-legacy`` already refused this."""
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(corpus.corpus_path().read_bytes())
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(path)
+    for out in (path, link):
+        code, _, err = cli("data", "stats", "--corpus", path, "--out", out)
+        assert code == 2 and f"--out {out} is the input file {path}; it would be overwritten" in err, err
+        assert path.read_bytes() == corpus.corpus_path().read_bytes()
+    code, _, err = cli("data", "stats", "--out", corpus.corpus_path())  # the shipped corpus, read by default
+    assert code == 2 and "it would be overwritten" in err
+    assert corpus.file_sha256(corpus.corpus_path()) == corpus.recorded_sha256()
