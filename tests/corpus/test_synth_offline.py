@@ -251,6 +251,33 @@ def test_input_errors_are_clear(tmp_path, kwargs, message):
     assert not (tmp_path / "x" / "manifest.jsonl").exists()
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("word " * 150_000, "'tagged_text' has 750,000 characters; one clip renders at most 2,000"),
+        ("so " * 201, "'tagged_text' has 201 words; one clip renders at most 200"),
+        ("[sighs] so " * 33, "'tagged_text' has 33 tags; one clip renders at most 32"),
+    ],
+)
+def test_a_row_larger_than_a_clip_is_refused_before_rendering(tmp_path, text, message):
+    """Issue 25 item 22: a 150,000-word row ended in a numpy allocation error (exit 1), and memory
+    grew with the row (1,000 words: 1.65 GB). Run with 1 GiB of memory and 60 s."""
+    import resource
+
+    row = {"id": "evx-00001", "split": "test", "domain": "podcast", "slice": "plain", "tagged_text": text}
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps(row) + "\n")
+    command = [sys.executable, "-m", "evoxtral_bench", "data", "synthesize", "--corpus", str(corpus), "--out", str(tmp_path / "out"), "--no-progress"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    done = subprocess.run(command, env=env, timeout=60, capture_output=True, text=True, preexec_fn=limit)
+    assert done.returncode == 2 and f"row 1 (id 'evx-00001'): {message}: split it into several rows" in done.stderr, done.stderr[-2000:]
+    assert not (tmp_path / "out").exists()
+
+
 RESUME_ROWS = [
     {"id": f"r{i}", "tagged_text": text}
     for i, text in enumerate(
