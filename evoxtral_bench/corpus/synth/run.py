@@ -197,12 +197,12 @@ def _finished(out: Path, job: Job, backend: str, seed: int, track: Track | None 
     try:
         record = json_loads(read_regular(path, what="record", limit=MAX_RECORD_BYTES))
         entry = dict(record["entry"])
-        if record.get("request") != _fingerprint(job, backend, seed, track) or entry.get("file") != _clip_file(job):
+        if record.get("request") != _fingerprint(job, backend, seed, track) or entry.get("id") != job.id or entry.get("file") != _clip_file(job):
             return None
-        entry["bytes"] = len(read_clip(out, entry, str(path)))
+        size = len(read_clip(out, entry, str(path)))
     except (InputError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return entry
+    return {"id": job.id, "file": entry["file"], "bytes": size, **entry}  # the key order _save writes
 
 
 def _clip_file(job: Job) -> str:
