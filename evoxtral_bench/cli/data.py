@@ -16,7 +16,7 @@ from evoxtral_bench.corpus.synth import BACKENDS
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import same_file, write_text
 from evoxtral_bench.reporters import to_json
-from evoxtral_bench.tracks import TRACK_NAMES
+from evoxtral_bench.tracks import TRACK_NAMES, get_track
 
 CARD_START, CARD_END = "<!-- stats:start -->\n", "<!-- stats:end -->"
 
@@ -86,7 +86,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _split_rows(args: argparse.Namespace) -> list[dict]:
-    rows = [r._asdict() for r in _corpus_rows(args.corpus)]
+    corpus_rows = _corpus_rows(args.corpus)
+    if args.track and not args.corpus:  # the shipped corpus: the test scripts are those of the track's reference set
+        corpus_rows = corpus.track_rows(get_track(args.track), corpus_rows)
+    rows = [r._asdict() for r in corpus_rows]
     if args.split != "all":
         rows = [r for r in rows if args.split in r["splits"]]
     if not rows:

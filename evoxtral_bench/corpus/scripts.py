@@ -19,7 +19,7 @@ from evoxtral_bench.files import sha256_file
 from evoxtral_bench.scoring import normalize
 from evoxtral_bench.scoring.submission import Problems, Reference, read_records, read_references
 from evoxtral_bench.scoring.tags import emphasis_tokens, parse, tag_table
-from evoxtral_bench.tracks import REFERENCE_SETS
+from evoxtral_bench.tracks import REFERENCE_SETS, Track, rendering_id
 
 DOMAINS = ("conversation", "monologue", "podcast", "presentation", "argument", "storytelling", "interview", "voicemail")
 SLICE_TAGS = {"plain": (0, 0), "light": (1, 2), "moderate": (3, 4), "dense": (5, 8), "edge": (1, 8)}
@@ -41,13 +41,18 @@ V2_MIN_EMPHASIS_WORDS = 600
 least 80, at least 600 CAPS emphasis words."""
 
 
+def data_path(name: str) -> Path:
+    """A file shipped in ``evoxtral_bench/corpus/data``."""
+    return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath(name)))
+
+
 def corpus_path() -> Path:
-    return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath("corpus.jsonl")))
+    return data_path("corpus.jsonl")
 
 
 def v2_path() -> Path:
     """The v2 test references (v1's 128 test scripts and the new ones), docs/spec.md §6.9."""
-    return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath(REFERENCE_SETS["v2"].file)))
+    return data_path(REFERENCE_SETS["v2"].file)
 
 
 def recorded_sha256(name: str = "corpus") -> str:
@@ -123,6 +128,23 @@ def _row_problems(r: Reference, where: str) -> list[str]:
         if not lo <= len(parsed.tags) <= hi:
             out.append(f"{where}: slice {r.slice} needs {lo}-{hi} tags, has {len(parsed.tags)}")
     return out
+
+
+def track_rows(track: Track, rows: list[Reference]) -> list[Reference]:
+    """The shipped rows a track renders: the corpus's train and validation rows, and the test
+    scripts of the track's reference set, each rendering a row of its own (id
+    :func:`.tracks.rendering_id`, ``group`` the script id). v1 tracks: ``rows`` unchanged."""
+    if track.references == "v1" and track.renderings == 1:
+        return rows
+    spec = REFERENCE_SETS[track.references]
+    test = load(data_path(spec.file))
+    expanded = [
+        r._replace(id=rendering_id(r.id, k, track.renderings), group=r.id)
+        for r in test
+        if spec.split in r.splits
+        for k in range(1, track.renderings + 1)
+    ]
+    return [r for r in rows if "test" not in r.splits] + expanded
 
 
 def validate_v2(rows: list[Reference], corpus_rows: list[Reference], path: Path | None = None) -> list[str]:
