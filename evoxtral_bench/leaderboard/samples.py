@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
-import html
 import re
+
+from markupsafe import Markup, escape
 
 from evoxtral_bench.scoring import normalize
 from evoxtral_bench.scoring.core import ReferenceSet, System, utterance_metrics
@@ -45,18 +46,16 @@ def _key(token: str) -> tuple[str, bool]:
     return normalize.basic(token), bool(emphasis_tokens(token))
 
 
-def _mark(tokens: list[str], changed: str | None) -> str:
+def _mark(tokens: list[str], changed: str | None) -> Markup:
     out = []
     for token in tokens:
-        text = html.escape(token, quote=True)
-        if TAG_RE.fullmatch(token):
-            text = f'<span class="tag">{text}</span>'
-        out.append(f"<{changed}>{text}</{changed}>" if changed else text)
-    return " ".join(out)
+        text = Markup('<span class="tag">{}</span>').format(token) if TAG_RE.fullmatch(token) else escape(token)
+        out.append(Markup("<{0}>{1}</{0}>").format(Markup(changed), text) if changed else text)
+    return Markup(" ").join(out)
 
 
-def diff_html(reference: str, prediction: str) -> tuple[str, str]:
-    """Both texts as escaped HTML; words and tags missing from the other side in ``<del>``/``<ins>``.
+def diff_html(reference: str, prediction: str) -> tuple[Markup, Markup]:
+    """Both texts as HTML (Markup: every token escaped); words and tags missing from the other side in ``<del>``/``<ins>``.
 
     Tokens compare as the scorer sees them: tags by canonical label, words after ``basic``
     normalization, with emphasis (CAPS) kept as a difference.
@@ -68,4 +67,4 @@ def diff_html(reference: str, prediction: str) -> tuple[str, str]:
         equal = op == "equal"
         ref_html.append(_mark(ref_tokens[i1:i2], None if equal else "del"))
         pred_html.append(_mark(pred_tokens[j1:j2], None if equal else "ins"))
-    return " ".join(p for p in ref_html if p), " ".join(p for p in pred_html if p)
+    return Markup(" ").join(p for p in ref_html if p), Markup(" ").join(p for p in pred_html if p)
