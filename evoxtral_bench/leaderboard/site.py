@@ -190,6 +190,7 @@ def _environment() -> Environment:
         metrics=TABLE_METRICS,
         rank_metric=RANK_METRIC,
         headline=label(RANK_METRIC),
+        headline_short=METRICS[RANK_METRIC].short,
         header=_columns(),
         columns=6 + len(TABLE_METRICS),
         breakdown_metrics=METRIC_NAMES,
