@@ -100,7 +100,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     done = build_site(refs, entries, args.out, workers=args.jobs, progress=not args.no_progress)
     print(
         f"built {args.out}/index.html: {done.verified} verified and {done.reported} reported entries; "
-        f"{done.scored} scored ({done.cached} from the cache), {done.compared} {'pair' if done.compared == 1 else 'pairs'} compared; {done.written} files written"
+        f"{done.scored} scored ({done.cached} from the cache), {done.compared} {'pair' if done.compared == 1 else 'pairs'} compared ({done.tested} tested, the rest from the cache); {done.written} files written"
     )
     return 0
 
