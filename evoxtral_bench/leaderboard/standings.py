@@ -122,7 +122,7 @@ def verified(entries: list[Entry], scored: dict[str, dict], *, groups: Sequence[
     units = [ranking.unit_counts(np.asarray(scored[e.slug]["counts"]), groups) for e in order]
     found, computed = ranking.pairs(units, lambda a, b: memo.pair(slugs[a], slugs[b]))
     better = ranking.better_than(len(order), found)
-    intervals = memo.intervals(slugs)
+    intervals = memo.intervals(slugs) if slugs else ([], [])
     fresh = intervals is None
     if intervals is None:
         intervals = ranking.rank_intervals(units)

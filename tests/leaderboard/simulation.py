@@ -44,7 +44,7 @@ def percentile_p(counts: Sequence[np.ndarray], n_boot: int, seed: int) -> np.nda
     boot = np.vstack([draws @ stacked for draws in resample_counts(len(counts[0]), n_boot, seed)])
     k = len(counts)
     f1 = 2 * boot[:, 0::3] / np.maximum(boot[:, 1::3] + boot[:, 2::3], 1)  # (B, k)
-    return np.concatenate([paired_p_values((f1[:, a][None] - f1[:, a + 1 :].T)) for a in range(k - 1)])
+    return np.concatenate([paired_p_values(f1[:, a][None] - f1[:, a + 1 :].T) for a in range(k - 1)])
 
 
 Correction = Callable[[np.ndarray], list[bool]]
