@@ -139,11 +139,27 @@ def _rank_cell(standing: Standing, shared: set[int]) -> str:
     if standing.rank is None:
         return '<td class="rank" data-value=""><span class="missing" title="reported entries are not ranked">–</span></td>'
     better = len(standing.better)
-    title = f"{better} {'entry' if better == 1 else 'entries'} significantly better on {label(RANK_METRIC)} (paired bootstrap, Holm-corrected)"
+    title = f"{better} {'entry' if better == 1 else 'entries'} significantly better on {label(RANK_METRIC)} (paired delta-method test, Holm-corrected)"
     if standing.rank in shared:
         title += "; this rank is shared"
+    interval = ""
+    if standing.rank_interval is not None:
+        low, high = standing.rank_interval
+        title += f"; 95% bootstrap rank interval {low}–{high}"
+        interval = f'<span class="ci">{low}–{high}</span>' if low != high else f'<span class="ci">{low}</span>'
     css = "rank tied" if standing.rank in shared else "rank"
-    return f'<td class="{css}" data-value="{standing.rank}" title="{_h(title)}">{rank_text(standing, standing.rank in shared)}</td>'
+    return f'<td class="{css}" data-value="{standing.rank}" title="{_h(title)}">{rank_text(standing, standing.rank in shared)}{interval}</td>'
+
+
+def _floor_badge(standing: Standing) -> str:
+    """``floor`` on the track's floor row; ``not above floor`` on a ranked row not significantly above it."""
+    if standing.floor:
+        return '<span class="badge floor" title="this track\'s text-only prior (no audio): the floor of the table">floor</span>'
+    above = standing.above_floor
+    if above is None or above["significant"]:
+        return ""
+    title = f"not significantly above the floor: Δ = {above['delta'] * 100:+.1f} points, p = {above['p_value']:.3g} (Holm-corrected with the ranks)"
+    return f'<span class="badge floor-mark" title="{_h(title)}">not above floor</span>'
 
 
 def _in_distribution(value: bool | None) -> str:
@@ -178,7 +194,7 @@ def _row(standing: Standing, shared: set[int]) -> str:
     cells = [
         _rank_cell(standing, shared),
         f'<td class="entry" data-value="{_h(meta.name)}"><a href="entries/{standing.slug}/index.html">{_h(meta.name)}</a>'
-        f'<span class="badge {kind}">{kind}</span>' + ('<span class="badge reference">reference</span>' if meta.reference else "")
+        f'<span class="badge {kind}">{kind}</span>' + ('<span class="badge reference">reference</span>' if meta.reference else "") + _floor_badge(standing)
         + f'<span class="sub">{" · ".join(_h(s) for s in sub)}</span></td>',
     ]
     for name in TABLE_METRICS:
@@ -191,7 +207,8 @@ def _row(standing: Standing, shared: set[int]) -> str:
         f'<td class="num" data-value="{params}">{params_html}</td>',
         _in_distribution(meta.in_distribution),
     ]
-    return f'<tr data-slug="{standing.slug}" data-kind="{_group(standing)}" data-size="{size_bin(meta.params_b)}">' + "".join(cells) + "</tr>"
+    floor = ' class="floor"' if standing.floor else ""
+    return f'<tr data-slug="{standing.slug}"{floor} data-kind="{_group(standing)}" data-size="{size_bin(meta.params_b)}">' + "".join(cells) + "</tr>"
 
 
 def _rows(standings: list[Standing], columns: int, empty: str, shared: set[int] | None = None) -> str:
@@ -223,7 +240,17 @@ def _track_section(table: TrackTable, signature: str) -> str:
     columns = 6 + len(TABLE_METRICS)
     board = table.ranked
     recipe = f" · recipe <code>{_h(table.recipe_hash)}</code>" if table.recipe_hash else ""
+    floor = next((s for s in board.ranked if s.floor), None)
+    if floor is None:
+        floor_text = "No floor: this track has no text-only prior entry."
+    else:
+        below = [s for s in board.ranked if s.above_floor is not None and not s.above_floor["significant"]]
+        floor_text = (
+            f'Floor: <a href="entries/{floor.slug}/index.html">{_h(floor.entry.meta.name)}</a> (text-only prior, no audio). '
+            f"{len(below)} of {len(board.ranked) - 1} other ranked {'entry is' if len(board.ranked) == 2 else 'entries are'} not significantly above it."
+        )
     return _template("track.html").substitute(
+        floor=floor_text,
         track=_h(table.track),
         description=_h(table.description),
         recipe=recipe,

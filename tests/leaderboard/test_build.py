@@ -230,8 +230,10 @@ def test_ranks_agree_with_compare_and_holm_by_brute_force(built, cli):
     html = (site / "index.html").read_text(encoding="utf-8")
     ranks = [r["rank"] for r in board]
     for row in board:  # a shared rank shows =k
-        cell = re.search(rf'<tr data-slug="{row["slug"]}"[^>]*><td class="rank[^"]*" data-value="{row["rank"]}"[^>]*>([^<]+)</td>', html).group(1)
-        assert cell == (f"={row['rank']}" if ranks.count(row["rank"]) > 1 else str(row["rank"]))
+        cell = re.search(rf'<tr data-slug="{row["slug"]}"[^>]*><td class="rank[^"]*" data-value="{row["rank"]}"[^>]*>([^<]+)<span class="ci">([^<]+)</span></td>', html)
+        assert cell.group(1) == (f"={row['rank']}" if ranks.count(row["rank"]) > 1 else str(row["rank"]))
+        low, high = row["rank_interval"]  # and its rank interval under it
+        assert cell.group(2) == (f"{low}–{high}" if low != high else str(low))
 
 
 def test_every_submitted_string_is_escaped(built):
