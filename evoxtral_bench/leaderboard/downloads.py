@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 from evoxtral_bench.leaderboard.entries import OPTIONS
@@ -64,7 +65,17 @@ def _pairs(board: Ranked) -> list[dict]:
     return [{"a": slugs[p.a], "b": slugs[p.b], "delta": p.delta, "se": p.se, "p_value": p.p_value, "significant": p.significant} for p in board.pairs]
 
 
-def _table(table: TrackTable, signature: str) -> dict:
+def _pairs_text(pairs: list[dict], indent: int) -> str:
+    """A list of pairs as JSON with one pair per line (json's C encoder: a thousand entries make
+    half a million pairs, which the indenting encoder takes minutes over)."""
+    if not pairs:
+        return "[]"
+    pad = " " * (indent + 2)
+    lines = ",\n".join(pad + json.dumps(p, ensure_ascii=False, allow_nan=False) for p in pairs)
+    return "[\n" + lines + "\n" + " " * indent + "]"
+
+
+def _table(table: TrackTable, signature: str, pairs: object) -> dict:
     board = table.ranked
     return {
         "track": table.track,
@@ -72,7 +83,7 @@ def _table(table: TrackTable, signature: str) -> dict:
         "recipe_hash": table.recipe_hash,
         "signature": signature,
         "floor": board.floor,
-        "pairs": _pairs(board),
+        "pairs": pairs,
         "verified": [_row(s) for s in board.ranked],
         "reference": [_row(s) for s in board.references],
         "reported": [_row(s) for s in table.reported],
@@ -86,7 +97,8 @@ def leaderboard_json(benchmark: dict, signatures: dict[str, str], scorer: str, t
     track (Δ = a − b on the headline metric, its se, raw p-value, significant after the Holm
     correction); each ranked row carries its rank interval and, when the track has a floor entry,
     its test against the floor (``above_floor``)."""
-    return to_json(
+    marks = [f"\0pairs:{i}\0" for i in range(len(tables))]
+    text = to_json(
         {
             "benchmark": benchmark,
             "scorer": scorer,
@@ -98,9 +110,12 @@ def leaderboard_json(benchmark: dict, signatures: dict[str, str], scorer: str, t
                 "rank_interval": {"resamples": RANK_BOOT, "ci": RANK_CI, "seed": OPTIONS.seed},
                 "rule": RULE,
             },
-            "tracks": [_table(t, signatures[t.track]) for t in tables],
+            "tracks": [_table(t, signatures[t.track], mark) for t, mark in zip(tables, marks)],
         }
     )
+    for mark, table in zip(marks, tables):  # each table's pairs, one per line, where its mark stands
+        text = text.replace(json.dumps(mark), _pairs_text(_pairs(table.ranked), 6), 1)
+    return text
 
 
 def _cell(value: object) -> object:
