@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
@@ -89,8 +88,9 @@ class System:
 
 
 def shipped_references() -> Path:
-    """Path of the reference corpus shipped in the package."""
-    return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath(SHIPPED_REFERENCES)))
+    """Path of the reference corpus shipped in the package (beside this module's package: a plain
+    path, so that a cold start does not import importlib.resources and its zipfile readers)."""
+    return Path(__file__).resolve().parent.parent / "corpus" / "data" / SHIPPED_REFERENCES
 
 
 def load_references(source: Source | None, split: str | None, problems: Problems, *, legacy: bool = False) -> ReferenceSet | None:
