@@ -15,15 +15,18 @@ of all its ranked entries. The folder's manifest and lock
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from importlib import metadata
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import sha256_bytes, write_bytes
 from evoxtral_bench.leaderboard import downloads, plots, ranking, samples, site, standings
 from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprint
@@ -304,6 +307,43 @@ def _plots(board: standings.Ranked, cache: Cache, fingerprint: str) -> dict[str,
     return drawn
 
 
+def inputs_digest(submissions: str | Path) -> str:
+    """sha256 of everything a build reads: every file under ``submissions`` (path and bytes; a
+    link by its target), the package's code and data and the site's templates and assets, and the
+    versions of the libraries that compute or draw a number. Equal digests, equal sites."""
+    import numpy
+    import rapidfuzz
+
+    from evoxtral_bench._version import __version__
+
+    digest = hashlib.sha256(f"evoxtral-bench build inputs v1\0{__version__}\0numpy {numpy.__version__}\0rapidfuzz {rapidfuzz.__version__}\0".encode())
+    digest.update(f"matplotlib {metadata.version('matplotlib')}\0".encode())
+    package = Path(__file__).resolve().parents[1]
+    for label, root in (("package", package), ("assets", site.ASSETS), ("submissions", Path(submissions))):
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(names):
+                path = Path(folder) / name
+                if label != "submissions" and path.suffix in (".pyc", ".tmp"):
+                    continue
+                relative = path.relative_to(root).as_posix()
+                content = ("link:" + os.readlink(path)).encode() if path.is_symlink() else path.read_bytes()
+                digest.update(f"{label}\0{relative}\0{len(content)}\0".encode() + content)
+    return digest.hexdigest()
+
+
+def up_to_date(out: str | Path, inputs: str) -> dict | None:
+    """The stamp of the build in ``out`` when it was made from ``inputs`` and its files are intact
+    (:meth:`.output.OutputDir.up_to_date`); None otherwise, or when ``out`` is not a build's folder."""
+    if not Path(out).is_dir():
+        return None
+    try:
+        with OutputDir(out) as output:
+            return output.up_to_date(inputs)
+    except InputError:
+        return None
+
+
 def build_site(
     refs: ReferenceSet,
     entries: list[Entry],
@@ -311,16 +351,22 @@ def build_site(
     *,
     workers: int | None = None,
     progress: bool = True,
+    inputs: str | None = None,
+    warnings: str = "",
 ) -> BuildReport:
     """Score, rank and write the site for checked ``entries`` (see :func:`.entries.check`).
 
-    ``out`` must be new, empty or an earlier build's output (see :mod:`.output`).
+    ``out`` must be new, empty or an earlier build's output (see :mod:`.output`). With ``inputs``
+    (:func:`inputs_digest`), the manifest records it with the check's ``warnings`` and each
+    file's sha256, so that the next build from the same inputs can stop at :func:`up_to_date`.
     """
     with OutputDir(out) as output:
-        return _build(refs, entries, output, workers or os.cpu_count() or 1, progress)
+        return _build(refs, entries, output, workers or os.cpu_count() or 1, progress, inputs, warnings)
 
 
-def _build(refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers: int, progress: bool) -> BuildReport:
+def _build(
+    refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers: int, progress: bool, inputs: str | None = None, warnings: str = ""
+) -> BuildReport:
     out = output.folder
     output.remove_temp_files()
     cache = Cache(out / CACHE_DIR, owned=lambda path: output.owns(path.relative_to(out).as_posix()))
@@ -343,5 +389,6 @@ def _build(refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers:
 
     output.claim(files)
     written = sum(_write(out / relative, data) for relative, data in sorted(files.items()))
-    output.finish(set(files) | {_cache_relative(cache, key) for key in cache.used})
+    stamp = None if inputs is None else {"inputs": inputs, "warnings": warnings, "sha256": {k: sha256_bytes(v) for k, v in sorted(files.items())}}
+    output.finish(set(files) | {_cache_relative(cache, key) for key in cache.used}, stamp)
     return BuildReport(len(board.verified), len(board.reported), board.scored, board.cached, board.compared, written, board.tested)

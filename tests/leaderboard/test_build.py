@@ -140,7 +140,9 @@ def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
     site = tmp_path / "site"
     assert "3 scored (0 from the cache), 3 pairs compared (3 tested" in build(cli, submissions, site)
     first = site_files(site)
-    assert "0 scored (3 from the cache), 3 pairs compared (0 tested, the rest from the cache); 0 files written" in build(cli, submissions, site)
+    assert "up to date" in build(cli, submissions, site) and site_files(site) == first  # the same inputs: nothing read
+    (site / "index.html").write_bytes(b"damaged")  # an output changed: a full build, from the cache
+    assert "0 scored (3 from the cache), 3 pairs compared (0 tested, the rest from the cache); 1 files written" in build(cli, submissions, site)
     assert site_files(site) == first
     build(cli, submissions, tmp_path / "elsewhere")  # a cold build elsewhere gives the same bytes
     assert site_files(tmp_path / "elsewhere") == first
