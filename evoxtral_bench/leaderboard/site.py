@@ -444,9 +444,19 @@ def _verified_notice(standing: Standing) -> str:
         return '<p class="note">Verified and re-scored here, but a <strong>reference row</strong> (built from the references, not a system): shown for comparison, never ranked.</p>'
     better = ", ".join(standing.better)
     detail = f"significantly better on {_h(label(RANK_METRIC))}: {_h(better)}" if better else f"no entry is significantly better on {_h(label(RANK_METRIC))}"
+    interval = ""
+    if standing.rank_interval is not None:
+        interval = f", 95% rank interval {standing.rank_interval[0]}–{standing.rank_interval[1]}"
+    floor = ""
+    if standing.floor:
+        floor = " · this entry is its track's floor (the text-only prior, no audio)"
+    elif standing.above_floor is not None:
+        above = standing.above_floor
+        verdict = "significantly above" if above["significant"] else "<strong>not</strong> significantly above"
+        floor = f" · {verdict} its track's floor (the text-only prior): Δ = {above['delta'] * 100:+.1f} points, p = {above['p_value']:.3g}"
     return (
-        f'<p class="note">Verified: re-scored here from its predictions · rank {standing.rank} '
-        f"(1 + the number of entries significantly better, paired bootstrap with Holm correction over all pairs) · {detail}</p>"
+        f'<p class="note">Verified: re-scored here from its predictions · rank {standing.rank}{interval} '
+        f"(1 + the number of entries significantly better, paired delta-method test with Holm correction over all pairs) · {detail}{floor}</p>"
     )
 
 
