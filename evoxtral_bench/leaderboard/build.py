@@ -54,10 +54,12 @@ class BuildReport:
 
 def score_entry(system: System, refs: ReferenceSet, masked: System | None = None, track: str = OPTIONS.track) -> dict:
     """The results document on ``track`` (with its grounding section when the entry has
-    masked-track predictions), the sample utterance ids and the per-utterance headline counts."""
+    masked-track predictions), the sample utterances (picked by the ranking metric from the
+    per-utterance headline counts) and those counts."""
     options = replace(OPTIONS, track=track)
     results, table = score_tables(system, masked, refs, options)
-    return {"results": results.to_dict(), "samples": samples.pick(system, refs), "counts": ranking.headline_counts(table)}
+    counts = ranking.headline_counts(table)
+    return {"results": results.to_dict(), "samples": samples.pick(system, refs, counts), "counts": counts}
 
 
 def _masked_key(entry: Entry) -> tuple[str, ...]:
@@ -273,19 +275,20 @@ def rank_entries(
     workers: int = 1,
     progress: bool = False,
     output: OutputDir | None = None,
-    groups: Sequence[int] | None = None,
 ) -> Board:
     """Score the verified ``entries`` (through ``cache``), each on its track, and rank them
-    within their track (pair tests and rank intervals through the cache too); order the reported
-    ones. ``groups``: the resampling unit of each reference utterance (None: each its own)."""
+    within their track (pair tests and rank intervals through the cache too; the units are the
+    references' resampling groups, ``refs.groups``: each script's renderings together); order the
+    reported ones."""
     verified = [e for e in entries if e.verified]
     sigs = [refs.signature(e.options).format() for e in verified]
     base = (scorer_fingerprint(), refs.sha256)
-    keys = [cache_key("score:v3", *base, sig, e.track, e.system.sha256, e.system.path, *_masked_key(e)) for e, sig in zip(verified, sigs)]
+    keys = [cache_key("score:v4", *base, sig, e.track, e.system.sha256, e.system.path, *_masked_key(e)) for e, sig in zip(verified, sigs)]
     jobs = [(e.system, refs, e.masked, e.track) for e in verified]
     valid = lambda i, doc: _valid_score(verified[i], refs, sigs[i], doc)  # noqa: E731
     docs, scored = _cached(cache, output, keys, score_entry, jobs, valid, (workers, "scoring", progress))
     by_slug = dict(zip((e.slug for e in verified), docs))
+    groups = refs.groups
     memo = PairMemo(cache, dict(zip((e.slug for e in verified), keys)), groups, output)
     tables = standings.by_track(entries, by_slug, groups=groups, memo=memo.memo())
     for table in tables:
@@ -381,7 +384,7 @@ def _build(
         if standing.entry.masked is not None:
             files[f"entries/{standing.slug}/{MASKED}"] = (standing.entry.folder / MASKED).read_bytes()
     signatures = {t.track: refs.signature(replace(OPTIONS, track=t.track)).format() for t in board.tables}
-    files["leaderboard.json"] = downloads.leaderboard_json(refs.info().to_dict(), signatures, fingerprint, board.tables).encode("utf-8")
+    files["leaderboard.json"] = downloads.leaderboard_json(refs.info(OPTIONS).to_dict(), signatures, fingerprint, board.tables).encode("utf-8")
     files["leaderboard.csv"] = downloads.leaderboard_csv(board.verified, board.reported).encode("utf-8")
     for table in board.tables:
         files.update({f"plots/{table.track}/{name}": svg for name, svg in _plots(table.ranked, cache, fingerprint).items()})
