@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import site
 import subprocess
 import sys
 import venv
@@ -17,6 +18,21 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
 
 
+def venv_seeing_installed_dependencies(env_dir: Path) -> Path:
+    """A fresh venv (no system site packages) that also sees the site-packages of the interpreter
+    running the tests, wherever the dependencies were installed: a venv, the base interpreter
+    or the user site. Its own site-packages comes first, so the wheel installed there wins; the
+    running environment's folders are added as plain paths, so their ``.pth`` files (an
+    editable install of the checkout among them) are not processed. Nothing is downloaded.
+    Returns the venv's python."""
+    venv.EnvBuilder(system_site_packages=False, with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    own = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True)
+    seen = [*site.getsitepackages(), *([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])]
+    (Path(own.stdout.strip()) / "_running_environment.pth").write_text("".join(f"{p}\n" for p in seen if Path(p).is_dir()), encoding="utf-8")
+    return python
+
+
 def test_installed_wheel_runs_every_command_outside_the_checkout(tmp_path):
     dist = tmp_path / "dist"
     built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(ROOT)], tmp_path)
@@ -24,9 +40,8 @@ def test_installed_wheel_runs_every_command_outside_the_checkout(tmp_path):
     (wheel,) = dist.glob("evoxtral_bench-*.whl")
 
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
-    python = env_dir / "bin" / "python"
-    installed = _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], tmp_path)
+    python = venv_seeing_installed_dependencies(env_dir)
+    installed = _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--ignore-installed", "-q", str(wheel)], tmp_path)
     assert installed.returncode == 0, installed.stderr
 
     work = tmp_path / "elsewhere"
