@@ -58,7 +58,12 @@ def _add_reference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", help="keep reference rows with this split label (default with the shipped corpus: test)")
     p.add_argument("--adapter", choices=adapters.names(), help="convert another system's event markup first")
     p.add_argument("--lenient", action="store_true", help="with --adapter: also apply lossy mappings (e.g. HAPPY -> excited)")
-    p.add_argument("--strict", action="store_true", help="ids missing from the predictions are an error, not a warning")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="errors, not warnings: ids missing from the predictions, and malformed tag markup (an unbalanced, nested, empty or "
+        "over-long [ ] span, otherwise scored as punctuation; not with --legacy)",
+    )
 
 
 def _add_scoring_options(p: argparse.ArgumentParser) -> None:

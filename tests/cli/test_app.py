@@ -74,6 +74,22 @@ def test_compare_table_prints_delta_interval_and_p(cli, preds, tmp_path):
     assert line.split()[5].startswith("+") and "[" in line
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_compare_header_names_the_two_files(cli, preds, tmp_path, fmt):
+    other = write_jsonl(tmp_path / "plain.jsonl", [{"id": r["id"], "prediction": "words"} for r in refs_rows()])
+    code, out, _ = cli("compare", preds, other, "--references", SMALL_REFS, "--format", fmt, "--bootstrap", "20")
+    assert code == 0
+    assert out.splitlines()[1:3] == [f"A = {preds}", f"B = {other}"]
+
+
+@pytest.mark.parametrize("command", ["score", "compare"])
+def test_header_says_benchmark_version_and_package_version_apart(cli, preds, command):
+    inputs = [preds] if command == "score" else [preds, preds]
+    code, out, _ = cli(command, *inputs, "--references", SMALL_REFS, "--bootstrap", "0")
+    assert code == 0
+    assert out.startswith(f"Evoxtral-Bench benchmark v1 (scored by evoxtral-bench {evoxtral_bench.__version__})")
+
+
 def test_tags_lists_vocabulary_aliases_and_adapters(cli):
     code, out, _ = cli("tags")
     assert code == 0 and "[clears throat]" in out and "[chuckles] -> [laughs]" in out and "sensevoice" in out
@@ -91,6 +107,14 @@ def test_adapter_is_applied_before_scoring(cli, tmp_path):
 def test_help_and_version_return_0_without_exiting():
     assert main(["--version"]) == 0
     assert main(["score", "--help"]) == 0
+
+
+@pytest.mark.parametrize("command", ["score", "compare", "validate"])
+def test_strict_help_names_both_things_it_refuses(cli, command):
+    code, out, _ = cli(command, "--help")
+    assert code == 0
+    strict = " ".join(out.split("--strict", 1)[1].split())  # argparse wraps the help text
+    assert "ids missing from the predictions" in strict and "malformed tag markup" in strict
 
 
 def test_internal_failure_exits_1_without_traceback(monkeypatch, cli, preds):
