@@ -21,8 +21,8 @@ def label(name: str) -> str:
 
 
 def is_percent(name: str) -> bool:
-    """Whether a metric is shown ×100 (ratios) rather than as is (a distance in words)."""
-    return name not in METRICS or METRICS[name].unit == "%"
+    """Whether a metric is shown ×100, as % (a fraction) rather than as is (a distance in words)."""
+    return name not in METRICS or METRICS[name].unit == "fraction"
 
 
 to_json = json_text

@@ -108,6 +108,10 @@ def test_dataframes_carry_the_metric_metadata():
     frame = r.to_pandas()
     assert frame.loc["wer", "value"] == r["wer"].value and not frame.loc["wer", "higher_is_better"]
     assert frame.loc["mean_tag_offset_words", "unit"] == "words" and frame.loc["tag_f1", "label"] == "Tag F1"
+    # a value in [0, 1] is labelled a fraction, never "%" (the table shows it ×100, the frame does not)
+    ratios = frame.drop(index="mean_tag_offset_words")
+    assert (ratios["unit"] == "fraction").all() and ratios["value"].between(0, 1).all()
+    assert (r.breakdown_frame()["unit"] == "fraction").all()
     tags = r.per_tag_frame()
     assert set(tags.index) == set(r.per_tag) and tags.loc["sighs", "support"] == r.per_tag["sighs"].support
     groups = r.breakdown_frame()

@@ -173,7 +173,7 @@ def _estimate_row(name: str, e: Estimate) -> dict:
         "ci_high": e.ci_high,
         "defined": e.defined,
         "higher_is_better": _higher_is_better(name),
-        "unit": info.unit if info else "%",
+        "unit": info.unit if info else "fraction",
     }
 
 
