@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from evoxtral_bench.errors import InputError, InputWarning
 from evoxtral_bench.scoring import core
 from evoxtral_bench.scoring.core import ReferenceSet, UtteranceScore
-from evoxtral_bench.scoring.options import masked_track, options_from
+from evoxtral_bench.scoring.options import masked_track, options_from, run_options
 from evoxtral_bench.scoring.results import Comparison, Results
 from evoxtral_bench.scoring.submission import Problem, Problems, Source
 
@@ -32,6 +32,7 @@ def _raise_or_warn(problems: Problems) -> None:
 
 def load_references(references: Source | None = None, *, split: str | None = None) -> ReferenceSet:
     """Read, validate and select references once, to score several systems against them."""
+    split, _, _ = run_options(split=split)
     problems = Problems()
     refs = core.load_references(references, split, problems)
     _raise_or_warn(problems)
@@ -67,6 +68,7 @@ def score(
     Windows needs the ``if __name__ == "__main__":`` guard of :mod:`multiprocessing`).
     """
     checked = options_from(**options)
+    split, strict, workers = run_options(split=split, strict=strict, workers=workers)
     if masked is not None:
         masked_track(checked.track)  # an input error before any file is read
     problems = Problems()
@@ -93,6 +95,7 @@ def compare(
     """Paired bootstrap of A − B on the same resamples: Δ, its interval and p-value per metric
     (the options and ``workers`` are those of :func:`score`)."""
     checked = options_from(**options)
+    split, strict, workers = run_options(split=split, strict=strict, workers=workers)
     problems = Problems()
     refs = _references(references, split, problems, checked.legacy)
     systems = [core.load_system(s, refs, checked, problems, strict=strict, label=f"<{n}>") for s, n in ((a, "a"), (b, "b"))] if refs else []
@@ -132,12 +135,13 @@ def validate(
 ) -> Validation:
     """Check a submission and return every problem (never raises for the submission's problems)."""
     options = options_from(adapter=adapter, lenient=lenient)
+    split, strict, _ = run_options(split=split, strict=strict)
     problems = Problems()
     refs = _references(references, split, problems)
-    system = core.load_system(predictions, refs, options, problems, strict=strict) if refs else None
+    system = core.load_system(predictions, refs, options, problems, strict=strict, report_oov=True) if refs else None
     return Validation(tuple(problems.items), system.n_predictions if system else 0)
 
 
 def utterance_metrics(*, predictions: list[str], references: list[str], normalizer: str = "basic") -> list[UtteranceScore]:
     """Each (prediction, reference) pair scored on its own with the corpus definitions."""
-    return core.utterance_metrics(predictions=predictions, references=references, normalizer=normalizer)
+    return core.utterance_metrics(predictions=predictions, references=references, normalizer=options_from(normalizer=normalizer).normalizer)

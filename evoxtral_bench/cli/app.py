@@ -223,7 +223,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     system = None
     if refs:
         options = Options(adapter=args.adapter, lenient=args.lenient)
-        system = load_system(args.predictions, refs, options, problems, strict=args.strict, label=args.predictions)
+        system = load_system(args.predictions, refs, options, problems, strict=args.strict, label=args.predictions, report_oov=True)
     summary = {"path": args.predictions, "predictions": system.n_predictions if system else 0}
     if args.format == "json":
         sys.stdout.write(report.problems_json(problems.items, **summary))

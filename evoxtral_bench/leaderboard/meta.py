@@ -22,7 +22,10 @@ from evoxtral_bench.tracks import TEXT_ONLY
 
 MAX_META_BYTES = 64 * 1024
 PLACEHOLDER = "TODO:"
-"""Text values starting with this are placeholders from ``leaderboard new``: a warning, not an error."""
+"""Text values starting with this are placeholders from ``leaderboard new``: a warning, not an
+error, but ``leaderboard check`` does not say OK while one is left."""
+PLACEHOLDER_LEFT = "still a placeholder"
+"""How the warning for a placeholder value starts (``leaderboard check`` counts them)."""
 KINDS = ("verified", "reported")
 _DATE_RE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
@@ -397,5 +400,5 @@ def read_meta(path: Path, display: str, problems: Problems) -> Meta | None:
         return None
     for key, value in values.items():
         if isinstance(value, str) and value.startswith(PLACEHOLDER):
-            problems.warning(display, lines[key], key, f"still a placeholder ({value!r}); fill it in before submitting")
+            problems.warning(display, lines[key], key, f"{PLACEHOLDER_LEFT} ({value!r}); fill it in before submitting")
     return Meta(**values)  # type: ignore[arg-type]

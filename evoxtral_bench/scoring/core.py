@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -41,6 +41,7 @@ from evoxtral_bench.scoring.results import (
 )
 from evoxtral_bench.scoring.stats import StatsTable, count_tables, label_columns, pooled_counts
 from evoxtral_bench.scoring.submission import (
+    Prediction,
     Problems,
     Reference,
     Source,
@@ -49,7 +50,7 @@ from evoxtral_bench.scoring.submission import (
     read_references,
     select_split,
 )
-from evoxtral_bench.scoring.tags import tag_table
+from evoxtral_bench.scoring.tags import split_tags, tag_table
 
 SHIPPED_REFERENCES = "corpus.jsonl"
 SHIPPED_LABEL = "evoxtral_bench/corpus/data/corpus.jsonl"
@@ -67,7 +68,9 @@ class ReferenceSet:
     sha256: str
     split: str
     rows: list[Reference]
-    known_ids: set[str]
+    known_ids: dict[str, tuple[str, ...]]
+    """Every id of the references (all splits) -> its split labels."""
+
     def info(self) -> BenchmarkInfo:
         return BenchmarkInfo(BENCHMARK_NAME, BENCHMARK_VERSION, self.path, self.sha256, self.split, len(self.rows))
 
@@ -122,13 +125,22 @@ def load_references(source: Source | None, split: str | None, problems: Problems
         labels = sorted({s for r in rows for s in r.splits})
         problems.error(path, None, "split", f"no row has split {split!r}; labels present: {', '.join(labels)}")
         return None
-    return ReferenceSet(path, records.sha256, split or "all", selected, {r.id for r in rows})
+    return ReferenceSet(path, records.sha256, split or "all", selected, {r.id: r.splits for r in rows})
 
 
 def load_system(
-    source: Source, refs: ReferenceSet, options: Options, problems: Problems, *, strict: bool = False, label: str = "<predictions>"
+    source: Source,
+    refs: ReferenceSet,
+    options: Options,
+    problems: Problems,
+    *,
+    strict: bool = False,
+    label: str = "<predictions>",
+    report_oov: bool = False,
 ) -> System | None:
-    """Read and validate one submission against ``refs`` (None after recording errors)."""
+    """Read and validate one submission against ``refs`` (None after recording errors);
+    ``report_oov``: also warn about out-of-vocabulary tags (``validate``; ``score`` reports them
+    in the results)."""
     adapt = adapters.get(options.adapter, lenient=options.lenient) if options.adapter else None
     records = read_records(source, problems, text_field="prediction", label=label)
     found = read_predictions(
@@ -140,12 +152,50 @@ def load_system(
         strict=strict,
         legacy=options.legacy,
         scope=refs.path,
+        split=refs.split,
     )
     if any(p.path == records.label for p in problems.errors):
         return None
     preds = found.predictions
+    if report_oov:
+        oov_warning(records.label, preds.values(), problems)
     texts = [preds[r.id].text if r.id in preds else "" for r in refs.rows]
     return System(records.label, records.sha256, texts, len(preds), len(found.missing), len(found.extra), found.malformed_spans)
+
+
+MAX_OOV_LISTED = 10
+"""The most out-of-vocabulary labels one ``validate`` warning lists (the most frequent)."""
+
+
+def oov_warning(path: str, predictions: Iterable[Prediction], problems: Problems) -> None:
+    """One warning listing the out-of-vocabulary tag labels of ``predictions`` (after aliases):
+    count, first line, and the nearest canonical label (rapidfuzz's normalized Levenshtein
+    similarity, the best when at least 0.5), so a misspelt tag can be fixed before scoring."""
+    from rapidfuzz import distance, process
+
+    table = tag_table()
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for prediction in predictions:
+        for label in split_tags(prediction.text, table)[1]:
+            if label not in table.canonical:
+                counts[label] += 1
+                first[label] = min(first.get(label, prediction.line), prediction.line)
+    if not counts:
+        return
+    listed = []
+    for label, count in sorted(counts.items(), key=lambda kv: (-kv[1], first[kv[0]]))[:MAX_OOV_LISTED]:
+        near = process.extractOne(label, list(table.canonical), scorer=distance.Levenshtein.normalized_similarity, score_cutoff=0.5)
+        hint = f"nearest canonical label [{near[0]}]" if near else "no canonical label is near"
+        listed.append(f"[{label}]×{count} (first on line {first[label]}; {hint})")
+    more = f", and {len(counts) - MAX_OOV_LISTED} more labels" if len(counts) > MAX_OOV_LISTED else ""
+    problems.warning(
+        path,
+        None,
+        "prediction",
+        f"{sum(counts.values())} out-of-vocabulary tags, scored as predicted tags under their own names "
+        f"(`evoxtral-bench tags` lists the vocabulary): {', '.join(listed)}{more}",
+    )
 
 
 def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -> tuple[StatsTable, Counter[str]]:

@@ -172,3 +172,47 @@ def test_jobs_must_be_positive_and_do_not_change_the_numbers(cli, preds, tmp_pat
     other = write_jsonl(tmp_path / "plain.jsonl", [{"id": r["id"], "prediction": "words [sighs]"} for r in refs_rows()])
     outputs = [cli("compare", preds, other, "--references", SMALL_REFS, "--format", "json", "--jobs", jobs)[1] for jobs in ("1", "2")]
     assert outputs[0] == outputs[1] and json.loads(outputs[0])["metrics"]["wer"]["delta"] < 0
+
+
+def _corpus_rows(split: str, n: int) -> list[dict]:
+    from evoxtral_bench.scoring.core import shipped_references
+
+    rows = [json.loads(line) for line in shipped_references().read_text(encoding="utf-8").splitlines()]
+    return [{"id": r["id"], "prediction": r["tagged_text"]} for r in rows if r["split"] == split][:n]
+
+
+@pytest.mark.parametrize("command", ["validate", "score"])
+def test_predictions_all_of_another_split_are_an_error_naming_that_split(cli, tmp_path, command):
+    preds = write_jsonl(tmp_path / "train.jsonl", _corpus_rows("train", 128))
+    code, out, err = cli(command, preds, *(["--bootstrap", "0"] if command == "score" else []))
+    assert code == 2 and out == "" and "OK" not in err
+    assert "none of the 128 predictions is for an id of split test of evoxtral_bench/corpus/data/corpus.jsonl" in err
+    assert "their ids are of split train (128); score them with --split train" in err
+    code, out, _ = cli(command, preds, "--split", "train", *(["--bootstrap", "0"] if command == "score" else []))
+    assert code == 0
+    nothing = evoxtral_bench.validate(predictions={})  # no record at all: nothing to score either
+    assert not nothing.valid and "no prediction for any of the 128 ids of split test" in str(nothing.errors[0])
+
+
+def test_unknown_id_names_the_split_and_the_fix(cli, tmp_path):
+    preds = write_jsonl(tmp_path / "p.jsonl", [*_corpus_rows("test", 3), {"id": "evx-99999", "prediction": "hi"}])
+    code, _, err = cli("validate", preds)
+    assert code == 2
+    assert f"{preds}:4: id: 'evx-99999' is not an id of evoxtral_bench/corpus/data/corpus.jsonl (in any split; scoring its split test)" in err
+    assert "--references FILE (and --split LABEL)" in err
+
+
+def test_validate_reports_out_of_vocabulary_tags_with_the_nearest_canonical_label(cli, tmp_path):
+    rows = _corpus_rows("test", 128)
+    rows[2]["prediction"] = "[sighz] " + rows[2]["prediction"]
+    rows[4]["prediction"] = "[sighz] [qqqqxz] " + rows[4]["prediction"]
+    preds = write_jsonl(tmp_path / "p.jsonl", rows)
+    code, out, err = cli("validate", preds)
+    assert code == 0 and "OK, 128 predictions" in out
+    assert f"{preds}: warning: prediction: 3 out-of-vocabulary tags" in err
+    assert "[sighz]×2 (first on line 3; nearest canonical label [sighs])" in err
+    assert "[qqqqxz]×1 (first on line 5; no canonical label is near)" in err
+    found = evoxtral_bench.validate(predictions=preds)
+    assert found.valid and any("[sighz]×2" in str(w) for w in found.warnings)
+    clean = evoxtral_bench.validate(predictions=write_jsonl(tmp_path / "clean.jsonl", _corpus_rows("test", 128)))
+    assert clean.valid and not clean.problems

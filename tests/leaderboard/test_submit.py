@@ -16,14 +16,24 @@ def test_new_then_check_passes_on_a_fresh_entry(tmp_path, cli):
     new = ("leaderboard", "new", "fresh", "--predictions", predictions, "--submissions", tmp_path, "--date", "2026-11-29")
     code, out, err = cli(*new, "--track", "neural-v1")
     assert code == 0, err
-    assert "OK, 1 entry (1 verified, 0 reported)" in out
+    assert "not ready, 4 TODO: placeholder values left to fill in (listed above); 1 entry (1 verified, 0 reported) otherwise valid" in out
+    assert "OK" not in out
     assert (tmp_path / "fresh/predictions.jsonl").read_bytes() == predictions.read_bytes()
     meta = yaml.safe_load((tmp_path / "fresh/meta.yaml").read_text(encoding="utf-8"))
     assert meta["kind"] == "verified" and meta["in_distribution"] is False and str(meta["date"]) == "2026-11-29"
     assert meta["track"] == "neural-v1" and "reference" not in meta and "audio" not in meta
     assert "warning: name: still a placeholder" in err  # the TODO values are pointed out, not fatal
     code, out, _ = cli("leaderboard", "check", "--submissions", tmp_path)
-    assert code == 0 and "OK, 1 entry" in out
+    assert code == 0 and "not ready, 4 TODO: placeholder values left" in out and "OK" not in out
+    meta_path = tmp_path / "fresh/meta.yaml"
+    filled = {"name": "Fresh", "organization": "Lab", "base_model": "none", "license": "MIT"}
+    meta_path.write_text(
+        "".join(f"{line.split(':')[0]}: {filled[line.split(':')[0]]}\n" if "TODO:" in line and not line.startswith("#") else line + "\n"
+                for line in meta_path.read_text(encoding="utf-8").splitlines()),
+        encoding="utf-8",
+    )
+    code, out, err = cli("leaderboard", "check", "--submissions", tmp_path)
+    assert code == 0 and out == f"{tmp_path}: OK, 1 entry (1 verified, 0 reported)\n" and "placeholder" not in err
 
 
 def test_new_needs_a_track_and_none_makes_a_reference_row(tmp_path, cli):
@@ -33,7 +43,7 @@ def test_new_needs_a_track_and_none_makes_a_reference_row(tmp_path, cli):
     code, _, err = cli("leaderboard", "new", "text", "--predictions", predictions, "--submissions", tmp_path, "--track", "studio")
     assert code == 2 and "invalid choice: 'studio'" in err and "neural-v1" in err
     code, out, err = cli("leaderboard", "new", "text", "--predictions", predictions, "--submissions", tmp_path, "--track", "none")
-    assert code == 0 and "OK, 1 entry" in out, err
+    assert code == 0 and "placeholder values left" in out, err
     meta = yaml.safe_load((tmp_path / "text/meta.yaml").read_text(encoding="utf-8"))
     assert meta["track"] == "none" and meta["reference"] is True
 
