@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from evoxtral_bench.errors import shown, type_name
+from evoxtral_bench.errors import InputError, shown, type_name
 from evoxtral_bench.scoring.metrics import METRIC_NAMES
 from evoxtral_bench.scoring.options import TRACK_CHOICES
 from evoxtral_bench.scoring.submission import Problems, text_problem
@@ -192,6 +192,15 @@ def _date(value: object) -> str:
     except ValueError:
         raise _Invalid(f"{text!r} is not a calendar date") from None
     return text
+
+
+def check_date(text: str, option: str = "--date") -> str:
+    """``text`` if it is a date as ``meta.yaml`` takes it (YYYY-MM-DD, YYYY-MM or YYYY, a calendar
+    date), else an :class:`InputError` naming ``option``."""
+    try:
+        return _date(text)
+    except _Invalid as exc:
+        raise InputError(f"{option}: {exc}") from None
 
 
 def _kind(value: object) -> str:

@@ -61,6 +61,66 @@ def test_new_refuses_bad_input(tmp_path, cli):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # nothing written
 
 
+def test_new_validates_every_option_before_writing_anything(tmp_path, cli):
+    predictions = SUBMISSIONS / "whisper-tiny-en/predictions.jsonl"
+    new = ("leaderboard", "new", "fresh", "--predictions", predictions, "--submissions", tmp_path, "--track", "espeak-v1")
+    for date, message in (
+        ("notadate", "--date: expected a date YYYY-MM-DD (or YYYY-MM, YYYY), got 'notadate'"),
+        ("2026-02-30", "--date: '2026-02-30' is not a calendar date"),
+        ("2026-01-01\nreference: true", "--date: expected a date"),  # a newline would inject a YAML field
+        ("2026-01-01 # x", "--date: expected a date"),
+    ):
+        code, out, err = cli(*new, "--date", date)
+        assert code == 2 and message in err and "Traceback" not in err, (date, err)
+        assert list(tmp_path.iterdir()) == []  # nothing written, so the corrected rerun is not "already exists"
+    train = tmp_path.parent / "train-ids.jsonl"
+    from evoxtral_bench.scoring.core import shipped_references
+
+    rows = [line for line in shipped_references().read_text(encoding="utf-8").splitlines() if '"split": "train"' in line][:5]
+    train.write_text("".join(line.replace('"tagged_text"', '"prediction"') + "\n" for line in rows), encoding="utf-8")
+    code, _, err = cli("leaderboard", "new", "fresh", "--predictions", train, "--submissions", tmp_path, "--track", "espeak-v1")
+    assert code == 2 and "none of the 5 predictions is for an id of split test" in err
+    assert list(tmp_path.iterdir()) == []
+    code, _, err = cli(*new, "--date", "2026-01-01")
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh"] and sorted(p.name for p in (tmp_path / "fresh").iterdir()) == [
+        "meta.yaml",
+        "predictions.jsonl",
+    ]
+    meta = yaml.safe_load((tmp_path / "fresh/meta.yaml").read_text(encoding="utf-8"))
+    assert str(meta["date"]) == "2026-01-01" and "reference" not in meta
+
+
+def test_rendered_meta_is_read_back_before_it_is_written():
+    from evoxtral_bench.errors import InputError
+    from evoxtral_bench.leaderboard import scaffold
+
+    scaffold._check_rendered(scaffold.meta_template("x", "2026-01-01", "none"), "2026-01-01", "none")
+    injected = scaffold.meta_template("x", "2026-01-01\nreference: true", "espeak-v1")
+    try:
+        scaffold._check_rendered(injected, "2026-01-01\nreference: true", "espeak-v1")
+    except InputError as exc:
+        assert "would change meta.yaml's fields" in str(exc)
+    else:
+        raise AssertionError("an injected field was not noticed")
+
+
+def test_new_writes_the_folder_whole_or_not_at_all(tmp_path, cli, monkeypatch):
+    import errno
+    import shutil as shutil_module
+
+    predictions = SUBMISSIONS / "whisper-tiny-en/predictions.jsonl"
+
+    def full_disk(src, dst, *args, **kwargs):  # the disk fills up while the predictions are copied
+        open(dst, "wb").write(b"{")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil_module, "copyfile", full_disk)
+    code, _, err = cli("leaderboard", "new", "fresh", "--predictions", predictions, "--submissions", tmp_path, "--track", "espeak-v1")
+    assert code == 2 and f"cannot write {tmp_path / 'fresh'}: No space left on device" in err
+    assert list(tmp_path.iterdir()) == []  # neither the entry nor its temporary folder
+
+
 def test_summary_shows_the_change_beside_the_current_ranks(tmp_path, cli):
     before, after = tmp_path / "before", tmp_path / "after"
     for root in (before, after):
