@@ -232,13 +232,42 @@ def build_tables(
     shares = min(workers, len(systems)) if len(references) >= PARALLEL_MIN_ROWS else 1
     if shares <= 1:
         return _count(systems, references, options.normalizer)
-    from concurrent.futures import ProcessPoolExecutor  # on use: a cold start imports no multiprocessing
-
     groups = [systems[i::shares] for i in range(shares)]  # system k goes to share k mod shares
-    with ProcessPoolExecutor(max_workers=shares - 1) as pool:
-        futures = [pool.submit(_count, group, references, options.normalizer) for group in groups[1:]]
-        counted = [_count(groups[0], references, options.normalizer), *(f.result() for f in futures)]
+    with worker_pool(shares - 1) as pool:
+        pending = [pool.apply_async(_count, (group, references, options.normalizer)) for group in groups[1:]]
+        counted = [_count(groups[0], references, options.normalizer), *(r.get() for r in pending)]
     return [counted[k % shares][k // shares] for k in range(len(systems))]
+
+
+@contextmanager
+def worker_pool(processes: int) -> Iterator[object]:
+    """A :class:`multiprocessing.pool.Pool` whose workers ignore SIGINT: Ctrl-C (sent by a
+    terminal to the whole process group) interrupts this process only, which then terminates
+    the workers on the way out, so no worker prints a traceback or outlives the run. SIGINT is
+    held back while the workers start (they inherit the mask), so none is interrupted before it
+    ignores the signal; one that arrives meanwhile is delivered here right after."""
+    import multiprocessing  # on use: a cold start imports no multiprocessing
+    import signal
+
+    held = hasattr(signal, "pthread_sigmask")
+    if held:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = multiprocessing.get_context().Pool(processes, initializer=_ignore_sigint)
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    with pool:  # leaving it, normally or by an exception, terminates the workers
+        yield pool
+
+
+def _ignore_sigint() -> None:
+    """A worker's initializer: SIGINT ignored (the parent handles Ctrl-C), then unblocked."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _count(systems: list[list[str]], references: list[str], normalizer: str) -> list[tuple[StatsTable, Counter[str]]]:
