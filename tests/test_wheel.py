@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import site
 import subprocess
 import sys
 import venv
@@ -19,17 +18,17 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 def venv_seeing_installed_dependencies(env_dir: Path) -> Path:
-    """A fresh venv (no system site packages) that also sees the site-packages of the interpreter
-    running the tests, wherever the dependencies were installed: a venv, the base interpreter
-    or the user site. Its own site-packages comes first, so the wheel installed there wins; the
-    running environment's folders are added as plain paths, so their ``.pth`` files (an
-    editable install of the checkout among them) are not processed. Nothing is downloaded.
-    Returns the venv's python."""
+    """A fresh venv (no system site packages) that also sees what the interpreter running the
+    tests imports from, wherever the dependencies were installed: a venv, the base interpreter,
+    the user site, a ``.pth`` or PYTHONPATH. Its own site-packages comes first, so the wheel
+    installed there wins; the running interpreter's ``sys.path`` folders are added after it as
+    plain paths, except any holding ``evoxtral_bench`` (the checkout, an editable install), and
+    their ``.pth`` files are not processed. Nothing is downloaded. Returns the venv's python."""
     venv.EnvBuilder(system_site_packages=False, with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
     own = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True)
-    seen = [*site.getsitepackages(), *([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])]
-    (Path(own.stdout.strip()) / "_running_environment.pth").write_text("".join(f"{p}\n" for p in seen if Path(p).is_dir()), encoding="utf-8")
+    seen = [p for p in dict.fromkeys(sys.path) if p and Path(p).is_dir() and not (Path(p) / "evoxtral_bench").exists()]
+    (Path(own.stdout.strip()) / "_running_environment.pth").write_text("".join(f"{p}\n" for p in seen), encoding="utf-8")
     return python
 
 
