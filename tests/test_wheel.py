@@ -12,8 +12,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EVOXTRAL_BENCH_DEBUG")}
+def _run(args: list[str], cwd: Path, *, keep_path: bool = False) -> subprocess.CompletedProcess:
+    """Run ``args``; without PYTHONPATH (the checkout must not be what runs) unless ``keep_path``
+    (the build: it runs with the running interpreter's own build tools, wherever they are)."""
+    env = {k: v for k, v in os.environ.items() if k != "EVOXTRAL_BENCH_DEBUG" and (keep_path or k != "PYTHONPATH")}
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
 
 
@@ -34,7 +36,7 @@ def venv_seeing_installed_dependencies(env_dir: Path) -> Path:
 
 def test_installed_wheel_runs_every_command_outside_the_checkout(tmp_path):
     dist = tmp_path / "dist"
-    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(ROOT)], tmp_path)
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(ROOT)], tmp_path, keep_path=True)
     assert built.returncode == 0, built.stderr
     (wheel,) = dist.glob("evoxtral_bench-*.whl")
 
