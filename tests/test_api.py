@@ -114,6 +114,7 @@ ONE = {"predictions": {"u1": "[sighs] hi"}, "references": [{"id": "u1", "tagged_
         ("track", None, "a string"),
         ("adapter", 1, "a string or None"),
         ("split", 1, "a string or None"),
+        ("benchmark_version", "2", "an integer or None"),
     ],
 )
 def test_every_option_type_is_checked_and_the_error_names_the_option(option, value, expected):
