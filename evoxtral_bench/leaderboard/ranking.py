@@ -76,11 +76,12 @@ def unit_counts(counts: np.ndarray, groups: Sequence[int] | np.ndarray | None = 
 
 
 def linearized(units: np.ndarray) -> tuple[float, np.ndarray]:
-    """The headline value of (G, 3) unit counts (tp, pred, ref) and each unit's first-order
-    contribution to its error: F1 = 2·Σtp / Σ(pred + ref), e_u = (2·tp_u − F1·(pred_u + ref_u)) / Σ(pred + ref)
+    """The headline value of (G, k) unit counts (:data:`COLUMNS`: numerator, then the
+    denominator's columns) and each unit's first-order contribution to its error: for the F1
+    headline F = 2·Σtp / Σ(pred + ref), e_u = (2·tp_u − F·(pred_u + ref_u)) / Σ(pred + ref)
     (Σ_u e_u = 0). An undefined value (no tags at all) is 0 with e = 0."""
-    num = 2.0 * units[:, 0]
-    den = units[:, 1] + units[:, 2]
+    num = TAG_F1_POS.formula.scale * units[:, 0]
+    den = units[:, 1:].sum(axis=1)
     total = den.sum()
     if total <= 0:
         return 0.0, np.zeros(len(units))
