@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import TMP_SUFFIX, check_not_input, inside, json_text, write_bytes, write_text
+from evoxtral_bench.files import TMP_SUFFIX, check_not_input, inside, json_text, sha256_bytes, write_bytes, write_text
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class OutputDir:
         self.option = option
         self.previous: set[str] = set()
         self.claimed: set[str] = set()
+        self.stamp: dict = {}
         self._lock_fd: int | None = None
         self._created_folder = self._created_lock = False
 
@@ -119,6 +120,8 @@ class OutputDir:
             clean = {self._relative(f) for f in files}
             if None in clean:
                 raise ValueError("a listed path is not a relative path inside the folder")
+            stamp = document.get("stamp")
+            self.stamp = stamp if isinstance(stamp, dict) else {}
         except (OSError, ValueError, RecursionError) as exc:
             raise InputError(f"{path}: unreadable ownership manifest ({exc}); remove the folder or choose another") from None
         return clean  # type: ignore[return-value]
@@ -131,9 +134,14 @@ class OutputDir:
             return None
         return None if value in (self.owner.manifest, self.owner.lock) else value
 
-    def _write_manifest(self, files: Iterable[str]) -> None:
-        """Write the manifest unless it already says exactly this (a rerun writes nothing)."""
-        text = json_text({"tool": self.owner.tool, "files": sorted(files)})
+    def _write_manifest(self, files: Iterable[str], stamp: dict | None = None) -> None:
+        """Write the manifest unless it already says exactly this (a rerun writes nothing).
+        ``stamp`` (:meth:`up_to_date`) is kept until a run finishes with a new one; a claim
+        made during a run drops it (the folder is then not known to be complete)."""
+        document: dict = {"tool": self.owner.tool, "files": sorted(files)}
+        if stamp:
+            document["stamp"] = stamp
+        text = json_text(document)
         path = self.folder / self.owner.manifest
         try:
             if path.read_text(encoding="utf-8") == text:
@@ -166,6 +174,7 @@ class OutputDir:
         new = relatives - self.claimed
         if new:
             self.claimed |= new
+            self.stamp = {}
             self._write_manifest(self.claimed)
 
     def refuse_inputs(self, inputs: Iterable[str | os.PathLike | None], relatives: Iterable[str]) -> None:
@@ -224,9 +233,26 @@ class OutputDir:
                     ):
                         os.unlink(entry.path)
 
-    def finish(self, written: set[str]) -> None:
-        """Delete what earlier runs wrote that this one did not; record ``written`` only. A
-        listed file reached through a link out of the folder is not deleted."""
+    def up_to_date(self, inputs: str) -> dict | None:
+        """The stamp of the last finished run when it was made from ``inputs`` (a digest of
+        everything a run reads) and every output file it records still has its sha256; else None."""
+        stamp = self.stamp
+        digests = stamp.get("sha256")
+        if stamp.get("inputs") != inputs or not isinstance(digests, dict) or set(digests) - self.previous:
+            return None
+        for relative, digest in digests.items():
+            path = self.folder / relative
+            try:
+                if not self._inside(relative) or path.is_symlink() or not path.is_file() or sha256_bytes(path.read_bytes()) != digest:
+                    return None
+            except OSError:
+                return None
+        return stamp
+
+    def finish(self, written: set[str], stamp: dict | None = None) -> None:
+        """Delete what earlier runs wrote that this one did not; record ``written`` only, with
+        ``stamp`` (for a build: the inputs digest, the check's warnings, the sha256 of each output
+        file). A listed file reached through a link out of the folder is not deleted."""
         for relative in sorted(self.claimed - written):
             if not self._inside(relative):
                 continue
@@ -238,7 +264,8 @@ class OutputDir:
                 parent.rmdir()
                 parent = parent.parent
         self.claimed = set(written)
-        self._write_manifest(written)
+        self.stamp = stamp or {}
+        self._write_manifest(written, stamp)
 
 
 def _by_folder(relatives: Iterable[str]) -> dict[str, list[str]]:
