@@ -16,15 +16,17 @@ ROOT = Path(__file__).resolve().parents[2]
 DEEP = "[" * 100_000
 
 
-def _run_python(code: str, timeout: float = 20) -> subprocess.CompletedProcess:
-    """Run ``code`` with at most 1 GiB of memory, so a failing version cannot eat the machine."""
+def _limit_memory() -> None:
+    """At most 1 GiB of memory for a child process, so a failing version cannot eat the machine."""
     import resource
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
+
+def _run_python(code: str, timeout: float = 20) -> subprocess.CompletedProcess:
+    """Run ``code`` with at most 1 GiB of memory."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-c", code], env=env, timeout=timeout, capture_output=True, text=True, preexec_fn=limit)
+    return subprocess.run([sys.executable, "-c", code], env=env, timeout=timeout, capture_output=True, text=True, preexec_fn=_limit_memory)
 
 
 CALLS = {
@@ -106,7 +108,7 @@ def _hostile_clips(tmp_path: Path, folder: Path, entry: dict) -> dict[str, tuple
     (folder / "audio" / "new\nline.wav").write_bytes(bytes(swapped))
     outside_msg = "is not a file inside"
     return {
-        "relative": ({"file": "../../secret.wav"}, outside_msg),
+        "relative": ({"file": "../secret.wav"}, outside_msg),  # exists: the folder is tmp_path/synth
         "absolute": ({"file": str(outside)}, outside_msg),
         "dev-zero": ({"file": "/dev/zero"}, outside_msg),
         "link": ({"file": "audio/link.wav"}, outside_msg),
@@ -119,33 +121,49 @@ def _hostile_clips(tmp_path: Path, folder: Path, entry: dict) -> dict[str, tuple
     }
 
 
+EXPORT_CASES = """
+import json, sys
+from pathlib import Path
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.corpus.export import export_dataset
+
+folder, out, entries = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3])
+corpus = [{"id": "c-1", "tagged_text": "Hello.", "split": "test", "domain": "d", "slice": "plain"}]
+for name, entry in entries.items():
+    (folder / "manifest.jsonl").write_text(json.dumps(entry) + "\\n")
+    print(name, flush=True)
+    try:
+        export_dataset(corpus_rows=corpus, manifests=[folder / "manifest.jsonl"], out_dir=out)
+    except InputError as e:
+        print(json.dumps([name, str(e), out.exists()]), flush=True)
+    else:
+        print(json.dumps([name, "exported", out.exists()]), flush=True)
+"""
+
+
 def test_export_reads_only_the_clips_its_manifest_describes(tmp_path):
     """Issue 25 items 15 and 27: a path out of the folder, an absolute path or a link out was
     embedded with rc 0, a FIFO hung, /dev/zero ran out of memory, a swapped or truncated clip
-    was exported, and a file name with a newline split the message over two lines."""
+    was exported, and a file name with a newline split the message over two lines. (One
+    process for every case, with 1 GiB of memory and 60 s.)"""
     import json
 
     folder, entry = _synthesis_folder(tmp_path)
     out = tmp_path / "hf"
-    corpus = [{"id": "c-1", "tagged_text": "Hello.", "split": "test", "domain": "d", "slice": "plain"}]
-    for name, (change, message) in _hostile_clips(tmp_path, folder, entry).items():
-        (folder / "manifest.jsonl").write_text(json.dumps(entry | change) + "\n")
-        code = (
-            "from pathlib import Path\nfrom evoxtral_bench.errors import InputError\n"
-            "from evoxtral_bench.corpus.export import export_dataset\n"
-            f"try:\n    export_dataset(corpus_rows={corpus!r}, manifests=[Path({str(folder / 'manifest.jsonl')!r})], out_dir=Path({str(out)!r}))\n"
-            "except InputError as e:\n    print('InputError:', e)\nelse:\n    print('exported')\n"
-        )
-        try:
-            done = _run_python(code)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"{name}: hung")
-        assert done.stdout.startswith(f"InputError: {folder / 'manifest.jsonl'}:1: field '"), (name, done.stdout + done.stderr[-2000:])
-        assert message in done.stdout and done.stdout.count("\n") == 1, (name, done.stdout)
-        assert not out.exists(), name
-    (folder / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
-    done = _run_python(code)
-    assert done.stdout == "exported\n", done.stderr[-2000:]
+    cases = _hostile_clips(tmp_path, folder, entry)
+    entries = {name: entry | change for name, (change, _) in cases.items()} | {"good": entry}
+    command = [sys.executable, "-c", EXPORT_CASES, str(folder), str(out), json.dumps(entries)]
+    try:
+        done = subprocess.run(command, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60, capture_output=True, text=True, preexec_fn=_limit_memory)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"hung after: {exc.stdout!r}")
+    results = {row[0]: row[1:] for row in map(json.loads, (line for line in done.stdout.splitlines() if line.startswith("[")))}
+    assert list(results) == list(entries), done.stdout + done.stderr[-2000:]
+    for name, (_, message) in cases.items():
+        text, written = results[name]
+        assert text.startswith(f"{folder / 'manifest.jsonl'}:1: field '") and message in text, (name, text)
+        assert "\n" not in text and not written, (name, text)
+    assert results["good"] == ["exported", True]
 
 
 RESUME_CASES = '''
@@ -186,12 +204,7 @@ def test_resumed_synthesis_reads_only_the_clips_its_records_describe(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     command = [sys.executable, "-c", RESUME_CASES, str(tmp_path / "synth"), str(tmp_path / "secret.wav")]
     try:
-        import resource
-
-        def limit() -> None:
-            resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-
-        done = subprocess.run(command, env=env, timeout=60, capture_output=True, text=True, preexec_fn=limit)
+        done = subprocess.run(command, env=env, timeout=60, capture_output=True, text=True, preexec_fn=_limit_memory)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"hung after: {exc.stdout!r}")
     lines = done.stdout.splitlines()
