@@ -22,8 +22,22 @@ def _metrics(standing: Standing) -> dict:
     return {name: {k: standing.metrics[name][k] for k in keys} for name in SHOWN_METRICS}
 
 
+CORPUS_LEVEL = "corpus-level"
+"""The averaging of every verified row: counts summed over the utterances, then each ratio."""
+
+
+def basis(standing: Standing) -> tuple[int | None, str | None]:
+    """(n, averaging) of a row's numbers: the utterances scored here and ``corpus-level`` for a
+    verified row; the source's test size and averaging, as stated (None: not stated), for a
+    reported one."""
+    if standing.entry.verified:
+        return standing.results["benchmark"]["n"], CORPUS_LEVEL
+    return standing.entry.meta.test_size, standing.entry.meta.averaging
+
+
 def _row(standing: Standing) -> dict:
-    row: dict = {"slug": standing.slug, "kind": standing.entry.meta.kind, "track": standing.entry.track}
+    n, averaging = basis(standing)
+    row: dict = {"slug": standing.slug, "kind": standing.entry.meta.kind, "track": standing.entry.track, "n": n, "averaging": averaging}
     if standing.rank is not None:
         row["rank"] = standing.rank
         row["significantly_better"] = list(standing.better)
@@ -101,9 +115,10 @@ def _cell(value: object) -> object:
 
 
 def leaderboard_csv(verified: list[Standing], reported: list[Standing]) -> str:
-    """One row per entry: kind, reference, rank (within its track), slug, metadata (with the
-    track), then each metric with its interval."""
-    header = ["kind", "reference", "rank", "slug", *META_COLUMNS]
+    """One row per entry: kind, reference, rank (within its track), slug, ``n`` and the
+    averaging of its numbers (:func:`basis`), metadata (with the track; ``averaging`` is the
+    row's, ``corpus-level`` for a verified one), then each metric with its interval."""
+    header = ["kind", "reference", "rank", "slug", "n", *META_COLUMNS]
     for name in SHOWN_METRICS:
         header += [name, f"{name}_ci_low", f"{name}_ci_high"]
     buffer = io.StringIO()
@@ -111,7 +126,8 @@ def leaderboard_csv(verified: list[Standing], reported: list[Standing]) -> str:
     writer.writerow(header)
     for standing in verified + reported:
         meta = standing.entry.meta.as_dict()
-        row = [meta["kind"], meta["reference"], standing.rank, standing.slug, *(meta[c] for c in META_COLUMNS)]
+        n, meta["averaging"] = basis(standing)
+        row = [meta["kind"], meta["reference"], standing.rank, standing.slug, n, *(meta[c] for c in META_COLUMNS)]
         for name in SHOWN_METRICS:
             m = standing.metrics[name]
             row += [m["value"], m["ci_low"], m["ci_high"]]

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from evoxtral_bench.cli.app import main
+from evoxtral_bench.leaderboard import plots
 from evoxtral_bench.leaderboard.plots import pareto_front
 from evoxtral_bench.leaderboard.ranking import holm
 from evoxtral_bench.leaderboard.samples import diff_html
@@ -69,7 +70,7 @@ def test_repository_site(tmp_path, cli):
     tracks = ["espeak-v1", "neural-v1", "elevenlabs-v3"]  # registry order; only the tracks with entries
     assert sorted(p.name for p in (site / "plots").iterdir()) == sorted(tracks)
     for track in tracks:
-        assert sorted(p.name for p in (site / "plots" / track).iterdir()) == ["forest_tag_f1.svg", "per_tag_f1.svg", "wer_vs_tag_f1.svg"]
+        assert sorted(p.name for p in (site / "plots" / track).iterdir()) == sorted(plots.FILES)  # each figure wide and narrow
     for slug, kind in kinds.items():
         assert (site / "entries" / slug / "index.html").is_file()
         assert (site / "entries" / slug / "results.json").is_file() == (kind == "verified")
