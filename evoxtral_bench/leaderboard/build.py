@@ -227,7 +227,7 @@ def _build(refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers:
         if standing.entry.masked is not None:
             files[f"entries/{standing.slug}/{MASKED}"] = (standing.entry.folder / MASKED).read_bytes()
     signatures = {t.track: refs.signature(replace(OPTIONS, track=t.track)).format() for t in board.tables}
-    files["leaderboard.json"] = downloads.leaderboard_json(refs.info().to_dict(), signatures, fingerprint, board.tables).encode("utf-8")
+    files["leaderboard.json"] = downloads.leaderboard_json(refs.info(OPTIONS).to_dict(), signatures, fingerprint, board.tables).encode("utf-8")
     files["leaderboard.csv"] = downloads.leaderboard_csv(board.verified, board.reported).encode("utf-8")
     for table in board.tables:
         files.update({f"plots/{table.track}/{name}": svg for name, svg in _plots(table.ranked, cache, fingerprint).items()})
