@@ -5,6 +5,7 @@ value a template inserts is HTML-escaped unless it is :class:`markupsafe.Markup`
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -279,7 +280,8 @@ def compare_href(track: str) -> str:
     return f"compare/{track}.html"
 
 
-def entry_page(standing: Standing, refs: ReferenceSet, context: Context, compared: list[tuple[str, bool]] = ()) -> bytes:
+def entry_page(standing: Standing, refs: ReferenceSet, context: Context, compared: Sequence[tuple[str, bool]] = ()) -> bytes:
+    """An entry's page; ``compared``: (track, whether ranked there) of every table that shows it."""
     meta = standing.entry.meta
     texts = {r.id: (r.tagged_text, p) for r, p in zip(refs.rows, standing.entry.system.texts)} if standing.entry.verified else {}
     quoted = {k: v for k, v in standing.metrics.items() if k != RANK_METRIC}
