@@ -168,7 +168,7 @@ def case(n: int, n_boot: int, naive_resamples: int) -> dict:
 
     refs, preds = synthetic(n)
     rows = [Reference(r["id"], r["tagged_text"], (), None, None, i + 1) for i, r in enumerate(refs)]
-    ref_set = ReferenceSet("synthetic", "0" * 64, "all", rows, {r.id for r in rows})
+    ref_set = ReferenceSet("synthetic", "0" * 64, "all", rows, {r.id: r.splits for r in rows})
     texts = [p["prediction"] for p in preds]
     options = Options(n_boot=n_boot)
     runs = []

@@ -13,6 +13,7 @@ from evoxtral_bench.errors import InputError, require
 from evoxtral_bench.files import write_text
 from evoxtral_bench.leaderboard import oracle, scaffold
 from evoxtral_bench.leaderboard.entries import Entry, check, load_entries, shipped_test_references
+from evoxtral_bench.leaderboard.meta import PLACEHOLDER_LEFT
 from evoxtral_bench.scoring.options import TRACK_CHOICES
 from evoxtral_bench.scoring.submission import Problems
 
@@ -42,8 +43,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         sys.stdout.write(report.problems_json(problems.items, path=args.submissions, entries=sorted(e.slug for e in entries)))
     else:
         sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
+        left = sum(w.message.startswith(PLACEHOLDER_LEFT) for w in problems.warnings)
         if problems.errors:
             print(f"{args.submissions}: {len(problems.errors)} problems; {_summary(entries)} valid", file=sys.stderr)
+        elif left:
+            print(f"{args.submissions}: not ready, {left} TODO: placeholder {'value' if left == 1 else 'values'} left to fill in (listed above); {_summary(entries)} otherwise valid")
         else:
             print(f"{args.submissions}: OK, {_summary(entries)}")
     return 2 if problems.errors else 0

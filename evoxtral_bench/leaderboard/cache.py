@@ -60,7 +60,7 @@ class Cache:
             wrapper = json.loads(path.read_text(encoding="utf-8"))
             document = wrapper["document"]
             ok = wrapper["key"] == key and wrapper["sha256"] == _digest(document) and valid(document)
-        except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError, IndexError):
+        except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError, IndexError, InputError):  # InputError: not a results document
             return None
         if not ok:
             return None

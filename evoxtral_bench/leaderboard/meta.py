@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from evoxtral_bench.errors import shown, type_name
+from evoxtral_bench.errors import InputError, shown, type_name
 from evoxtral_bench.scoring.metrics import METRIC_NAMES
 from evoxtral_bench.scoring.options import TRACK_CHOICES
 from evoxtral_bench.scoring.submission import Problems, text_problem
@@ -22,7 +22,10 @@ from evoxtral_bench.tracks import TEXT_ONLY
 
 MAX_META_BYTES = 64 * 1024
 PLACEHOLDER = "TODO:"
-"""Text values starting with this are placeholders from ``leaderboard new``: a warning, not an error."""
+"""Text values starting with this are placeholders from ``leaderboard new``: a warning, not an
+error, but ``leaderboard check`` does not say OK while one is left."""
+PLACEHOLDER_LEFT = "still a placeholder"
+"""How the warning for a placeholder value starts (``leaderboard check`` counts them)."""
 KINDS = ("verified", "reported")
 _DATE_RE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
@@ -189,6 +192,15 @@ def _date(value: object) -> str:
     except ValueError:
         raise _Invalid(f"{text!r} is not a calendar date") from None
     return text
+
+
+def check_date(text: str, option: str = "--date") -> str:
+    """``text`` if it is a date as ``meta.yaml`` takes it (YYYY-MM-DD, YYYY-MM or YYYY, a calendar
+    date), else an :class:`InputError` naming ``option``."""
+    try:
+        return _date(text)
+    except _Invalid as exc:
+        raise InputError(f"{option}: {exc}") from None
 
 
 def _kind(value: object) -> str:
@@ -397,5 +409,5 @@ def read_meta(path: Path, display: str, problems: Problems) -> Meta | None:
         return None
     for key, value in values.items():
         if isinstance(value, str) and value.startswith(PLACEHOLDER):
-            problems.warning(display, lines[key], key, f"still a placeholder ({value!r}); fill it in before submitting")
+            problems.warning(display, lines[key], key, f"{PLACEHOLDER_LEFT} ({value!r}); fill it in before submitting")
     return Meta(**values)  # type: ignore[arg-type]

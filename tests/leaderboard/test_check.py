@@ -89,7 +89,17 @@ BROKEN = {
     "predictions-invalid": (_verified(), '{"id": "evx-00011", "prediction": 3}\n', "broken/predictions.jsonl:1: prediction: expected a string, got number"),
     "predictions-malformed": (_verified(), '{"id": "evx-00011", "prediction": "[sighs"}\n', "broken/predictions.jsonl:1: warning: prediction: malformed tag markup '[' scored as punctuation"),
     "predictions-unknown-id": (_verified(), '{"id": "nope", "prediction": "x"}\n', "broken/predictions.jsonl:1: id: 'nope' is not an id of evoxtral_bench/corpus/data/corpus.jsonl"),
-    "predictions-other-split": (_verified(), '{"id": "evx-00001", "prediction": "x"}\n', "broken/predictions.jsonl: warning: 1 predictions for ids outside the scored split"),
+    "predictions-other-split": (
+        _verified(),
+        '{"id": "evx-00011", "prediction": "x"}\n{"id": "evx-00001", "prediction": "x"}\n',
+        "broken/predictions.jsonl: warning: 1 predictions for ids outside the scored split",
+    ),
+    "predictions-only-other-split": (  # nothing to score: an error naming the split the ids are of
+        _verified(),
+        '{"id": "evx-00001", "prediction": "x"}\n',
+        "broken/predictions.jsonl: id: none of the 1 predictions is for an id of split test of evoxtral_bench/corpus/data/corpus.jsonl: "
+        "their ids are of split train (1); score them with --split train",
+    ),
 }
 
 
