@@ -51,6 +51,7 @@ class Meta:
     reference: bool = False
     in_distribution: bool | None = None
     test_size: int | None = None
+    baseline: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -223,6 +224,17 @@ def _test_size(value: object) -> int:
     return value
 
 
+BASELINES = ("text-prior",)
+"""Values of ``baseline:``: ``text-prior`` marks the track's text-only prior (no audio), the floor
+every ranked entry of the track is tested against (docs/spec.md §8.5)."""
+
+
+def _baseline(value: object) -> str:
+    if value not in BASELINES:
+        raise _Invalid(f"expected {', '.join(BASELINES)} (the track's text-only prior, its table's floor), got {shown(value)}")
+    return str(value)
+
+
 def _track(value: object) -> str:
     if value not in TRACK_CHOICES:
         raise _Invalid(f"expected an audio track, one of {', '.join(TRACK_CHOICES)}; got {shown(value)}")
@@ -257,6 +269,7 @@ FIELDS: dict[str, Callable[[object], object]] = {
     "in_distribution": _bool,
     "track": _track,
     "test_size": _test_size,
+    "baseline": _baseline,
 }
 REQUIRED = ("name", "organization", "url", "base_model", "params_b", "license", "date", "kind", "track")
 TRACK_HELP = f"the audio track the predictions were made on: one of {', '.join(TRACK_CHOICES)} ({TEXT_ONLY}: made from text, no audio)"
@@ -405,6 +418,11 @@ def read_meta(path: Path, display: str, problems: Problems) -> Meta | None:
                 display, None, "in_distribution",
                 "missing (required for kind: verified): true if the system was trained or tuned on this benchmark's train split, else false",
             )
+    if "baseline" in raw and (kind != "verified" or raw.get("reference") is True):
+        problems.error(
+            display, lines["baseline"], "baseline",
+            "only a ranked entry (kind: verified, not reference: true) can be its track's floor; drop baseline:",
+        )
     if len(problems.errors) > before:
         return None
     for key, value in values.items():

@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
@@ -103,8 +102,10 @@ class System:
 
 
 def shipped_references(reference_set: ReferenceSetSpec = REFERENCE_SETS["v1"]) -> Path:
-    """Path of a reference file shipped in the package (default: the corpus, whose test split is v1)."""
-    return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath(reference_set.file)))
+    """Path of a reference file shipped in the package (default: the corpus, whose test split is
+    v1), beside this module's package: a plain path, so that a cold start does not import
+    importlib.resources and its zipfile readers."""
+    return Path(__file__).resolve().parent.parent / "corpus" / "data" / reference_set.file
 
 
 def load_references(
