@@ -9,30 +9,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from evoxtral_bench.leaderboard import ranking
 from evoxtral_bench.leaderboard.standings import Ranked
 
 
 @dataclass(frozen=True)
 class PairResult:
     """Two ranked entries (slugs) as the ranking compared them: Δ = a − b on the ranking
-    metric (a fraction), the raw two-sided p-value, and whether the pair is significant after
-    the track's Holm correction."""
+    metric (a fraction) with its 95% interval (Δ ± t·se, the Student t of the pair's test), the
+    raw two-sided p-value, and whether the pair is significant after the track's Holm correction."""
 
     a: str
     b: str
     delta: float
+    ci_low: float
+    ci_high: float
     p_value: float
     significant: bool
 
     def turned(self) -> PairResult:
         """The same pair read the other way (Δ = b − a)."""
-        return PairResult(self.b, self.a, -self.delta, self.p_value, self.significant)
+        return PairResult(self.b, self.a, -self.delta, -self.ci_high, -self.ci_low, self.p_value, self.significant)
 
 
 def pair_results(board: Ranked) -> list[PairResult]:
-    """Every pair of ``board``'s ranked entries, from the ranking's own results."""
+    """Every pair of ``board``'s ranked entries, from the ranking's own tests (Δ, se, p, Holm)."""
     slugs = board.compared
-    return [PairResult(slugs[p.a], slugs[p.b], p.delta, p.p_value, p.significant) for p in board.pairs]
+    low, high = ranking.t_intervals([p.delta for p in board.pairs], [p.se for p in board.pairs], board.units)
+    return [
+        PairResult(slugs[p.a], slugs[p.b], p.delta, float(lo), float(hi), p.p_value, p.significant)
+        for p, lo, hi in zip(board.pairs, low.tolist(), high.tolist())
+    ]
 
 
 @dataclass(frozen=True)
@@ -56,10 +63,10 @@ def matrix(board: Ranked) -> list[tuple[str, list[Cell]]]:
     for row in slugs:
         cells = []
         for column in slugs:
-            pair = found.get((row, column))
-            if pair is None:
+            if row == column:
                 cells.append(Cell(None, "self"))
             else:
+                pair = found[(row, column)]
                 verdict = "tie" if not pair.significant or pair.delta == 0 else ("better" if pair.delta > 0 else "worse")
                 cells.append(Cell(pair, verdict))
         rows.append((row, cells))

@@ -18,6 +18,7 @@ need("matplotlib")
 
 import numpy as np
 import pytest
+import scipy.stats
 import yaml
 
 from evoxtral_bench.cli.app import main
@@ -382,13 +383,19 @@ def test_compare_view_is_the_rankings_pairs_both_ways(built):
         html = (site / "compare" / f"{table['track']}.html").read_text(encoding="utf-8")
         cells = {}
         for slug, row in re.findall(r'<tr id="row-([^"]+)" data-slug="[^"]+">(.*?)</tr>', html, re.S):
-            for column, delta, p, significant in re.findall(r'data-column="([^"]+)" data-delta="([^"]+)" data-p="([^"]+)" data-significant="(true|false)"', row):
-                cells[(slug, column)] = (float(delta), float(p), significant == "true")
+            pattern = r'data-column="([^"]+)" data-delta="([^"]+)" data-ci-low="([^"]+)" data-ci-high="([^"]+)" data-p="([^"]+)" data-significant="(true|false)"'
+            for column, delta, low, high, p, significant in re.findall(pattern, row):
+                cells[(slug, column)] = (float(delta), float(p), significant == "true", float(low), float(high))
         ranked = [r["slug"] for r in table["verified"]]
         assert len(cells) == len(ranked) * (len(ranked) - 1) == 2 * len(table["pairs"])
+        t = scipy.stats.t.ppf(0.975, 128 - 1)  # v1: each of the 128 test utterances is its own unit
         for pair in table["pairs"]:
-            assert cells[(pair["a"], pair["b"])] == (pair["delta"], pair["p_value"], pair["significant"])
-            assert cells[(pair["b"], pair["a"])] == (-pair["delta"], pair["p_value"], pair["significant"])
+            half = t * pair["se"]
+            delta, p, significant, low, high = cells[(pair["a"], pair["b"])]
+            assert (delta, p, significant) == (pair["delta"], pair["p_value"], pair["significant"])
+            assert (low, high) == pytest.approx((pair["delta"] - half, pair["delta"] + half), abs=1e-12)
+            assert (p < 0.05) == (low > 0 or high < 0)  # the interval goes with the pair's own test
+            assert cells[(pair["b"], pair["a"])] == (-delta, p, significant, -high, -low)
         for row in table["verified"]:  # linked from the entry's page, at its row
             page = (site / "entries" / row["slug"] / "index.html").read_text(encoding="utf-8")
             assert f'href="../../compare/{table["track"]}.html#row-{row["slug"]}"' in page
