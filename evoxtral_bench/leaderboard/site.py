@@ -26,7 +26,8 @@ from evoxtral_bench.scoring.core import ReferenceSet
 from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS
 
 _CHECKOUT = Path(__file__).resolve().parents[2] / "leaderboard"
-ASSETS = _CHECKOUT if (_CHECKOUT / "__init__.py").is_file() else Path(str(resources.files("evoxtral_bench.leaderboard.assets")))
+_IN_CHECKOUT = (_CHECKOUT.parent / "pyproject.toml").is_file() and (_CHECKOUT / "templates").is_dir()
+ASSETS = _CHECKOUT if _IN_CHECKOUT else Path(str(resources.files("evoxtral_bench.leaderboard.assets")))
 """Templates and static files: the top-level ``leaderboard/`` folder, carried by the wheel as
 the package ``evoxtral_bench.leaderboard.assets`` (see pyproject.toml). A source checkout uses
 its own folder (an editable install elsewhere would otherwise map the package to its folder)."""
