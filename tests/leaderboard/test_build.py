@@ -441,3 +441,40 @@ def test_label_placement_keeps_labels_apart_inside_and_off_the_points():
     assert all(area[0] <= b[0] and b[2] <= area[2] and area[1] <= b[1] and b[3] <= area[3] for b in boxes)
     assert all(apart(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert all(apart(a, d) for a in boxes for d in dots)
+
+
+def _place_labels_by_loop(points, sizes, area, marker=4.0):
+    """The placement rule of :func:`plots.place_labels` written as a plain loop over every box
+    (the reference its bulk numpy version must equal exactly, float for float)."""
+    placed, out = [], []
+    dots = [(x - marker, y - marker, x + marker, y + marker) for x, y in points]
+    overlap = lambda a, b: max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))  # noqa: E731
+    for (x, y), (w, h) in zip(points, sizes):
+        best, best_cost = None, float("inf")
+        for radius in (8.0, 13.0, 20.0, 30.0, 42.0, 56.0):
+            for dx, dy in [(1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1)]:
+                norm = (dx * dx + dy * dy) ** 0.5
+                cx = x + dx / norm * (radius + w / 2 * abs(dx) / norm)
+                cy = y + dy / norm * (radius + h / 2 * abs(dy) / norm)
+                box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+                outside = max(0.0, area[0] - box[0]) + max(0.0, box[2] - area[2]) + max(0.0, area[1] - box[1]) + max(0.0, box[3] - area[3])
+                cost = 1e6 * outside + sum(overlap(box, o) for o in placed + dots)
+                if cost < best_cost:
+                    best, best_cost = (cx - x, cy - y, box), cost
+            if best_cost == 0:
+                break
+        placed.append(best[2])
+        out.append(best[:2])
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_label_placement_equals_the_plain_loop_when_crowded(seed):
+    """Crowded points (many overlaps, so the least-overlap choice decides): the bulk version
+    places every label exactly where the plain loop over all boxes does."""
+    rng = np.random.default_rng(seed)
+    n, side = (10, 40, 120, 5, 60, 200)[seed], (30.0, 80.0, 150.0, 300.0, 60.0, 400.0)[seed]
+    points = [(float(x), float(y)) for x, y in rng.uniform(0, side, size=(n, 2)).round(seed % 2 * 3)]
+    sizes = [(float(w), 13.0) for w in rng.choice([9.8, 16.6, 23.4], size=n)]
+    area = (2.0, 2.0, side + 2.0, 0.8 * side)
+    assert plots.place_labels(points, sizes, area) == _place_labels_by_loop(points, sizes, area)
