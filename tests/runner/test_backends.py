@@ -317,7 +317,7 @@ class ScribeHandler(BaseHTTPRequestHandler):
 
 
 @pytest.mark.parametrize(("lenient", "expected"), [
-    (False, ["[laughs] Oh my word, the phone. [sighs] Right.", "Right, so (coughs) the shared phone (applause) again."]),
+    (False, ["[laughs] Oh my word, the phone. [sighs] Right.", "Right, so [coughs] the shared phone (applause) again."]),
     (True, ["[laughs] Oh my word, the phone. [sighs] Right.", "Right, so [clears throat] the shared phone (applause) again."]),
 ])
 def test_elevenlabs_scribe_events_become_canonical_tags(

@@ -5,9 +5,10 @@ Scribe writes the audio events it hears in parentheses inside its text (``(laugh
 know``). The transcript goes through the ``parenthesized`` adapter of the tag table
 (``evoxtral-bench tags``; docs/spec.md §1.9) into canonical tags: ``(laughter)`` and
 ``(laughing)`` -> ``[laughs]``, ``(sighing)`` -> ``[sighs]``, a canonical label or alias in
-parentheses (``(sighs)``, ``(gasps)``) -> that tag, and with ``-o lenient=true`` the lossy
-mappings too (``(coughs)`` -> ``[clears throat]``, ``(breathing)`` -> ``[sighs]``, …). Any
-other parenthesized text stays text. The raw answer is kept under ``raw`` of each prediction.
+parentheses (``(sighs)``, ``(gasps)``) -> that tag; a label with only a lossy mapping keeps its
+own name as an out-of-vocabulary tag (``(coughs)`` -> ``[coughs]``) unless ``-o lenient=true``
+maps it (``[clears throat]``; ``(breathing)`` -> ``[sighs]``, …). Any other parenthesized text
+stays text (``(applause)``). The raw answer is kept under ``raw`` of each prediction.
 
 The key comes from ``ELEVENLABS_API_KEY``; ``-o base_url=`` (or ``ELEVENLABS_BASE_URL``) points
 the SDK at another server. Requests are retried on 429, 5xx and connection errors as the
