@@ -33,7 +33,7 @@ from evoxtral_bench.runner.audio import cache_root, split_rows, track_audio
 from evoxtral_bench.runner.backends.ct2 import SHIPPED, model_dir
 from evoxtral_bench.tracks import get_track
 model = WhisperModel(str(model_dir(SHIPPED)), device="cpu", compute_type="int8", cpu_threads=int(sys.argv[3]))
-rows = split_rows("test", int(sys.argv[2]) if sys.argv[2] != "0" else None)
+rows = split_rows(get_track(sys.argv[1]), "test", int(sys.argv[2]) if sys.argv[2] != "0" else None)
 for name in (sys.argv[1], sys.argv[1] + "-masked"):
     folder = cache_root() / "audio" / name / "test"
     for clip in track_audio(get_track(name), rows, folder, progress=False):

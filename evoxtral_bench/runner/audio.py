@@ -64,9 +64,10 @@ def default_folder(track: Track, split: str) -> Path:
     return cache_root() / "audio" / track.name / split
 
 
-def split_rows(split: str, limit: int | None = None) -> list[dict]:
-    """The shipped corpus rows of ``split`` sorted by id (the first ``limit`` of them when given)."""
-    rows = sorted((r._asdict() for r in corpus.load() if split in r.splits), key=lambda r: r["id"])
+def split_rows(track: Track, split: str, limit: int | None = None) -> list[dict]:
+    """The shipped rows ``track`` renders in ``split`` (:func:`evoxtral_bench.corpus.scripts.track_rows`:
+    the test scripts of its reference set), sorted by id; the first ``limit`` of them when given."""
+    rows = sorted((r._asdict() for r in corpus.track_rows(track, corpus.load()) if split in r.splits), key=lambda r: r["id"])
     if not rows:
         raise InputError(f"the shipped corpus has no rows in split {split!r}; use train, validation or test")
     return rows[:limit] if limit is not None else rows

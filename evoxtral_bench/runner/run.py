@@ -110,7 +110,7 @@ def run_model(
     kind, _ = backends.split_spec(model)
     resolved = backends.resolve_options(kind, list(options))
     out = Path(out)
-    rows = audio_mod.split_rows(split, limit)
+    rows = audio_mod.split_rows(full, split, limit)
     settings = RunSettings(model, backends.output_options(kind, resolved), full.name, split, limit)
     backend = backends.load(model, list(options))
     _claim(out, settings)

@@ -23,5 +23,5 @@ def audio_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("audio")
     for name in ("espeak-v1", "espeak-v1-masked"):
-        track_audio(get_track(name), split_rows("test", CLIPS), root / name / "test", progress=False)
+        track_audio(get_track(name), split_rows(get_track(name), "test", CLIPS), root / name / "test", progress=False)
     return root

@@ -30,8 +30,11 @@ from evoxtral_bench.runner.backends.ct2 import SHIPPED, model_dir  # noqa: E402
 from evoxtral_bench.runner.backends.openai import PROMPT  # noqa: E402
 from evoxtral_bench.runner.provenance import folder_sha256  # noqa: E402
 from evoxtral_bench.scoring.normalize import get as normalizer  # noqa: E402
+from evoxtral_bench.tracks import get_track  # noqa: E402
 
 from .conftest import CLIPS  # noqa: E402
+
+V1 = get_track("espeak-v1")
 
 DECODING = {"language": "en", "beam_size": 1, "temperature": 0.0, "condition_on_previous_text": False, "word_timestamps": False}
 """The ct2 backend's default decoding, as passed to faster-whisper here directly."""
@@ -95,7 +98,7 @@ def test_ct2_word_times_cover_the_transcript(ct2_run: Path) -> None:
 def test_ct2_recognizes_the_words(ct2_run: Path) -> None:
     """An independent check that real speech recognition happened: WER (jiwer, on the references'
     words without tags or case) well below 1."""
-    refs = {r["id"]: r["tagged_text"] for r in split_rows("test", CLIPS)}
+    refs = {r["id"]: r["tagged_text"] for r in split_rows(V1, "test", CLIPS)}
     norm = normalizer("basic")
     for row in predictions(ct2_run / "predictions.jsonl"):
         assert wer(norm(refs[row["id"]]), norm(row["prediction"])) < 0.5
@@ -305,7 +308,7 @@ class ScribeHandler(BaseHTTPRequestHandler):
         assert self.path == "/v1/speech-to-text" and self.headers["xi-api-key"] == "test-key"
         assert parts["model_id"].get_payload() == "scribe_v1" and parts["tag_audio_events"].get_payload() == "true"
         clip = parts["file"].get_filename().removesuffix(".wav")
-        ids = [r["id"] for r in split_rows("test", CLIPS)]
+        ids = [r["id"] for r in split_rows(V1, "test", CLIPS)]
         text = SCRIBE[ids.index(clip)]
         words = [{"text": w, "start": 0.1 * i, "end": 0.1 * i + 0.05, "type": "audio_event" if w.startswith("(") else "word", "logprob": 0.0} for i, w in enumerate(text.split())]
         answer = json.dumps({"language_code": "eng", "language_probability": 0.99, "text": text, "words": words}).encode()

@@ -25,6 +25,8 @@ from evoxtral_bench.tracks import get_track
 
 from .conftest import CLIPS
 
+V1 = get_track("espeak-v1")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 MODULE = '''
@@ -81,7 +83,7 @@ def test_python_callable_writes_every_file_and_scores_like_score(
     monkeypatch.setenv("EVX_SLEEP", "0.05")  # inference seconds well above the rounding of run.json
     assert run(audio_root, out, f"python:{user_module}:transcribe") == 0
     table = capsys.readouterr().out
-    ids = [row["id"] for row in split_rows("test", CLIPS)]
+    ids = [row["id"] for row in split_rows(V1, "test", CLIPS)]
     for name, track in (("predictions.jsonl", "espeak-v1"), ("predictions.masked.jsonl", "espeak-v1-masked")):
         rows = lines(out / name)
         assert [r["id"] for r in rows] == ids
@@ -90,7 +92,7 @@ def test_python_callable_writes_every_file_and_scores_like_score(
             text = f"[laughs] Hello THERE {len(audio)} samples at 16000 Hz, sum {round(float(abs(audio).sum()), 3)}"
             assert row == {"id": row["id"], "prediction": text, "raw": text + " ["}
     # the results document is `score` on the two files, restricted to the clips run
-    refs = [{"id": r["id"], "tagged_text": r["tagged_text"], "split": list(r["splits"]), "domain": r["domain"], "slice": r["slice"]} for r in split_rows("test", CLIPS)]
+    refs = [{"id": r["id"], "tagged_text": r["tagged_text"], "split": list(r["splits"]), "domain": r["domain"], "slice": r["slice"]} for r in split_rows(V1, "test", CLIPS)]
     expected = evoxtral_bench.score(predictions=out / "predictions.jsonl", masked=out / "predictions.masked.jsonl", references=refs, split="test", track="espeak-v1")
     assert (out / "results.json").read_text(encoding="utf-8") == expected.to_json()
     assert "Grounding (full track espeak-v1 vs masked track espeak-v1-masked" in table
@@ -114,7 +116,7 @@ def test_python_callable_writes_every_file_and_scores_like_score(
 
 def test_input_path_option_passes_the_wav_path(audio_root: Path, user_module: str, tmp_path: Path) -> None:
     assert run(audio_root, tmp_path / "out", f"python:{user_module}:by_path", "-o", "input=path") == 0
-    assert [r["prediction"] for r in lines(tmp_path / "out" / "predictions.jsonl")] == [f"heard {r['id']}.wav" for r in split_rows("test", CLIPS)]
+    assert [r["prediction"] for r in lines(tmp_path / "out" / "predictions.jsonl")] == [f"heard {r['id']}.wav" for r in split_rows(V1, "test", CLIPS)]
 
 
 def test_ctrl_c_keeps_complete_lines_and_the_rerun_finishes_with_the_same_bytes(
@@ -173,7 +175,7 @@ def full_split_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
         track, folder = get_track(name), root / name / "test"
         (folder / "audio").mkdir(parents=True)
         entries = []
-        for row in split_rows("test"):
+        for row in split_rows(V1, "test"):
             data = wav_bytes(bytes(3200), 16000)
             (folder / "audio" / f"{row['id']}.wav").write_bytes(data)
             entries.append({"id": row["id"], "file": f"audio/{row['id']}.wav", "duration": 0.1, "sha256": sha256_bytes(data), "track": name, "recipe": track.recipe_hash})
