@@ -60,10 +60,6 @@ def cache_root() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "evoxtral-bench")
 
 
-def default_folder(track: Track, split: str) -> Path:
-    return cache_root() / "audio" / track.name / split
-
-
 def split_rows(track: Track, split: str, limit: int | None = None) -> list[dict]:
     """The shipped rows ``track`` renders in ``split`` (:func:`evoxtral_bench.corpus.scripts.track_rows`:
     the test scripts of its reference set), sorted by id; the first ``limit`` of them when given."""
@@ -104,13 +100,11 @@ def track_audio(track: Track, rows: Sequence[dict], folder: Path, *, progress: b
     from evoxtral_bench.corpus.synth import synthesize
 
     try:
-        synthesize(rows=rows, out_dir=folder, track=track.name, progress=progress)
-    except ImportError as err:
+        manifest = synthesize(rows=rows, out_dir=folder, track=track.name, progress=progress)
+    except InputError as err:  # the renderer is not installed, or needs a key
         raise InputError(
-            f"{folder}: no complete {track.name} audio there, and its renderer is not installed ({err}); "
-            f"install it (the {track.backend} backend, docs/spec.md §12) or pass --audio DIR with the rendered track"
+            f"{folder}: no complete {track.name} audio there, and it cannot be rendered here: {err}; "
+            "or pass --audio DIR, a folder holding TRACK/SPLIT as rendered by `data synthesize --track`"
         ) from None
-    clips = _complete(folder, track, ids)
-    if clips is None:  # pragma: no cover - synthesize writes exactly what _complete reads
-        raise InputError(f"{folder}: rendered, but the manifest does not hold every clip of {track.name}")
-    return clips
+    entries = {e["id"]: e for e in map(json_loads, manifest.read_text(encoding="utf-8").splitlines())}
+    return [Clip(rid, folder / entries[rid]["file"], float(entries[rid]["duration"])) for rid in ids]

@@ -113,21 +113,21 @@ def run_model(
     rows = audio_mod.split_rows(full, split, limit)
     settings = RunSettings(model, backends.output_options(kind, resolved), full.name, split, limit)
     backend = backends.load(model, list(options))
-    _claim(out, settings)
     root = Path(audio_root) if audio_root else audio_mod.cache_root() / "audio"
+    jobs = [(t, name, words) for t, name, words in ((full, PREDICTIONS, WORDS), (twin(full), MASKED_PREDICTIONS, MASKED_WORDS)) if t is not None]
+    audio = {t.name: audio_mod.track_audio(t, rows, root / t.name / split, progress=progress) for t, _, _ in jobs}
+    _claim(out, settings)  # only now: a model or audio that cannot be had leaves no trace in out
     previous = _previous(out)
     tracks: dict[str, dict] = {}
     files: dict[str, Path] = {}
-    for current, name, words in ((full, PREDICTIONS, WORDS), (twin(full), MASKED_PREDICTIONS, MASKED_WORDS)):
-        if current is None:
-            continue
+    for current, name, words in jobs:
         output = out / name
         files[current.name] = output
         partial = output.with_name(f"{output.stem}.partial.jsonl")
         if output.is_file() and not partial.exists() and current.name in previous:
             tracks[current.name] = previous[current.name]
             continue
-        clips = audio_mod.track_audio(current, rows, root / current.name / split, progress=progress)
+        clips = audio[current.name]
         summary = transcribe_all(
             backend.transcribe,
             clips,

@@ -54,8 +54,8 @@ def direct(whisper, audio: np.ndarray) -> str:
     return " ".join(" ".join(s.text for s in segments).split())
 
 
-def run(audio_root: Path, out: Path, model: str, *extra: str) -> int:
-    argv = ["run", "--model", model, "--track", "espeak-v1", "--out", str(out), "--audio", str(audio_root), "--limit", str(CLIPS), "--no-progress"]
+def run(audio_root: Path, out: Path, model: str, *extra: str, limit: int = CLIPS) -> int:
+    argv = ["run", "--model", model, "--track", "espeak-v1", "--out", str(out), "--audio", str(audio_root), "--limit", str(limit), "--no-progress"]
     return main([*argv, *extra])
 
 
@@ -112,7 +112,7 @@ def test_transformers_is_the_converted_model_called_directly(audio_root: Path, t
     from training.convert import convert
 
     model_path = convert(model_dir(SHIPPED), tmp_path / "hf")
-    assert run(audio_root, tmp_path / "out", f"transformers:{model_path}", "-o", "batch_size=2", "-o", "max_new_tokens=120") == 0
+    assert run(audio_root, tmp_path / "out", f"transformers:{model_path}", "-o", "batch_size=2", "-o", "max_new_tokens=120") == 0  # 2 clips a batch
     model = WhisperForConditionalGeneration.from_pretrained(model_path, dtype=torch.float32).eval()
     processor = WhisperProcessor.from_pretrained(model_path)
     config = model.generation_config

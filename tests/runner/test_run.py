@@ -241,15 +241,19 @@ def test_elevenlabs_without_a_key_is_exit_2(tmp_path: Path, monkeypatch: pytest.
     assert "export ELEVENLABS_API_KEY=" in capsys.readouterr().err
 
 
-def test_a_track_without_audio_and_without_its_renderer_is_exit_2(user_module: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("piper") is not None:
-        pytest.skip("the neural renderer is installed here")
+def test_a_track_without_audio_and_without_its_renderer_is_exit_2(
+    user_module: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "piper", None)  # Python's own "not installed", whether or not [neural] is
     argv = ["run", "--model", f"python:{user_module}:transcribe", "--track", "neural-v1", "--out", str(tmp_path / "o"), "--audio", str(tmp_path / "none"), "--limit", "1", "--no-progress"]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "no complete neural-v1 audio there, and its renderer is not installed" in err and "--audio DIR" in err
+    assert "no complete neural-v1 audio there, and it cannot be rendered here" in err and "needs the package 'piper'" in err and "--audio DIR" in err
+    monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)  # elevenlabs-v3: rendering needs a key
+    argv[argv.index("neural-v1")] = "elevenlabs-v3"
+    assert main(argv) == 2
+    assert "needs an API key" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()  # nothing written
 
 
 def test_another_run_in_the_same_out_is_refused(audio_root: Path, user_module: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -138,5 +138,7 @@ def options_help() -> str:
         lines.append(f"{EXAMPLES[kind]}:")
         for name, option in options_of(kind).items():
             choices = f" ({'|'.join(option.choices)})" if option.choices else ""
-            lines.append(f"  -o {name}={option.default!s}{choices}: {option.help}")
+            default = str(option.default).lower() if option.type is bool else str(option.default)
+            default = default if len(default) <= 40 else default[:37] + "..."
+            lines.append(f"  -o {name}={default}{choices}: {option.help}")
     return "\n".join(lines)
