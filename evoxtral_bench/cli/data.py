@@ -13,7 +13,7 @@ from pathlib import Path
 
 from evoxtral_bench.corpus import scripts as corpus
 from evoxtral_bench.corpus.synth import BACKENDS
-from evoxtral_bench.errors import InputError
+from evoxtral_bench.errors import InputError, shown
 from evoxtral_bench.files import same_file, write_text
 from evoxtral_bench.reporters import to_json
 from evoxtral_bench.tracks import TRACK_NAMES, get_track
@@ -86,14 +86,31 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _split_rows(args: argparse.Namespace) -> list[dict]:
+    """The rows to render: those of ``--split``, then of ``--ids`` (in corpus order), then the
+    first ``--limit``."""
     corpus_rows = _corpus_rows(args.corpus)
     if args.track and not args.corpus:  # the shipped corpus: the test scripts are those of the track's reference set
         corpus_rows = corpus.track_rows(get_track(args.track), corpus_rows)
-    rows = [r._asdict() for r in corpus_rows]
-    if args.split != "all":
-        rows = [r for r in rows if args.split in r["splits"]]
+    every = [r._asdict() for r in corpus_rows]
+    rows = every if args.split == "all" else [r for r in every if args.split in r["splits"]]
     if not rows:
         raise InputError(f"no corpus rows in split {args.split!r}")
+    if args.ids is not None:
+        wanted = [i.strip() for i in args.ids.split(",") if i.strip()]
+        if not wanted:
+            raise InputError("--ids needs one or more ids, comma-separated (e.g. --ids evx-00011,evx-00019)")
+        kept = {r["id"] for r in rows}
+        splits = {r["id"]: r["splits"] for r in every}
+        for clip_id in wanted:
+            if clip_id not in kept:
+                where = f"it is in split {', '.join(splits[clip_id])}: give that --split" if clip_id in splits else "no corpus row has it"
+                raise InputError(f"--ids: {shown(clip_id, 40)} is not an id of split {args.split} ({where})")
+        chosen = set(wanted)
+        rows = [r for r in rows if r["id"] in chosen]
+    if args.limit is not None:
+        if args.limit < 1:
+            raise InputError(f"--limit must be 1 or more, got {args.limit}")
+        rows = rows[: args.limit]
     return rows
 
 
@@ -200,6 +217,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="offline (espeak-ng, default), neural (Piper/hibari voices, the [neural] extra) or elevenlabs (needs ELEVENLABS_API_KEY)",
     )
     p.add_argument("--split", default="test", help="train, validation, test or all (default test)")
+    p.add_argument("--ids", metavar="ID[,ID...]", help="render only these ids of the split (comma-separated), e.g. to listen to a few clips")
+    p.add_argument("--limit", type=int, metavar="N", help="render only the first N rows of the split (corpus order; after --ids)")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seed", type=int, help="voice assignment and rendering seed (default 0)")
     p.add_argument("--voices", help="comma-separated voice pool (elevenlabs voice ids, or offline voice names)")

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from evoxtral_bench.files import sha256_bytes
+from evoxtral_bench.files import compact_json, sha256_bytes
 from evoxtral_bench.leaderboard.ranking import RANK_METRIC
 from evoxtral_bench.leaderboard.standings import Ranked, Standing
-from evoxtral_bench.reporters import to_json
 from evoxtral_bench.scoring.metrics import METRICS
 from evoxtral_bench.scoring.tags import tag_table
 
@@ -193,7 +192,7 @@ def inputs(board: Ranked) -> str:
     """Everything the figures show, as stable JSON: each verified row's name, slug, rank and
     results (in board order, ranked rows first). Equal inputs and code draw equal figures."""
     rows = [{"slug": s.slug, "name": s.entry.meta.name, "rank": s.rank, "results": s.results} for s in board.verified]
-    return to_json({"ranked": len(board.ranked), "rows": rows})
+    return compact_json({"ranked": len(board.ranked), "rows": rows})
 
 
 def render(board: Ranked) -> dict[str, bytes]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from evoxtral_bench.cli.app import main
-from tests.leaderboard.fixtures import ARTIFACTS, make_submissions
+from tests.leaderboard.fixtures import ARTIFACTS, make_submissions, verified_entry
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 FLAGS = (
@@ -256,3 +256,43 @@ def test_table_is_complete_with_javascript_off(browser, clean_site):
         assert not browser.find_element(By.ID, "filters").is_displayed()
     finally:
         browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
+@pytest.fixture(scope="module")
+def floor_site(tmp_path_factory) -> Path:
+    """Three ranked entries, the weakest named its track's floor (baseline: text-prior)."""
+    root = tmp_path_factory.mktemp("floor")
+    verified_entry(root / "submissions", "strong", 1, tag_drop=0.1)
+    verified_entry(root / "submissions", "close", 2, tag_drop=0.8)
+    verified_entry(root / "submissions", "prior", 3, tag_drop=0.8, baseline="text-prior")
+    assert main(["leaderboard", "build", "--submissions", str(root / "submissions"), "--out", str(root / "site"), "--no-progress"]) == 0
+    return root / "site"
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_rank_intervals_and_the_floor_are_readable(browser, floor_site, width):
+    browser.set_window_size(width, 900)
+    try:
+        open_page(browser, floor_site / "index.html")
+        assert no_page_overflow(browser) and severe(browser) == []
+        cells = browser.find_elements(By.CSS_SELECTOR, 'tbody.rows[data-kind="verified"] td.rank')
+        assert len(cells) == 3
+        for cell in cells:  # each rank shows its interval under it, inside its cell, at a readable size
+            interval = cell.find_element(By.CSS_SELECTOR, ".ci")
+            assert interval.is_displayed() and interval.text
+            inside = browser.execute_script(
+                "const c = arguments[0].getBoundingClientRect(), i = arguments[1].getBoundingClientRect();"
+                "return i.left >= c.left - 0.5 && i.right <= c.right + 0.5 && i.top >= c.top - 0.5 && i.bottom <= c.bottom + 0.5",
+                cell, interval,
+            )
+            assert inside and float(interval.value_of_css_property("font-size").removesuffix("px")) >= 11
+        floor = browser.find_element(By.CSS_SELECTOR, 'tr.floor[data-slug="prior"]')
+        assert floor.find_element(By.CSS_SELECTOR, ".badge.floor").is_displayed()
+        assert floor.value_of_css_property("border-top-style") in ("dashed", "none")  # the line is on its cells
+        assert floor.find_element(By.CSS_SELECTOR, "td").value_of_css_property("border-top-style") == "dashed"
+        mark = browser.find_element(By.CSS_SELECTOR, 'tr[data-slug="close"] .badge.floor-mark')
+        assert mark.is_displayed() and mark.text.lower() == "not above floor"
+        assert browser.find_elements(By.CSS_SELECTOR, 'tr[data-slug="strong"] .badge.floor-mark') == []
+        assert "Floor:" in browser.find_element(By.CSS_SELECTOR, ".track-floor").text
+    finally:
+        browser.set_window_size(1400, 1000)

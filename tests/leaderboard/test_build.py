@@ -5,6 +5,7 @@ Build speed is measured by benchmarks/leaderboard_build.py, not here."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -15,14 +16,19 @@ from tests.helpers import need  # noqa: E402
 
 need("matplotlib")
 
+import numpy as np
 import pytest
 import yaml
 
 from evoxtral_bench.cli.app import main
+from evoxtral_bench.leaderboard import ranking
+from evoxtral_bench.leaderboard.entries import OPTIONS, shipped_test_references
 from evoxtral_bench.leaderboard.plots import pareto_front
 from evoxtral_bench.leaderboard.ranking import holm
 from evoxtral_bench.leaderboard.samples import diff_html
 from evoxtral_bench.leaderboard.site import paragraphs, params_text
+from evoxtral_bench.scoring.core import build_table, load_system
+from evoxtral_bench.scoring.submission import Problems
 from tests.leaderboard.fixtures import (
     INJECTION_PREDICTION,
     PAYLOAD,
@@ -132,16 +138,21 @@ def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
         verified_entry(submissions, slug, seed=len(slug) + ord(slug), tag_drop=0.3)
     shutil.copytree(SUBMISSIONS / "paper-evoxtral-rl", submissions / "paper-evoxtral-rl")
     site = tmp_path / "site"
-    assert "3 scored (0 from the cache), 3 pairs compared" in build(cli, submissions, site)
+    assert "3 scored (0 from the cache), 3 pairs compared (3 tested" in build(cli, submissions, site)
     first = site_files(site)
-    assert "0 scored (3 from the cache), 3 pairs compared; 0 files written" in build(cli, submissions, site)
+    assert "up to date" in build(cli, submissions, site) and site_files(site) == first  # the same inputs: nothing read
+    (site / "index.html").write_bytes(b"damaged")  # an output changed: a full build, from the cache
+    assert "0 scored (3 from the cache), 3 pairs compared (0 tested, the rest from the cache); 1 files written" in build(cli, submissions, site)
     assert site_files(site) == first
     build(cli, submissions, tmp_path / "elsewhere")  # a cold build elsewhere gives the same bytes
     assert site_files(tmp_path / "elsewhere") == first
     assert not any(b"<dc:date>" in data for name, data in first.items() if name.endswith(".svg"))
 
-    verified_entry(submissions, "b", seed=99, tag_drop=0.9)  # one entry changes: only it is re-scored
-    assert "1 scored (2 from the cache)" in build(cli, submissions, site)
+    verified_entry(submissions, "d", seed=7, tag_drop=0.5)  # one entry added: its 3 pairs are tested, no other
+    assert "1 scored (3 from the cache), 6 pairs compared (3 tested" in build(cli, submissions, site)
+    shutil.rmtree(submissions / "d")
+    verified_entry(submissions, "b", seed=99, tag_drop=0.9)  # one entry changes: only it is re-scored and re-tested
+    assert "1 scored (2 from the cache), 3 pairs compared (2 tested" in build(cli, submissions, site)
     shutil.rmtree(submissions / "c")  # an entry leaves: its pages and cache documents go too
     (submissions / "a/predictions.jsonl").unlink()  # and one becomes reported: its results go
     (submissions / "a/meta.yaml").write_text(yaml.safe_dump(REPORTED_META), encoding="utf-8")
@@ -150,8 +161,9 @@ def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
     assert sorted(p.name for p in (site / "entries/a").iterdir()) == ["index.html"]
     tables = len(json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))["tracks"])
     assert tables == 2  # espeak-v1 (the verified entry b, the reported a) and elevenlabs-v3 (the paper's)
-    # the one scored entry's document and one figures document per track table
-    assert len(list((site / ".cache").glob("*.json"))) == 1 + tables
+    # the one scored entry's document, one figures document per track table, the rank intervals
+    # of the one table with a ranked entry (no pair: no pair document)
+    assert len(list((site / ".cache").glob("*.json"))) == 1 + tables + 1
 
 
 def test_warm_rebuild_draws_no_plot_and_a_change_redraws(tmp_path, cli, monkeypatch):
@@ -180,19 +192,30 @@ def test_warm_rebuild_draws_no_plot_and_a_change_redraws(tmp_path, cli, monkeypa
 
 
 def test_ranks_agree_with_compare_and_holm_by_brute_force(built, cli):
+    from scipy import stats
+
+    from tests.leaderboard.test_ranking import delta_method_by_gradient
+
     submissions, site = built
     doc = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
     table = track_table(doc)
     board, pairs = table["verified"], table["pairs"]
     slugs = sorted(r["slug"] for r in board)
     assert len(pairs) == len(slugs) * (len(slugs) - 1) // 2 and doc["ranking"]["correction"] == "holm"
-    assert table["n_boot"] == 1199  # 15 pairs: 2 / (B + 1) <= 0.05 / (2 * 15)
-    for pair in pairs:  # every pair's Δ and p are those `compare` reports for the headline metric
+    refs = shipped_test_references(Problems())
+    options = dataclasses.replace(OPTIONS, track="espeak-v1")
+    counts = {}
+    for slug in slugs:
+        system = load_system(str(submissions / slug / "predictions.jsonl"), refs, options, Problems())
+        counts[slug] = np.asarray(ranking.headline_counts(build_table(system.texts, refs, options)[0]), dtype=float)
+    for pair in pairs:  # Δ is the one `compare` reports; p the textbook delta method's t-test
         a, b = (submissions / pair[side] / "predictions.jsonl" for side in ("a", "b"))
-        code, out, _ = cli("compare", a, b, "--bootstrap", table["n_boot"], "--format", "json", "--track", "espeak-v1")
+        code, out, _ = cli("compare", a, b, "--bootstrap", 0, "--format", "json", "--track", "espeak-v1")
         assert code == 0
-        by_hand = json.loads(out)["metrics"]["tag_f1_pos"]
-        assert (pair["delta"], pair["p_value"]) == (by_hand["delta"], by_hand["p_value"])
+        assert pair["delta"] == json.loads(out)["metrics"]["tag_f1_pos"]["delta"]
+        delta, se = delta_method_by_gradient(counts[pair["a"]], counts[pair["b"]])
+        assert pair["delta"] == pytest.approx(delta, rel=1e-12) and pair["se"] == pytest.approx(se, rel=1e-9)
+        assert pair["p_value"] == pytest.approx(2 * stats.t.sf(abs(delta) / se, len(refs.rows) - 1), rel=1e-6, abs=1e-300)
     significant = holm_by_closed_testing([p["p_value"] for p in pairs], 0.05)
     assert [p["significant"] for p in pairs] == significant
     value = {r["slug"]: r["metrics"]["tag_f1_pos"]["value"] for r in board}
@@ -203,12 +226,16 @@ def test_ranks_agree_with_compare_and_holm_by_brute_force(built, cli):
             if sig and row["slug"] in (p["a"], p["b"]) and value[p["a"] if p["b"] == row["slug"] else p["b"]] > value[row["slug"]]
         )
         assert row["rank"] == 1 + len(better) and sorted(row["significantly_better"]) == better
+        low, high = row["rank_interval"]
+        assert 1 <= low <= high <= len(board)
     assert True in significant and False in significant  # the fixture exercises both outcomes
     html = (site / "index.html").read_text(encoding="utf-8")
     ranks = [r["rank"] for r in board]
     for row in board:  # a shared rank shows =k
-        cell = re.search(rf'<tr data-slug="{row["slug"]}"[^>]*><td class="rank[^"]*" data-value="{row["rank"]}"[^>]*>([^<]+)</td>', html).group(1)
-        assert cell == (f"={row['rank']}" if ranks.count(row["rank"]) > 1 else str(row["rank"]))
+        cell = re.search(rf'<tr data-slug="{row["slug"]}"[^>]*><td class="rank[^"]*" data-value="{row["rank"]}"[^>]*>([^<]+)<span class="ci">([^<]+)</span></td>', html)
+        assert cell.group(1) == (f"={row['rank']}" if ranks.count(row["rank"]) > 1 else str(row["rank"]))
+        low, high = row["rank_interval"]  # and its rank interval under it
+        assert cell.group(2) == (f"{low}–{high}" if low != high else str(low))
 
 
 def test_every_submitted_string_is_escaped(built):
