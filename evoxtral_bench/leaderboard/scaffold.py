@@ -3,7 +3,8 @@
 With ``--run DIR`` (the ``--out`` of ``evoxtral-bench run``) the entry takes the run's
 ``predictions.jsonl`` and ``predictions.masked.jsonl``, and ``run.json`` fills ``track``,
 ``base_model``, ``command`` and ``notes`` (backend, decoding options, hardware, RTFx): only
-name, organization and license are left to write.
+``license`` is ``unknown`` (a run cannot tell; replace it when you know it): only name and
+organization are left to write.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ organization: "{placeholder} who made it"
 url: null                      # an http(s) page about the system, or null
 base_model: {base_model}
 params_b: null                 # parameters in billions (e.g. 4.8), or null when unknown
-license: "{placeholder} e.g. Apache-2.0"
+license: {license}
 date: {date}                 # YYYY-MM-DD, YYYY-MM or YYYY
 kind: verified
 in_distribution: false         # true if trained or tuned on this benchmark's train (or validation) split
@@ -77,14 +78,16 @@ def meta_template(slug: str, date: str, track: str, run: dict | None = None) -> 
     run.json, whose facts fill the fields it knows."""
     reference = REFERENCE_LINE.lstrip("# ") if track == TEXT_ONLY else REFERENCE_LINE  # made without audio: a reference row
     base_model = f'"{PLACEHOLDER} e.g. mistralai/Voxtral-Mini-3B-2507"'
+    license_ = f'"{PLACEHOLDER} e.g. Apache-2.0"'
     command_notes = COMMAND_NOTES
     if run is not None:
         fields = run_fields(run)
         base_model = fields["base_model"]
+        license_ = '"unknown"               # the run cannot tell: write the model\'s license if you know it'
         command_notes = f"command: {fields['command']}\nnotes: {fields['notes']}\n"
     return META_TEMPLATE.format(
         slug=slug, date=date, track=track, reference=reference, placeholder=PLACEHOLDER, tracks=" | ".join(TRACK_CHOICES),
-        base_model=base_model, command_notes=command_notes,
+        base_model=base_model, command_notes=command_notes, license=license_,
     )
 
 

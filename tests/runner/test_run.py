@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -192,7 +193,9 @@ def test_run_then_leaderboard_new_then_check_passes_and_scores_like_score(
     assert main(["leaderboard", "new", "my-model", "--run", str(out), "--submissions", str(subs), "--date", "2026-12-07"]) == 0
     meta = (subs / "my-model" / "meta.yaml").read_text(encoding="utf-8")
     assert "track: espeak-v1" in meta and f'command: "evoxtral-bench run --model python:{user_module}:transcribe' in meta
-    meta = meta.replace('name: "TODO display name of the system"', "name: My model").replace('organization: "TODO who made it"', "organization: Me")
+    edited = re.sub(r"(?m)^name: .*$", "name: My model", re.sub(r"(?m)^organization: .*$", "organization: Me", meta))
+    assert len(edited.splitlines()) == len(meta.splitlines()) and sum(a != b for a, b in zip(edited.splitlines(), meta.splitlines())) == 2
+    meta = edited
     (subs / "my-model" / "meta.yaml").write_text(meta, encoding="utf-8")
     capsys.readouterr()
     assert main(["leaderboard", "check", "--submissions", str(subs)]) == 0
