@@ -23,8 +23,22 @@ def _metrics(standing: Standing) -> dict:
     return {name: {k: standing.metrics[name][k] for k in keys} for name in SHOWN_METRICS}
 
 
+CORPUS_LEVEL = "corpus-level"
+"""The averaging of every verified row: counts summed over the utterances, then each ratio."""
+
+
+def basis(standing: Standing) -> tuple[int | None, str | None]:
+    """(n, averaging) of a row's numbers: the utterances scored here and ``corpus-level`` for a
+    verified row; the source's test size and averaging, as stated (None: not stated), for a
+    reported one."""
+    if standing.entry.verified:
+        return standing.results["benchmark"]["n"], CORPUS_LEVEL
+    return standing.entry.meta.test_size, standing.entry.meta.averaging
+
+
 def _row(standing: Standing) -> dict:
-    row: dict = {"slug": standing.slug, "kind": standing.entry.meta.kind, "track": standing.entry.track}
+    n, averaging = basis(standing)
+    row: dict = {"slug": standing.slug, "kind": standing.entry.meta.kind, "track": standing.entry.track, "n": n, "averaging": averaging}
     if standing.rank is not None:
         row["rank"] = standing.rank
         row["rank_interval"] = list(standing.rank_interval) if standing.rank_interval else None
@@ -129,10 +143,11 @@ def _cell(value: object) -> object:
 
 def leaderboard_csv(verified: list[Standing], reported: list[Standing]) -> str:
     """One row per entry: kind, reference, rank (within its track) with its interval, slug,
-    metadata (with the track), the floor test (``floor`` true for the track's floor entry;
-    ``above_floor`` true/false with Δ and p for the other ranked rows, empty otherwise), then each
-    metric with its interval."""
-    header = ["kind", "reference", "rank", "rank_low", "rank_high", "slug", *META_COLUMNS, "floor", "above_floor", "above_floor_delta", "above_floor_p"]
+    ``n`` and the averaging of its numbers (:func:`basis`), metadata (with the track;
+    ``averaging`` is the row's, ``corpus-level`` for a verified one), the floor test (``floor``
+    true for the track's floor entry; ``above_floor`` true/false with Δ and p for the other ranked
+    rows, empty otherwise), then each metric with its interval."""
+    header = ["kind", "reference", "rank", "rank_low", "rank_high", "slug", "n", *META_COLUMNS, "floor", "above_floor", "above_floor_delta", "above_floor_p"]
     for name in SHOWN_METRICS:
         header += [name, f"{name}_ci_low", f"{name}_ci_high"]
     buffer = io.StringIO()
@@ -143,7 +158,8 @@ def leaderboard_csv(verified: list[Standing], reported: list[Standing]) -> str:
         low, high = standing.rank_interval or (None, None)
         above = standing.above_floor or {}
         floor = standing.floor if standing.rank is not None else None
-        row = [meta["kind"], meta["reference"], standing.rank, low, high, standing.slug, *(meta[c] for c in META_COLUMNS)]
+        n, meta["averaging"] = basis(standing)
+        row = [meta["kind"], meta["reference"], standing.rank, low, high, standing.slug, n, *(meta[c] for c in META_COLUMNS)]
         row += [floor, above.get("significant"), above.get("delta"), above.get("p_value")]
         for name in SHOWN_METRICS:
             m = standing.metrics[name]
