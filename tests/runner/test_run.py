@@ -251,7 +251,7 @@ def test_a_track_without_audio_and_without_its_renderer_is_exit_2(
     argv = ["run", "--model", f"python:{user_module}:transcribe", "--track", "neural-v1", "--out", str(tmp_path / "o"), "--audio", str(tmp_path / "none"), "--limit", "1", "--no-progress"]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "no complete neural-v1 audio there, and it cannot be rendered here" in err and "needs the package 'piper'" in err and "--audio DIR" in err
+    assert "no complete neural-v1 audio there, and it cannot be rendered here" in err and '".[neural]"' in err and "--audio DIR" in err
     monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)  # elevenlabs-v3: rendering needs a key
     argv[argv.index("neural-v1")] = "elevenlabs-v3"
     assert main(argv) == 2
