@@ -153,6 +153,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     data_cli.add_commands(sub)
     from evoxtral_bench.cli import leaderboard as leaderboard_cli
     leaderboard_cli.add_commands(sub)
+    from evoxtral_bench.cli import runner as runner_cli
+
+    runner_cli.add_commands(sub)
     return parser
 
 
@@ -375,6 +378,7 @@ def _main(argv: Sequence[str] | None) -> int:
         argv = sys.argv[1:] if argv is None else list(argv)
         parser = build_parser(argv[0] if argv else None)
         args = parser.parse_args(argv)
+        args.argv = argv
         return args.handler(args)
     except _Exit as exc:
         return exc.status
