@@ -9,19 +9,23 @@ from pathlib import Path
 import numpy as np
 
 from evoxtral_bench.files import compact_json, sha256_bytes
-from evoxtral_bench.leaderboard.ranking import RANK_METRIC
 from evoxtral_bench.leaderboard.standings import Ranked, Standing
-from evoxtral_bench.scoring.metrics import METRICS
+from evoxtral_bench.scoring.metrics import MetricDef
 from evoxtral_bench.scoring.tags import tag_table
 
-HEADLINE = METRICS[RANK_METRIC].label
-PLOTS = {
-    "wer_vs_tag_f1.svg": f"WER against {HEADLINE} with 95% intervals, every entry named (grey squares: reference rows); "
-    "the dashed line joins the Pareto front",
-    "forest_tag_f1.svg": f"{HEADLINE} with 95% intervals, in rank order (=k: a shared rank; the colour changes with the rank); "
-    "reference rows in grey, unranked",
-    "per_tag_f1.svg": "Per-tag F1 of each verified entry (grey: tag neither predicted nor in the references)",
-}
+PLOTS: tuple[str, ...] = ("wer_vs_tag_f1.svg", "forest_tag_f1.svg", "per_tag_f1.svg")
+"""The figures of each track (the file names are stable; the first two show the table's ranking metric)."""
+
+
+def captions(metric: MetricDef) -> dict[str, str]:
+    """Each figure's caption for a table ranked by ``metric``."""
+    return {
+        "wer_vs_tag_f1.svg": f"WER against {metric.label} with 95% intervals, every entry named (grey squares: reference rows); "
+        "the dashed line joins the Pareto front",
+        "forest_tag_f1.svg": f"{metric.label} with 95% intervals, in rank order (=k: a shared rank; the colour changes with the rank); "
+        "reference rows in grey, unranked",
+        "per_tag_f1.svg": "Per-tag F1 of each verified entry (grey: tag neither predicted nor in the references)",
+    }
 _RC = {
     "svg.hashsalt": "evoxtral-bench",
     "svg.fonttype": "path",
@@ -71,13 +75,13 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
     return front
 
 
-def _scatter(figure, board: Ranked) -> None:
+def _scatter(figure, board: Ranked, metric: MetricDef) -> None:
     axes = figure.subplots()
     rows = board.verified
     if not rows:
         return _empty(axes)
     wer = [_pct(r.metrics["wer"]) for r in rows]
-    f1 = [_pct(r.metrics[RANK_METRIC]) for r in rows]
+    f1 = [_pct(r.metrics[metric.name]) for r in rows]
     for reference, color, marker, name in ((False, _ACCENT, "o", "ranked entry"), (True, _MUTED, "s", "reference row")):
         index = [i for i, r in enumerate(rows) if r.reference == reference]
         if not index:
@@ -108,7 +112,7 @@ def _scatter(figure, board: Ranked) -> None:
     pad = max(3.0, 0.08 * (high - low))
     axes.set_ylim(max(-2.0, low - pad), min(102.0, high + pad))
     axes.set_xlabel("WER (%)  ↓ lower is better")
-    axes.set_ylabel(f"{HEADLINE} (%)  ↑")
+    axes.set_ylabel(f"{metric.label} (%)  ↑")
     axes.grid(True, color="#e3e6ec", linewidth=0.6)
     axes.legend(loc="best", frameon=False, fontsize=8)
 
@@ -126,7 +130,7 @@ def shared_ranks(board: Ranked) -> set[int]:
     return {r for r in ranks if ranks.count(r) > 1}
 
 
-def _forest(figure, board: Ranked) -> None:
+def _forest(figure, board: Ranked, metric: MetricDef) -> None:
     axes = figure.subplots()
     rows = board.verified
     if not rows:
@@ -136,7 +140,7 @@ def _forest(figure, board: Ranked) -> None:
     colors = [_MUTED if row.rank is None else (_ACCENT if ranks.index(row.rank) % 2 == 0 else _SECOND) for row in rows]
     for color in dict.fromkeys(colors):  # one call per colour: drawing is per artist
         index = [y for y, c in enumerate(colors) if c == color]
-        points = [_pct(rows[y].metrics[RANK_METRIC]) for y in index]
+        points = [_pct(rows[y].metrics[metric.name]) for y in index]
         axes.errorbar(
             [p[0] for p in points], index, xerr=[[p[1] for p in points], [p[2] for p in points]],
             fmt="s" if color == _MUTED else "o", color=color, ecolor=color, capsize=3, markersize=5,
@@ -146,11 +150,11 @@ def _forest(figure, board: Ranked) -> None:
         tick.set_gid(f"forest-label-{row.slug}")
     axes.set_ylim(len(rows) - 0.5, -0.5)
     axes.set_xlim(-2, 102)
-    axes.set_xlabel(f"{HEADLINE} (%) with 95% interval  ↑")
+    axes.set_xlabel(f"{metric.label} (%) with 95% interval  ↑")
     axes.grid(True, axis="x", color="#e3e6ec", linewidth=0.6)
 
 
-def _heatmap(figure, board: Ranked) -> None:
+def _heatmap(figure, board: Ranked, metric: MetricDef) -> None:
     from matplotlib import colormaps
 
     axes = figure.subplots()
@@ -188,15 +192,16 @@ def code_version() -> str:
     return f"{sha256_bytes(Path(__file__).read_bytes())}:{version('matplotlib')}"
 
 
-def inputs(board: Ranked) -> str:
-    """Everything the figures show, as stable JSON: each verified row's name, slug, rank and
-    results (in board order, ranked rows first). Equal inputs and code draw equal figures."""
+def inputs(board: Ranked, metric: MetricDef) -> str:
+    """Everything the figures show, as stable JSON: the ranking metric, each verified row's name,
+    slug, rank and results (in board order, ranked rows first). Equal inputs and code draw equal figures."""
     rows = [{"slug": s.slug, "name": s.entry.meta.name, "rank": s.rank, "results": s.results} for s in board.verified]
-    return compact_json({"ranked": len(board.ranked), "rows": rows})
+    return compact_json({"metric": metric.name, "ranked": len(board.ranked), "rows": rows})
 
 
-def render(board: Ranked) -> dict[str, bytes]:
-    """File name -> SVG bytes for the three figures (ranked rows, then reference rows)."""
+def render(board: Ranked, metric: MetricDef) -> dict[str, bytes]:
+    """File name -> SVG bytes for the three figures (ranked rows, then reference rows), the first
+    two on the table's ranking ``metric``."""
     import matplotlib
     from matplotlib.figure import Figure
 
@@ -212,6 +217,6 @@ def render(board: Ranked) -> dict[str, bytes]:
             figure = Figure(figsize=size, layout=layout)
             if layout is None:
                 figure.subplots_adjust(left=0.1, right=0.97, bottom=0.11, top=0.97)
-            draw(figure, board)
+            draw(figure, board, metric)
             out[name] = _svg(figure)
     return out

@@ -15,13 +15,12 @@ from markupsafe import Markup, escape
 
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.leaderboard.entries import OPTIONS
-from evoxtral_bench.leaderboard.plots import PLOTS, rank_text, shared_ranks
-from evoxtral_bench.leaderboard.ranking import RANK_METRIC, RULE
+from evoxtral_bench.leaderboard.plots import captions, rank_text, shared_ranks
+from evoxtral_bench.leaderboard.ranking import RULE
 from evoxtral_bench.leaderboard.samples import diff_html
 from evoxtral_bench.leaderboard.standings import Standing, TrackTable, track_description
 from evoxtral_bench.reporters import is_percent, label
-from evoxtral_bench.scoring.core import ReferenceSet
-from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS
+from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS, MetricDef
 
 _CHECKOUT = Path(__file__).resolve().parents[2] / "leaderboard"
 ASSETS = _CHECKOUT if (_CHECKOUT / "__init__.py").is_file() else Path(str(resources.files("evoxtral_bench.leaderboard.assets")))
@@ -30,18 +29,21 @@ the package ``evoxtral_bench.leaderboard.assets`` (see pyproject.toml). A source
 its own folder (an editable install elsewhere would otherwise map the package to its folder)."""
 TEMPLATES = ASSETS / "templates"
 STATIC = ("style.css", "leaderboard.js")
-TABLE_METRICS: tuple[str, ...] = (RANK_METRIC, "tag_f1", "wer", "emphasis_f1", "tag_hallucination_rate")
-"""The metric columns of the main table (the rest are on each entry's page and in the downloads)."""
+
+
+def table_metrics(metric: MetricDef) -> tuple[str, ...]:
+    """The metric columns of a table ranked by ``metric`` (the rest are on each entry's page and
+    in the downloads): that metric first."""
+    return (metric.name, "tag_f1", "wer", "emphasis_f1", "tag_hallucination_rate")
 
 
 @dataclass(frozen=True)
 class Context:
-    """What every page shows about the benchmark run."""
+    """What every page shows about the benchmark run: the sha256 of the references it shows
+    scores on (each track's table names its own) and the scorer."""
 
-    references_sha256: str
+    references_sha256: tuple[str, ...]
     scorer: str
-    split: str
-    n: int
 
 
 def _asset(relative: str) -> bytes:
@@ -86,18 +88,18 @@ def _sort_value(metric: dict) -> str:
     return "" if metric["value"] is None or not metric["defined"] else repr(metric["value"])
 
 
-def _columns() -> list[dict]:
-    """The main table's header cells: text, sort type, first sort direction, title, class and
-    (metric columns) whether higher is better."""
+def _columns(metric: MetricDef) -> list[dict]:
+    """The header cells of a table ranked by ``metric``: text, sort type, first sort direction,
+    title, class and (metric columns) whether higher is better."""
 
     def th(text: str, sort: str, first: str, title: str | None = None, css: str | None = None, higher_is_better: bool | None = None) -> dict:
         return {"text": text, "sort": sort, "first": first, "title": title, "css": css, "higher_is_better": higher_is_better}
 
     cells = [th("Rank", "num", "ascending"), th("Entry", "text", "ascending", css="text")]
-    for name in TABLE_METRICS:
+    for name in table_metrics(metric):
         hib = METRICS[name].higher_is_better
-        title = f"{label(name)}: {'higher' if hib else 'lower'} is better" + (" · the ranking metric" if name == RANK_METRIC else "")
-        cells.append(th(METRICS[name].short, "num", "descending" if hib else "ascending", title, "headline" if name == RANK_METRIC else None, hib))
+        title = f"{label(name)}: {'higher' if hib else 'lower'} is better" + (" · the ranking metric" if name == metric.name else "")
+        cells.append(th(METRICS[name].short, "num", "descending" if hib else "ascending", title, "headline" if name == metric.name else None, hib))
     return cells + [
         th(
             "Gap",
@@ -186,24 +188,34 @@ def _environment() -> Environment:
         diff_html=diff_html,
         group=_group,
         per_tag=_per_tag,
-        plots=PLOTS,
-        metrics=TABLE_METRICS,
-        rank_metric=RANK_METRIC,
-        headline=label(RANK_METRIC),
-        headline_short=METRICS[RANK_METRIC].short,
-        header=_columns(),
-        columns=6 + len(TABLE_METRICS),
+        table_view=table_view,
         breakdown_metrics=METRIC_NAMES,
         breakdown_header=[f"{METRICS[m].short} {METRICS[m].arrow}" for m in METRIC_NAMES],
     )
     return env
 
 
+def ranked_by(metric: MetricDef) -> dict:
+    """What a page says about its ranking metric: ``rank_metric`` (name), ``headline`` (label),
+    ``headline_short``."""
+    return {"rank_metric": metric.name, "headline": label(metric.name), "headline_short": metric.short}
+
+
+def table_view(table: TrackTable, references: dict) -> dict:
+    """What track.html needs beyond the table: its ranking metric (:func:`ranked_by`), metric
+    columns, header, column count, plot captions and ``references`` (:func:`.build.references_info`)."""
+    metric = table.metric
+    shown = table_metrics(metric)
+    return ranked_by(metric) | {
+        "metrics": shown, "header": _columns(metric), "columns": 6 + len(shown), "plots": captions(metric), "references": references,
+    }
+
+
 def _render(template: str, **values: object) -> bytes:
     return _environment().get_template(template).render(**values).encode("utf-8")
 
 
-def index_page(tables: list[TrackTable], signatures: dict[str, str], context: Context) -> bytes:
+def index_page(tables: list[TrackTable], signatures: dict[str, str], references: dict[str, dict], context: Context) -> bytes:
     return _render(
         "index.html",
         title="Evoxtral-Bench leaderboard",
@@ -211,34 +223,41 @@ def index_page(tables: list[TrackTable], signatures: dict[str, str], context: Co
         context=context,
         tables=tables,
         signatures=signatures,
+        references=references,
         n_boot=OPTIONS.n_boot,
         seed=OPTIONS.seed,
         rank_rule=RULE,
     )
 
 
-def entry_page(standing: Standing, refs: ReferenceSet, context: Context) -> bytes:
+def entry_page(standing: Standing, table: TrackTable, context: Context) -> bytes:
+    """An entry's page, in the terms of ``table`` (the first it is shown in): its references
+    (a verified entry's own) and ranking metric."""
     meta = standing.entry.meta
+    refs = standing.entry.refs
     texts = {r.id: (r.tagged_text, p) for r, p in zip(refs.rows, standing.entry.system.texts)} if standing.entry.verified else {}
-    quoted = {k: v for k, v in standing.metrics.items() if k != RANK_METRIC}
+    quoted = {k: v for k, v in standing.metrics.items() if k != table.metric.name}
     return _render(
         "entry.html",
         title=f"{meta.name} · Evoxtral-Bench",
         root="../../",
-        context=context,
+        context=Context((table.refs.sha256,), context.scorer),
         s=standing,
         texts=texts,
         meta_rows=_meta_rows(standing),
         quoted=quoted,
+        **ranked_by(table.metric),
     )
 
 
-def render(tables: list[TrackTable], signatures: dict[str, str], refs: ReferenceSet, context: Context) -> dict[str, bytes]:
-    """Relative path -> bytes for the pages and static assets (one page per entry, even for a
-    reference row made from text that is shown in every track's table)."""
+def render(tables: list[TrackTable], signatures: dict[str, str], references: dict[str, dict], context: Context) -> dict[str, bytes]:
+    """Relative path -> bytes for the pages and static assets (one page per entry, from the first
+    table it is in: a reference row made from text is shown in every table on its references)."""
     files = {f"assets/{name}": _asset(f"static/{name}") for name in STATIC}
-    files["index.html"] = index_page(tables, signatures, context)
+    files["index.html"] = index_page(tables, signatures, references, context)
     for table in tables:
         for standing in table.ranked.verified + table.reported:
-            files[f"entries/{standing.slug}/index.html"] = entry_page(standing, refs, context)
+            path = f"entries/{standing.slug}/index.html"
+            if path not in files:
+                files[path] = entry_page(standing, table, context)
     return files
