@@ -310,7 +310,7 @@ def _plots(table: standings.TrackTable, cache: Cache, fingerprint: str) -> dict[
     them or the scorer changed; otherwise their SVGs come from the cache (checked by sha256), so
     a warm rebuild does not even import matplotlib, and a damaged file in the output is rewritten."""
     key = cache_key("plots:v1", fingerprint, plots.code_version(), plots.inputs(table.ranked, table.metric))
-    valid = lambda doc: set(doc) == set(plots.PLOTS) and all(isinstance(v, str) for v in doc.values())  # noqa: E731
+    valid = lambda doc: set(doc) == set(plots.FILES) and all(isinstance(v, str) for v in doc.values())  # noqa: E731
     stored = cache.get(key, valid)
     if stored is not None:
         return {name: svg.encode("utf-8") for name, svg in stored.items()}

@@ -24,8 +24,22 @@ def _metrics(standing: Standing) -> dict:
     return {name: {k: metric[k] for k in keys} for name, metric in standing.metrics.items()}
 
 
+CORPUS_LEVEL = "corpus-level"
+"""The averaging of every verified row: counts summed over the utterances, then each ratio."""
+
+
+def basis(standing: Standing) -> tuple[int | None, str | None]:
+    """(n, averaging) of a row's numbers: the utterances scored here and ``corpus-level`` for a
+    verified row; the source's test size and averaging, as stated (None: not stated), for a
+    reported one."""
+    if standing.entry.verified:
+        return standing.results["benchmark"]["n"], CORPUS_LEVEL
+    return standing.entry.meta.test_size, standing.entry.meta.averaging
+
+
 def _row(standing: Standing) -> dict:
-    row: dict = {"slug": standing.slug, "kind": standing.entry.meta.kind, "track": standing.entry.track}
+    n, averaging = basis(standing)
+    row: dict = {"slug": standing.slug, "kind": standing.entry.meta.kind, "track": standing.entry.track, "n": n, "averaging": averaging}
     if standing.rank is not None:
         row["rank"] = standing.rank
         row["rank_interval"] = list(standing.rank_interval) if standing.rank_interval else None
@@ -141,14 +155,15 @@ def _once(rows: list[tuple[Standing, TrackTable]]) -> list[tuple[Standing, Track
 def leaderboard_csv(tables: list[TrackTable]) -> str:
     """One row per entry (verified, then reported; an entry in several tables once, from the
     first): kind, reference, rank (within its track) with its interval, the table's ranking
-    metric, slug, metadata (with the track), the floor test (``floor`` true for the track's
-    floor entry; ``above_floor`` true/false with Δ and p for the other ranked rows, empty
-    otherwise), then each metric with its interval: the ranking metrics of the tables (empty
-    where a row's table is ranked by another), then the seven."""
+    metric, slug, ``n`` and the averaging of its numbers (:func:`basis`), metadata (with the
+    track; ``averaging`` is the row's, ``corpus-level`` for a verified one), the floor test
+    (``floor`` true for the track's floor entry; ``above_floor`` true/false with Δ and p for the
+    other ranked rows, empty otherwise), then each metric with its interval: the ranking metrics
+    of the tables (empty where a row's table is ranked by another), then the seven."""
     verified = _once([(s, t) for t in tables for s in t.ranked.verified])
     reported = _once([(s, t) for t in tables for s in t.reported])
     names = [*dict.fromkeys(t.metric.name for t in tables), *METRIC_NAMES] if tables else [rank_metric(1).name, *METRIC_NAMES]
-    header = ["kind", "reference", "rank", "rank_low", "rank_high", "rank_metric", "slug", *META_COLUMNS]
+    header = ["kind", "reference", "rank", "rank_low", "rank_high", "rank_metric", "slug", "n", *META_COLUMNS]
     header += ["floor", "above_floor", "above_floor_delta", "above_floor_p"]
     for name in names:
         header += [name, f"{name}_ci_low", f"{name}_ci_high"]
@@ -161,7 +176,8 @@ def leaderboard_csv(tables: list[TrackTable]) -> str:
         low, high = standing.rank_interval or (None, None)
         above = standing.above_floor or {}
         floor = standing.floor if standing.rank is not None else None
-        row = [meta["kind"], meta["reference"], standing.rank, low, high, table.metric.name, standing.slug, *(meta[c] for c in META_COLUMNS)]
+        n, meta["averaging"] = basis(standing)
+        row = [meta["kind"], meta["reference"], standing.rank, low, high, table.metric.name, standing.slug, n, *(meta[c] for c in META_COLUMNS)]
         row += [floor, above.get("significant"), above.get("delta"), above.get("p_value")]
         for name in names:
             m = standing.metrics.get(name, empty)

@@ -109,6 +109,16 @@ def t_p_values(delta: np.ndarray, se: np.ndarray, units: int) -> np.ndarray:
     return np.where((se > 0) | (delta != 0), p, 1.0)
 
 
+def t_intervals(delta: np.ndarray, se: np.ndarray, units: int, ci: float = OPTIONS.ci) -> tuple[np.ndarray, np.ndarray]:
+    """The ``ci`` intervals Δ ± t·se that go with :func:`t_p_values` (same Student t, ``units`` − 1
+    degrees of freedom): 0 lies outside exactly when p < 1 − ``ci``."""
+    from scipy.special import stdtrit
+
+    delta, se = np.asarray(delta, dtype=np.float64), np.asarray(se, dtype=np.float64)
+    half = stdtrit(max(units - 1, 1), 0.5 + ci / 2) * se
+    return delta - half, delta + half
+
+
 def pair_tests(
     units: Sequence[np.ndarray], metric: MetricDef, known: Callable[[int, int], tuple[float, float] | None] = lambda a, b: None
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:

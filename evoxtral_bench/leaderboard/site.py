@@ -5,6 +5,7 @@ value a template inserts is HTML-escaped unless it is :class:`markupsafe.Markup`
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -14,16 +15,18 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from evoxtral_bench.errors import InputError
+from evoxtral_bench.leaderboard import pairwise, plots
 from evoxtral_bench.leaderboard.entries import OPTIONS
 from evoxtral_bench.leaderboard.plots import captions, rank_text, shared_ranks
-from evoxtral_bench.leaderboard.ranking import RULE
+from evoxtral_bench.leaderboard.ranking import RULE, rank_metric
 from evoxtral_bench.leaderboard.samples import diff_html
-from evoxtral_bench.leaderboard.standings import Standing, TrackTable, track_description
+from evoxtral_bench.leaderboard.standings import Standing, TrackTable, reported_order, track_description
 from evoxtral_bench.reporters import is_percent, label
 from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS, MetricDef
 
 _CHECKOUT = Path(__file__).resolve().parents[2] / "leaderboard"
-ASSETS = _CHECKOUT if (_CHECKOUT / "__init__.py").is_file() else Path(str(resources.files("evoxtral_bench.leaderboard.assets")))
+_IN_CHECKOUT = (_CHECKOUT.parent / "pyproject.toml").is_file() and (_CHECKOUT / "templates").is_dir()
+ASSETS = _CHECKOUT if _IN_CHECKOUT else Path(str(resources.files("evoxtral_bench.leaderboard.assets")))
 """Templates and static files: the top-level ``leaderboard/`` folder, carried by the wheel as
 the package ``evoxtral_bench.leaderboard.assets`` (see pyproject.toml). A source checkout uses
 its own folder (an editable install elsewhere would otherwise map the package to its folder)."""
@@ -32,15 +35,20 @@ STATIC = ("style.css", "leaderboard.js")
 
 
 def table_metrics(metric: MetricDef) -> tuple[str, ...]:
-    """The metric columns of a table ranked by ``metric`` (the rest are on each entry's page and
-    in the downloads): that metric first."""
+    """The metric columns of a track's table ranked by ``metric`` (the rest are on each entry's
+    page and in the downloads): that metric first."""
     return (metric.name, "tag_f1", "wer", "emphasis_f1", "tag_hallucination_rate")
+
+
+REPORTED_METRICS: tuple[str, ...] = table_metrics(rank_metric(1))[1:]
+"""The metric columns of the reported entries' table: a track table's, less the ranking metric,
+which no source quotes."""
 
 
 @dataclass(frozen=True)
 class Context:
-    """What every page shows about the benchmark run: the sha256 of the references it shows
-    scores on (each track's table names its own) and the scorer."""
+    """What every page shows about the benchmark run: the sha256 of the references whose scores
+    it shows (each track's table names its own) and the scorer."""
 
     references_sha256: tuple[str, ...]
     scorer: str
@@ -84,34 +92,62 @@ def _number(name: str, value: float, digits: int) -> str:
     return f"{100 * value:.{digits}f}" if is_percent(name) else f"{value:.{digits}f}"
 
 
+def _signed(delta: float) -> str:
+    """A difference of the ranking metric (an F1, in every benchmark version) in points with its
+    sign: ``+12.3``, ``−4.0``, ``0.0``."""
+    text = f"{100 * abs(delta):.1f}"
+    return text if float(text) == 0 else ("+" if delta > 0 else "−") + text
+
+
+def _p_text(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def _sort_value(metric: dict) -> str:
     return "" if metric["value"] is None or not metric["defined"] else repr(metric["value"])
 
 
+def _th(text: str, sort: str, first: str, title: str | None = None, css: str | None = None, higher_is_better: bool | None = None) -> dict:
+    """A sortable header cell: text, sort type, first sort direction, title, class and (metric
+    columns) whether higher is better."""
+    return {"text": text, "sort": sort, "first": first, "title": title, "css": css, "higher_is_better": higher_is_better}
+
+
 def _columns(metric: MetricDef) -> list[dict]:
-    """The header cells of a table ranked by ``metric``: text, sort type, first sort direction,
-    title, class and (metric columns) whether higher is better."""
-
-    def th(text: str, sort: str, first: str, title: str | None = None, css: str | None = None, higher_is_better: bool | None = None) -> dict:
-        return {"text": text, "sort": sort, "first": first, "title": title, "css": css, "higher_is_better": higher_is_better}
-
-    cells = [th("Rank", "num", "ascending"), th("Entry", "text", "ascending", css="text")]
+    """The header cells of a track's table ranked by ``metric``."""
+    cells = [_th("Rank", "num", "ascending"), _th("Entry", "text", "ascending", css="text")]
     for name in table_metrics(metric):
         hib = METRICS[name].higher_is_better
         title = f"{label(name)}: {'higher' if hib else 'lower'} is better" + (" · the ranking metric" if name == metric.name else "")
-        cells.append(th(METRICS[name].short, "num", "descending" if hib else "ascending", title, "headline" if name == metric.name else None, hib))
+        cells.append(_th(METRICS[name].short, "num", "descending" if hib else "ascending", title, "headline" if name == metric.name else None, hib))
     return cells + [
-        th(
+        _th(
             "Gap",
             "num",
             "descending",
             "grounding gap: tag F1 on the full audio minus tag F1 on the masked track (events silenced), "
             "with its paired-bootstrap interval; about 0 for a system that guesses tags from the words",
         ),
-        th("Track", "text", "ascending", "the audio track the predictions were made on (none: made from text)", "text"),
-        th("Params", "num", "ascending", "parameters (M: millions, B: billions)"),
-        th("In-dist.", "num", "descending", "trained or tuned on this benchmark's train split (•), or not (–); —: not stated"),
+        _th("Track", "text", "ascending", "the audio track the predictions were made on (none: made from text)", "text"),
+        _th("Params", "num", "ascending", "parameters (M: millions, B: billions)"),
+        _th("In-dist.", "num", "descending", "trained or tuned on this benchmark's train split (•), or not (–); —: not stated"),
     ]
+
+
+def _reported_columns() -> list[dict]:
+    """The header of the reported entries' table: entry, source, test size, averaging, track,
+    :data:`REPORTED_METRICS` as quoted, parameters."""
+    cells = [
+        _th("Entry", "text", "ascending", css="text"),
+        _th("Source", "text", "ascending", "where the numbers are quoted from", "text"),
+        _th("Test size", "num", "descending", "utterances of the source's own test set (n)"),
+        _th("Averaging", "text", "ascending", "how the source averaged its scores (e.g. a mean of per-utterance scores)", "text"),
+        _th("Track", "text", "ascending", "the audio the source's numbers were measured on", "text"),
+    ]
+    for name in REPORTED_METRICS:
+        hib = METRICS[name].higher_is_better
+        cells.append(_th(METRICS[name].short, "num", "descending" if hib else "ascending", f"{label(name)}, as quoted: {'higher' if hib else 'lower'} is better", None, hib))
+    return cells + [_th("Params", "num", "ascending", "parameters (M: millions, B: billions)")]
 
 
 def _group(standing: Standing) -> str:
@@ -186,9 +222,18 @@ def _environment() -> Environment:
         shared_ranks=shared_ranks,
         track_description=track_description,
         diff_html=diff_html,
+        signed=_signed,
+        p_text=_p_text,
+        zip=zip,
         group=_group,
         per_tag=_per_tag,
         table_view=table_view,
+        narrow=plots.narrow,
+        narrow_below=plots.NARROW_BELOW_PX,
+        narrow_fits=plots.NARROW_FITS,
+        plot_keys=plots.keys,
+        reported_header=_reported_columns(),
+        reported_metrics=REPORTED_METRICS,
         breakdown_metrics=METRIC_NAMES,
         breakdown_header=[f"{METRICS[m].short} {METRICS[m].arrow}" for m in METRIC_NAMES],
     )
@@ -196,8 +241,8 @@ def _environment() -> Environment:
 
 
 def ranked_by(metric: MetricDef) -> dict:
-    """What a page says about its ranking metric: ``rank_metric`` (name), ``headline`` (label),
-    ``headline_short``."""
+    """What a page says about its table's ranking metric: ``rank_metric`` (name), ``headline``
+    (label), ``headline_short``."""
     return {"rank_metric": metric.name, "headline": label(metric.name), "headline_short": metric.short}
 
 
@@ -224,15 +269,39 @@ def index_page(tables: list[TrackTable], signatures: dict[str, str], references:
         tables=tables,
         signatures=signatures,
         references=references,
+        reported=reported_order(list({s.slug: s for t in tables for s in t.reported}.values())),
         n_boot=OPTIONS.n_boot,
         seed=OPTIONS.seed,
         rank_rule=RULE,
     )
 
 
-def entry_page(standing: Standing, table: TrackTable, context: Context) -> bytes:
-    """An entry's page, in the terms of ``table`` (the first it is shown in): its references
-    (a verified entry's own) and ranking metric."""
+def compare_page(table: TrackTable, signature: str, context: Context) -> bytes:
+    """The track's matrix of paired differences (:mod:`.pairwise`)."""
+    return _render(
+        "compare.html",
+        title=f"Compare · {table.track} · Evoxtral-Bench",
+        root="../",
+        context=Context((table.refs.sha256,), context.scorer),
+        t=table,
+        rows=pairwise.matrix(table.ranked),
+        names={s.slug: s.entry.meta.name for s in table.ranked.ranked},
+        shared=shared_ranks(table.ranked),
+        signature=signature,
+        rank_rule=RULE,
+        **ranked_by(table.metric),
+    )
+
+
+def compare_href(track: str) -> str:
+    """A track's compare view, relative to the site's root."""
+    return f"compare/{track}.html"
+
+
+def entry_page(standing: Standing, table: TrackTable, context: Context, compared: Sequence[tuple[str, bool]] = ()) -> bytes:
+    """An entry's page in the terms of ``table``, the first that shows it (its references, those a
+    verified entry is scored on, and its ranking metric); ``compared``: (track, whether ranked
+    there) of every table that shows it."""
     meta = standing.entry.meta
     refs = standing.entry.refs
     texts = {r.id: (r.tagged_text, p) for r, p in zip(refs.rows, standing.entry.system.texts)} if standing.entry.verified else {}
@@ -246,18 +315,27 @@ def entry_page(standing: Standing, table: TrackTable, context: Context) -> bytes
         texts=texts,
         meta_rows=_meta_rows(standing),
         quoted=quoted,
+        compared=[(track, compare_href(track), ranked) for track, ranked in compared],
         **ranked_by(table.metric),
     )
 
 
 def render(tables: list[TrackTable], signatures: dict[str, str], references: dict[str, dict], context: Context) -> dict[str, bytes]:
-    """Relative path -> bytes for the pages and static assets (one page per entry, from the first
-    table it is in: a reference row made from text is shown in every table on its references)."""
+    """Relative path -> bytes for the pages and static assets: the index, one compare view per
+    track and one page per entry (from the first table that shows it; a reference row made from
+    text is shown in every table on its references), which links to the compare view of every
+    track whose table shows it."""
     files = {f"assets/{name}": _asset(f"static/{name}") for name in STATIC}
     files["index.html"] = index_page(tables, signatures, references, context)
+    compared: dict[str, list[tuple[str, bool]]] = {}
+    for table in tables:
+        files[compare_href(table.track)] = compare_page(table, signatures[table.track], context)
+        ranked = {s.slug for s in table.ranked.ranked}
+        for standing in table.ranked.verified + table.reported:
+            compared.setdefault(standing.slug, []).append((table.track, standing.slug in ranked))
     for table in tables:
         for standing in table.ranked.verified + table.reported:
             path = f"entries/{standing.slug}/index.html"
             if path not in files:
-                files[path] = entry_page(standing, table, context)
+                files[path] = entry_page(standing, table, context, compared[standing.slug])
     return files

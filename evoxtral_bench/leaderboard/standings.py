@@ -74,6 +74,7 @@ class Ranked:
     floor: str | None = None
     computed: tuple[tuple[str, str, float, float], ...] = ()
     intervals_computed: bool = False
+    units: int = 0  # the resampling units of the pair tests (their t has units − 1 degrees of freedom)
 
     @property
     def verified(self) -> list[Standing]:
@@ -155,7 +156,7 @@ def verified(
     ranked.sort(key=lambda s: s.rank)  # stable: equal ranks keep the value order
     references = [row(e) for e in sorted((e for e in entries if e.meta.reference), key=lambda e: (-value(e), e.slug))]
     done = tuple((slugs[a], slugs[b], at[(a, b)].delta, at[(a, b)].se) for a, b in computed)
-    return Ranked(ranked, references, found, slugs, floor.slug if floor else None, done, fresh)
+    return Ranked(ranked, references, found, slugs, floor.slug if floor else None, done, fresh, len(units[0]) if units else 0)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ need("matplotlib")
 
 import numpy as np
 import pytest
+import scipy.stats
 import yaml
 
 from evoxtral_bench.cli.app import main
-from evoxtral_bench.leaderboard import ranking
+from evoxtral_bench.leaderboard import plots, ranking
 from evoxtral_bench.leaderboard.entries import OPTIONS, shipped_test_references
 from evoxtral_bench.leaderboard.plots import pareto_front
 from evoxtral_bench.leaderboard.ranking import holm
@@ -76,7 +77,7 @@ def test_repository_site(tmp_path, cli):
     tracks = ["espeak-v1", "neural-v1", "elevenlabs-v3"]  # registry order; only the tracks with entries
     assert sorted(p.name for p in (site / "plots").iterdir()) == sorted(tracks)
     for track in tracks:
-        assert sorted(p.name for p in (site / "plots" / track).iterdir()) == ["forest_tag_f1.svg", "per_tag_f1.svg", "wer_vs_tag_f1.svg"]
+        assert sorted(p.name for p in (site / "plots" / track).iterdir()) == sorted(plots.FILES)  # each figure wide and narrow
     for slug, kind in kinds.items():
         assert (site / "entries" / slug / "index.html").is_file()
         assert (site / "entries" / slug / "results.json").is_file() == (kind == "verified")
@@ -242,7 +243,7 @@ def test_ranks_agree_with_compare_and_holm_by_brute_force(built, cli):
 
 def test_every_submitted_string_is_escaped(built):
     submissions, site = built
-    pages = [site / "index.html", site / "entries/hostile/index.html", site / "entries/hostile-reported/index.html"]
+    pages = [site / "index.html", site / "entries/hostile/index.html", site / "entries/hostile-reported/index.html", site / "compare/espeak-v1.html"]
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert "window.__pwned" in html  # the payload is shown …
@@ -373,3 +374,72 @@ def test_sample_utterances_are_picked_by_the_ranking_metric(tmp_path, cli):
     page = (tmp_path / "site/entries/mixed/index.html").read_text(encoding="utf-8")
     assert "Best utterances by Tag F1 (position ±1)" in page
     assert f"{best[0]} · Pos. F1 {100 * picked['best'][0]['score']:.1f}" in page
+
+
+def test_compare_view_is_the_rankings_pairs_both_ways(built):
+    """Each track's matrix shows every pair of leaderboard.json (which the ranks come from) in
+    both directions: Δ(a, b) in row a, −Δ in row b, the same p and Holm verdict."""
+    _, site = built
+    board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
+    for table in board["tracks"]:
+        html = (site / "compare" / f"{table['track']}.html").read_text(encoding="utf-8")
+        cells = {}
+        for slug, row in re.findall(r'<tr id="row-([^"]+)" data-slug="[^"]+">(.*?)</tr>', html, re.S):
+            pattern = r'data-column="([^"]+)" data-delta="([^"]+)" data-ci-low="([^"]+)" data-ci-high="([^"]+)" data-p="([^"]+)" data-significant="(true|false)"'
+            for column, delta, low, high, p, significant in re.findall(pattern, row):
+                cells[(slug, column)] = (float(delta), float(p), significant == "true", float(low), float(high))
+        ranked = [r["slug"] for r in table["verified"]]
+        assert len(cells) == len(ranked) * (len(ranked) - 1) == 2 * len(table["pairs"])
+        t = scipy.stats.t.ppf(0.975, 128 - 1)  # v1: each of the 128 test utterances is its own unit
+        for pair in table["pairs"]:
+            half = t * pair["se"]
+            delta, p, significant, low, high = cells[(pair["a"], pair["b"])]
+            assert (delta, p, significant) == (pair["delta"], pair["p_value"], pair["significant"])
+            assert (low, high) == pytest.approx((pair["delta"] - half, pair["delta"] + half), abs=1e-12)
+            assert (p < 0.05) == (low > 0 or high < 0)  # the interval goes with the pair's own test
+            assert cells[(pair["b"], pair["a"])] == (-delta, p, significant, -high, -low)
+        for row in table["verified"]:  # linked from the entry's page, at its row
+            page = (site / "entries" / row["slug"] / "index.html").read_text(encoding="utf-8")
+            assert f'href="../../compare/{table["track"]}.html#row-{row["slug"]}"' in page
+            assert f'id="row-{row["slug"]}"' in html
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="compare/{t["track"]}.html"' in index for t in board["tracks"])
+
+
+def test_reported_rows_are_apart_with_their_size_and_averaging(built):
+    _, site = built
+    html = (site / "index.html").read_text(encoding="utf-8")
+    for one in re.findall(r'<table class="board" data-track=.*?</table>', html, re.S):
+        assert 'data-kind="reported" data-size' not in one  # no reported row in a track's table
+    reported = re.search(r'<table class="board reported-table" data-section="reported">.*?</table>', html, re.S).group(0)
+    row = re.search(r'<tr data-slug="paper-evoxtral-rl".*?</tr>', reported, re.S).group(0)
+    assert ">50<" in row and "per-utterance (paper)" in row and "Zou (2026)" in row and "elevenlabs-v3" in row
+    for header in ("Source", "Test size", "Averaging"):
+        assert f'<button type="button">{header}</button>' in reported
+    board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
+    rows = [r for t in board["tracks"] for kind in ("verified", "reference", "reported") for r in t[kind]]
+    for r in rows:
+        if r["kind"] == "verified":
+            assert (r["n"], r["averaging"]) == (128, "corpus-level"), r["slug"]
+        else:
+            assert (r["n"], r["averaging"]) == (r["meta"]["test_size"], r["meta"]["averaging"]), r["slug"]
+    paper = next(r for r in rows if r["slug"] == "paper-evoxtral-rl")
+    assert (paper["n"], paper["averaging"]) == (50, "per-utterance (paper)")
+    table = {r["slug"]: r for r in csv.DictReader(io.StringIO((site / "leaderboard.csv").read_text(encoding="utf-8")))}
+    assert (table["sys-mid"]["n"], table["sys-mid"]["averaging"]) == ("128", "corpus-level")
+    assert (table["paper-evoxtral-rl"]["n"], table["paper-evoxtral-rl"]["averaging"]) == ("50", "per-utterance (paper)")
+
+
+def test_label_placement_keeps_labels_apart_inside_and_off_the_points():
+    """Nine points in a tight cluster and one in a corner: every label box lands inside the area,
+    off every other label and every point (checked pairwise, by brute force)."""
+    points = [(100.0 + 3 * (i % 3), 100.0 + 3 * (i // 3)) for i in range(9)] + [(198.0, 198.0)]
+    sizes = [(10.0, 12.0)] * len(points)
+    area = (0.0, 0.0, 200.0, 200.0)
+    offsets = plots.place_labels(points, sizes, area, marker=2.0)
+    boxes = [(x + dx - w / 2, y + dy - h / 2, x + dx + w / 2, y + dy + h / 2) for (x, y), (dx, dy), (w, h) in zip(points, offsets, sizes)]
+    dots = [(x - 2, y - 2, x + 2, y + 2) for x, y in points]
+    apart = lambda a, b: a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]  # noqa: E731
+    assert all(area[0] <= b[0] and b[2] <= area[2] and area[1] <= b[1] and b[3] <= area[3] for b in boxes)
+    assert all(apart(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert all(apart(a, d) for a in boxes for d in dots)
