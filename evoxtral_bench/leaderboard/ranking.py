@@ -30,6 +30,7 @@ from evoxtral_bench.leaderboard.entries import OPTIONS
 from evoxtral_bench.scoring.bootstrap import resample_counts
 from evoxtral_bench.scoring.metrics import MetricDef, headline
 from evoxtral_bench.scoring.stats import StatsTable
+from evoxtral_bench.tracks import BENCHMARK_VERSIONS
 
 ALPHA = 0.05
 CORRECTION = "holm"
@@ -41,7 +42,7 @@ RANK_BOOT = OPTIONS.n_boot
 RANK_CI = OPTIONS.ci
 RULE = (
     "Rank = 1 + the number of entries of the same audio track significantly better on the headline metric of the track's "
-    "benchmark version (version 1: Tag F1 (position ±1); version 2: Tag F1 (anchored, ±1)): entries are ranked only within their track; every pair of ranked entries of a track is compared by a paired "
+    f"benchmark version ({'; '.join(f'version {v}: {headline(v).label}' for v in BENCHMARK_VERSIONS)}): entries are ranked only within their track; every pair of ranked entries of a track is compared by a paired "
     "delta-method t-test on the per-utterance counts (t = Δ / se, the ratio linearized per utterance, G − 1 degrees of freedom), "
     f"and the p-values of the track's pairs are corrected together by Holm–Bonferroni at α = {ALPHA:g}. "
     f"The rank interval is the {RANK_CI:.0%} bootstrap interval of the entry's rank ({RANK_BOOT} resamples of the utterances, "

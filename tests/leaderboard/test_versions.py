@@ -114,3 +114,13 @@ def test_check_accepts_a_v2_entry_and_refuses_ids_of_other_references(tmp_path, 
     assert "two-on-v1/predictions.jsonl:" in err and "is not an id of evoxtral_bench/corpus/data/corpus.jsonl" in err
     assert "two-on-v1/meta.yaml: track: track espeak-v1 is scored on the benchmark-version-1 references" in err
     assert "two-a" not in err
+
+
+def test_summary_names_each_tables_metric(boards, cli):
+    root = boards[4]
+    code, out, err = cli("leaderboard", "summary", "--submissions", root / "submissions-True")
+    assert code == 0, err
+    one, two = out.split("### Track `espeak-v1`")[1].split("### Track `espeak-v2`")
+    assert "Ranked by Tag F1 (position ±1) (benchmark version 1)." in one and "**one-a**" in one and "two-a" not in one
+    assert "Ranked by Tag F1 (anchored, ±1) (benchmark version 2)." in two and "**two-a**" in two and "oracle-plain" not in two
+    assert "Anch. F1" in two.splitlines()[4]  # the table's first metric column is its ranking metric
