@@ -92,7 +92,7 @@ def meta_template(slug: str, date: str, track: str, run: dict | None = None) -> 
 
 
 def read_run(folder: str | Path) -> dict:
-    """The run.json of a finished ``evoxtral-bench run --out FOLDER`` that may become an entry."""
+    """The run.json in the ``--out`` folder of a finished ``evoxtral-bench run`` that may become an entry."""
     path = Path(folder) / "run.json"
     try:
         run = json.loads(path.read_text(encoding="utf-8"))
