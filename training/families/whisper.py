@@ -1,13 +1,15 @@
-"""Whisper (``WhisperForConditionalGeneration``), e.g. tiny.en converted by ``python -m training convert``.
+"""Whisper (``WhisperForConditionalGeneration``), e.g. tiny.en or base converted by ``python -m training convert``.
 
 The audio encoder is frozen (paper §3.1), so its output for a clip never changes: it is computed
 once per clip of a split and stored (:class:`EncoderCache`), then every epoch of SFT and RAFT,
 RAFT's sampling, the evaluation and ``predict`` read it instead of running the encoder. LoRA
 goes on the decoder only: self- and cross-attention projections and the MLP (``fc1``, ``fc2``).
 
-A target is decoded after Whisper's prompt ``<|startoftranscript|><|notimestamps|>`` (English-only
-model: no language or task token) with a leading space, as Whisper writes text, and ends with
-``<|endoftext|>``; the loss covers the target and the end token.
+A target is decoded after Whisper's prompt, the tokenizer's ``prefix_tokens``:
+``<|startoftranscript|><|notimestamps|>`` for an English-only model,
+``<|startoftranscript|><|en|><|transcribe|><|notimestamps|>`` for a multilingual one (its
+language and task are set at conversion), with a leading space, as Whisper writes text, and
+ends with ``<|endoftext|>``; the loss covers the target and the end token.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from evoxtral_bench import InputError, write_text
 from ..collator import IGNORE_INDEX
 from ..config import Config, LoraSettings, ModelConfig
 from ..data import SAMPLING_RATE, ClipDataset, Utterance
-from ..generate import LocalTranscriber, Sampling
+from ..generate import LocalTranscriber, Sampling, batch_seed
 
 TASK_TYPE = None
 """peft task type: none, the plain PeftModel passes every keyword to Whisper's forward."""
@@ -70,8 +72,8 @@ def _base(model: torch.nn.Module) -> WhisperForConditionalGeneration:
 
 
 def prefix_ids(processor: WhisperProcessor) -> list[int]:
-    """``<|startoftranscript|><|notimestamps|>``."""
-    return processor.tokenizer.convert_tokens_to_ids(["<|startoftranscript|>", "<|notimestamps|>"])
+    """The prompt: start of transcript, the language and task tokens of a multilingual model, no timestamps."""
+    return list(processor.tokenizer.prefix_tokens)
 
 
 def encoder_fingerprint(model: torch.nn.Module) -> str:
@@ -182,9 +184,161 @@ def generation_config(model: WhisperForConditionalGeneration, processor: Whisper
     return config
 
 
+NUCLEUS_CANDIDATES = 64
+"""Tokens looked at first for the top-p nucleus; a row whose nucleus is larger is sorted whole."""
+
+
+def nucleus(logits: torch.Tensor, temperature: float, top_p: float, *, candidates: int = NUCLEUS_CANDIDATES) -> tuple[torch.Tensor, torch.Tensor]:
+    """Temperature then top-p, as transformers' ``TemperatureLogitsWarper`` and
+    ``TopPLogitsWarper`` (``top_k`` 0): per row, ``(weights, token ids)`` where the weights are the
+    probabilities of the nucleus (the most probable tokens whose mass above each is below
+    ``top_p``, at least one) and 0 elsewhere; sample with ``torch.multinomial(weights, 1)``.
+
+    Exact without sorting the vocabulary: the nucleus lies within the ``candidates`` most
+    probable tokens whenever their mass reaches ``top_p``; the other rows are sorted whole.
+    """
+    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    top, ids = probs.topk(min(candidates, probs.shape[-1]), dim=-1)
+    short = top.sum(-1) < top_p
+    if bool(short.any()):  # the nucleus is wider than the candidates: sort those rows whole
+        whole, whole_ids = probs[short].sort(dim=-1, descending=True)
+        width = max(int((whole.cumsum(-1) - whole < top_p).sum(-1).max()), top.shape[-1])
+        top = torch.cat([top, top.new_zeros(len(top), width - top.shape[-1])], dim=-1)
+        ids = torch.cat([ids, ids.new_zeros(len(ids), width - ids.shape[-1])], dim=-1)
+        top[short], ids[short] = whole[:, :width], whole_ids[:, :width]
+    keep = top.cumsum(-1) - top < top_p
+    keep[:, 0] = True
+    return top * keep, ids
+
+
+def _split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
+    """``(batch, length, d_model)`` -> ``(batch, heads, length, d_model / heads)``."""
+    return x.view(*x.shape[:2], heads, -1).transpose(1, 2)
+
+
+class _SampleDecoder:
+    """Whisper's decoder layers (their LoRA included), run step by step for ``samples`` rows per
+    utterance: the cross-attention keys and values are computed once per utterance and shared
+    by its rows (the rows of an utterance are its queries), the self-attention keys and values
+    of each row are kept in preallocated tensors. The same arithmetic as transformers'
+    ``WhisperDecoderLayer`` (pre-norm; queries scaled before the product)."""
+
+    def __init__(self, model: WhisperForConditionalGeneration, states: torch.Tensor, samples: int, length: int) -> None:
+        self.decoder = model.model.decoder
+        self.layers = list(self.decoder.layers)
+        self.heads = self.layers[0].self_attn.num_heads
+        self.samples = samples
+        cross = [(layer.encoder_attn.k_proj(states), layer.encoder_attn.v_proj(states)) for layer in self.layers]
+        self.cross = [(_split_heads(k, self.heads), _split_heads(v, self.heads)) for k, v in cross]
+        rows, d = states.shape[0] * samples, states.shape[-1]
+        shape = (rows, self.heads, length, d // self.heads)
+        self.keys = [states.new_empty(shape) for _ in self.layers]
+        self.values = [states.new_empty(shape) for _ in self.layers]
+        self.length = 0
+
+    def keep(self, utterances: torch.Tensor) -> None:
+        """Keep only these utterances (indices into the current ones) and their rows."""
+        rows = (utterances[:, None] * self.samples + torch.arange(self.samples, device=utterances.device)).reshape(-1)
+        self.cross = [(k[utterances], v[utterances]) for k, v in self.cross]
+        self.keys = [k[rows] for k in self.keys]
+        self.values = [v[rows] for v in self.values]
+
+    def __call__(self, ids: torch.Tensor) -> torch.Tensor:
+        """Hidden states after the final layer norm for ``ids`` (rows × new tokens) appended to
+        every row."""
+        rows, new = ids.shape
+        start, self.length = self.length, self.length + new
+        h = self.decoder.embed_tokens(ids) + self.decoder.embed_positions.weight[start : self.length]
+        for i, layer in enumerate(self.layers):
+            x = layer.self_attn_layer_norm(h)
+            attn = layer.self_attn
+            q = _split_heads(attn.q_proj(x) * attn.scaling, self.heads)
+            self.keys[i][:, :, start : self.length] = _split_heads(attn.k_proj(x), self.heads)
+            self.values[i][:, :, start : self.length] = _split_heads(attn.v_proj(x), self.heads)
+            out = torch.nn.functional.scaled_dot_product_attention(
+                q, self.keys[i][:, :, : self.length], self.values[i][:, :, : self.length], is_causal=new > 1, scale=1.0
+            )
+            h = h + attn.out_proj(out.transpose(1, 2).reshape(rows, new, -1))
+            x = layer.encoder_attn_layer_norm(h)
+            attn = layer.encoder_attn
+            # the rows of one utterance attend to its encoder states together, as its queries
+            q = _split_heads((attn.q_proj(x) * attn.scaling).reshape(rows // self.samples, self.samples * new, -1), self.heads)
+            out = torch.nn.functional.scaled_dot_product_attention(q, *self.cross[i], scale=1.0)
+            h = h + attn.out_proj(out.transpose(1, 2).reshape(rows, new, -1))
+            x = layer.final_layer_norm(h)
+            h = h + layer.fc2(layer.activation_fn(layer.fc1(x)))
+        return self.decoder.layer_norm(h)
+
+
+@torch.inference_mode()
+def sample_tokens(
+    model: torch.nn.Module,
+    states: torch.Tensor,
+    prompt: list[int],
+    *,
+    num_samples: int,
+    temperature: float,
+    top_p: float,
+    max_new_tokens: int,
+    suppress: list[int],
+    begin_suppress: list[int],
+    eos_id: int,
+    generator: torch.Generator,
+) -> list[list[int]]:
+    """``num_samples`` sampled token sequences (without the prompt and the end token) per row of
+    ``states`` (cached encoder outputs), ``num_samples`` consecutive lists per utterance.
+
+    All samples of all utterances are decoded together (:class:`_SampleDecoder`); the output
+    projection and the sampling run for the unfinished samples only, and an utterance whose
+    samples have all ended leaves the batch. ``temperature`` 0 is greedy decoding. ``suppress``
+    tokens are never written, ``begin_suppress`` not as the first token (Whisper's
+    ``suppress_tokens`` and ``begin_suppress_tokens``).
+    """
+    base = _base(model)
+    n, device = states.shape[0], states.device
+    decoder = _SampleDecoder(base, states, num_samples, len(prompt) + max_new_tokens)
+    mask = torch.zeros(base.proj_out.out_features, device=device)
+    mask[suppress] = float("-inf")
+    first = mask.clone()
+    first[begin_suppress] = float("-inf")
+    utterances = torch.arange(n, device=device)  # the utterances in the batch
+    live = torch.ones(n * num_samples, dtype=torch.bool, device=device)  # per row of the batch
+    ids = torch.tensor([prompt] * (n * num_samples), device=device)
+    tokens: list[list[int]] = [[] for _ in range(n * num_samples)]
+    for step in range(max_new_tokens):
+        hidden = decoder(ids)[:, -1]
+        rows = live.nonzero().squeeze(-1)
+        logits = base.proj_out(hidden[rows]).float() + (first if step == 0 else mask)
+        if temperature == 0:
+            chosen = logits.argmax(-1)
+        else:
+            weights, candidates = nucleus(logits, temperature, top_p)
+            chosen = candidates.gather(-1, torch.multinomial(weights, 1, generator=generator)).squeeze(-1)
+        samples = (utterances[:, None] * num_samples + torch.arange(num_samples, device=device)).reshape(-1)[rows]
+        for sample, token in zip(samples.tolist(), chosen.tolist()):
+            if token != eos_id:
+                tokens[sample].append(token)
+        live[rows[chosen == eos_id]] = False
+        if not bool(live.any()):
+            break
+        ids = torch.full((len(live), 1), eos_id, device=device)
+        ids[rows, 0] = chosen
+        going = live.view(-1, num_samples).any(-1)
+        if not bool(going.all()):  # utterances whose samples have all ended leave the batch
+            kept = going.nonzero().squeeze(-1)
+            decoder.keep(kept)
+            utterances = utterances[kept]
+            live = live.view(-1, num_samples)[kept].reshape(-1)
+            ids = ids.view(-1, num_samples)[kept].reshape(-1, 1)
+    return tokens
+
+
 class WhisperTranscriber(LocalTranscriber):
     """Greedy or sampled transcripts decoded from the cached encoder states (Whisper's
-    ``suppress_tokens`` but the brackets, and ``begin_suppress_tokens``; no timestamps)."""
+    ``suppress_tokens`` but the brackets, and ``begin_suppress_tokens``; no timestamps).
+
+    Greedy decoding is transformers' generation loop; sampling is :func:`sample_tokens`, all
+    samples of a batch's utterances in one batch."""
 
     def __init__(self, model: torch.nn.Module, processor: WhisperProcessor, cache: EncoderCache, *, max_new_tokens: int, sampling: Sampling | None) -> None:
         super().__init__(model, processor, language=None, model_id="", max_new_tokens=max_new_tokens, sampling=sampling)
@@ -197,14 +351,31 @@ class WhisperTranscriber(LocalTranscriber):
         base = _base(self.model)
         dtype = next(p for p in base.parameters() if p.is_floating_point()).dtype
         states = self.cache[[u.id for u in utterances]].to(self.device, dtype=dtype)
-        prompt = torch.tensor([prefix_ids(self.processor)] * len(utterances), device=self.device)
         config = generation_config(base, self.processor)
-        config.update(**self.generate_kwargs(utterances[0].id))
-        # The plain generation loop (Whisper's own generate adds long-form and timestamp logic).
-        output = GenerationMixin.generate(
-            base, encoder_outputs=BaseModelOutput(last_hidden_state=states), decoder_input_ids=prompt, generation_config=config
-        )
-        texts = self.processor.batch_decode(output[:, prompt.shape[1] :], skip_special_tokens=True)
+        if self.sampling is None:
+            prompt = torch.tensor([prefix_ids(self.processor)] * len(utterances), device=self.device)
+            config.update(**self.generate_kwargs(utterances[0].id))
+            # The plain generation loop (Whisper's own generate adds long-form and timestamp logic).
+            output = GenerationMixin.generate(
+                base, encoder_outputs=BaseModelOutput(last_hidden_state=states), decoder_input_ids=prompt, generation_config=config
+            )
+            texts = self.processor.batch_decode(output[:, prompt.shape[1] :], skip_special_tokens=True)
+        else:
+            generator = torch.Generator(device=self.device).manual_seed(batch_seed(self.sampling.seed, utterances[0].id))
+            sequences = sample_tokens(
+                self.model,
+                states,
+                prefix_ids(self.processor),
+                num_samples=self.sampling.num_samples,
+                temperature=self.sampling.temperature,
+                top_p=self.sampling.top_p,
+                max_new_tokens=self.max_new_tokens,
+                suppress=list(config.suppress_tokens or []),
+                begin_suppress=list(config.begin_suppress_tokens or []),
+                eos_id=self.processor.tokenizer.eos_token_id,
+                generator=generator,
+            )
+            texts = self.processor.batch_decode(sequences, skip_special_tokens=True)
         self.model.train(was_training)
         per = len(texts) // len(utterances)
         return [[t.strip() for t in texts[i * per : (i + 1) * per]] for i in range(len(utterances))]
