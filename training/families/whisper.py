@@ -15,6 +15,7 @@ ends with ``<|endoftext|>``; the loss covers the target and the end token.
 from __future__ import annotations
 
 import copy
+import fcntl
 import hashlib
 import json
 import os
@@ -110,33 +111,58 @@ class EncoderCache:
         return Path(str(dataset.path).rstrip("/") + CACHE_SUFFIX) / encoder_fingerprint(model)
 
     @classmethod
-    def build(cls, model: torch.nn.Module, processor: WhisperProcessor, dataset: ClipDataset, *, batch_size: int = 8, progress: bool = True) -> EncoderCache:
-        """A cache holding every clip of ``dataset``: an existing one of its split that does,
-        else one computed now for exactly its clips (``SPLIT-IDSHASH.npy``)."""
-        folder = cls.folder(model, dataset)
+    def find(cls, folder: Path, dataset: ClipDataset) -> EncoderCache | None:
+        """A finished cache of ``dataset``'s split in ``folder`` that holds all its clips."""
         for ids_file in sorted(folder.glob(f"{dataset.split}-*.ids.json")):
             path = ids_file.with_name(ids_file.name.removesuffix(".ids.json") + ".npy")
             if path.is_file() and set(dataset.ids) <= set(json.loads(ids_file.read_text(encoding="utf-8"))):
                 return cls(path)
+        return None
+
+    @classmethod
+    def build(cls, model: torch.nn.Module, processor: WhisperProcessor, dataset: ClipDataset, *, batch_size: int = 8, progress: bool = True) -> EncoderCache:
+        """A cache holding every clip of ``dataset``: an existing one of its split that does,
+        else one computed now for exactly its clips (``SPLIT-IDSHASH.npy``).
+
+        Resumable: the states are written into ``SPLIT-IDSHASH.partial.npy`` and the count of
+        clips done into ``SPLIT-IDSHASH.partial.json`` after every batch, so a build that was
+        stopped continues from there. A lock file keeps a second builder of the same cache
+        (another process) waiting until the first is done."""
+        folder = cls.folder(model, dataset)
+        found = cls.find(folder, dataset)
+        if found is not None:
+            return found
         key = hashlib.sha256("\n".join(dataset.ids).encode("utf-8")).hexdigest()[:8]
         path = folder / f"{dataset.split}-{key}.npy"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / f"{path.stem}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if the process dies
+            found = cls.find(folder, dataset)  # built by the process we waited for
+            return found if found is not None else cls._compute(model, processor, dataset, path, batch_size=batch_size, progress=progress)
+
+    @classmethod
+    def _compute(cls, model: torch.nn.Module, processor: WhisperProcessor, dataset: ClipDataset, path: Path, *, batch_size: int, progress: bool) -> EncoderCache:
         encoder = _base(model).model.encoder
         dtype = next(encoder.parameters()).dtype
-        d_model, frames = encoder.config.d_model, encoder.config.max_source_positions
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.stem}.partial-{os.getpid()}.npy")  # concurrent builders do not collide
-        states = np.lib.format.open_memmap(partial, mode="w+", dtype=np.float16, shape=(len(dataset), frames, d_model))
-        with torch.inference_mode(), tqdm(total=len(dataset), desc=f"encoding {dataset.name}", unit="clip", disable=not progress) as bar:
-            for start in range(0, len(dataset), batch_size):
+        shape = (len(dataset), encoder.config.max_source_positions, encoder.config.d_model)
+        partial, done_file = path.with_name(f"{path.stem}.partial.npy"), path.with_name(f"{path.stem}.partial.json")
+        done = json.loads(done_file.read_text(encoding="utf-8"))["done"] if done_file.is_file() and partial.is_file() else 0
+        states = np.lib.format.open_memmap(partial, mode="r+" if done else "w+", dtype=np.float16, shape=shape)
+        if states.shape != shape:
+            raise InputError(f"{partial}: holds {states.shape}, expected {shape}; delete it and its .partial.json to start over")
+        with torch.inference_mode(), tqdm(total=len(dataset), initial=done, desc=f"encoding {dataset.name}", unit="clip", disable=not progress) as bar:
+            for start in range(done, len(dataset), batch_size):
                 clips = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
                 features = processor.feature_extractor([u.audio for u in clips], sampling_rate=SAMPLING_RATE, return_tensors="pt").input_features
                 hidden = encoder(features.to(dtype)).last_hidden_state
                 states[start : start + len(clips)] = hidden.to(torch.float16).numpy()
+                states.flush()
+                write_text(done_file, json.dumps({"done": start + len(clips)}) + "\n")
                 bar.update(len(clips))
-        states.flush()
         del states
         write_text(path.with_name(path.stem + ".ids.json"), json.dumps(dataset.ids) + "\n")
         os.replace(partial, path)
+        done_file.unlink()
         print(f"cached the encoder outputs of {dataset.name} in {path}", file=sys.stderr)
         return cls(path)
 
@@ -216,20 +242,41 @@ def _split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
     return x.view(*x.shape[:2], heads, -1).transpose(1, 2)
 
 
+class _Merged:
+    """A linear layer with its LoRA update folded into one weight (``W + scale · B A``, peft's
+    ``get_delta_weight``), for inference: one matrix product instead of three."""
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        if hasattr(module, "base_layer"):  # a peft LoRA layer
+            self.weight = module.base_layer.weight.detach().clone()
+            for name in module.active_adapters:
+                if name in module.lora_A:
+                    self.weight += module.get_delta_weight(name).to(self.weight.dtype)
+            self.bias = module.base_layer.bias
+        else:
+            self.weight, self.bias = module.weight, module.bias
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.linear(x, self.weight, self.bias)
+
+
 class _SampleDecoder:
-    """Whisper's decoder layers (their LoRA included), run step by step for ``samples`` rows per
-    utterance: the cross-attention keys and values are computed once per utterance and shared
-    by its rows (the rows of an utterance are its queries), the self-attention keys and values
-    of each row are kept in preallocated tensors. The same arithmetic as transformers'
-    ``WhisperDecoderLayer`` (pre-norm; queries scaled before the product)."""
+    """Whisper's decoder layers (their LoRA folded in, :class:`_Merged`), run step by step for
+    ``samples`` rows per utterance: the cross-attention keys and values are computed once per
+    utterance and shared by its rows (the rows of an utterance are its queries), the
+    self-attention keys and values of each row are kept in preallocated tensors. The same
+    arithmetic as transformers' ``WhisperDecoderLayer`` (pre-norm; queries scaled before the
+    product)."""
 
     def __init__(self, model: WhisperForConditionalGeneration, states: torch.Tensor, samples: int, length: int) -> None:
         self.decoder = model.model.decoder
         self.layers = list(self.decoder.layers)
         self.heads = self.layers[0].self_attn.num_heads
         self.samples = samples
-        cross = [(layer.encoder_attn.k_proj(states), layer.encoder_attn.v_proj(states)) for layer in self.layers]
-        self.cross = [(_split_heads(k, self.heads), _split_heads(v, self.heads)) for k, v in cross]
+        names = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj", "encoder_attn.q_proj", "encoder_attn.out_proj", "fc1", "fc2")
+        self.linear = [{name: _Merged(layer.get_submodule(name)) for name in names} for layer in self.layers]
+        cross = [(_Merged(layer.encoder_attn.k_proj)(states), _Merged(layer.encoder_attn.v_proj)(states)) for layer in self.layers]
+        self.cross = [(_split_heads(k, self.heads).contiguous(), _split_heads(v, self.heads).contiguous()) for k, v in cross]
         rows, d = states.shape[0] * samples, states.shape[-1]
         shape = (rows, self.heads, length, d // self.heads)
         self.keys = [states.new_empty(shape) for _ in self.layers]
@@ -250,23 +297,23 @@ class _SampleDecoder:
         start, self.length = self.length, self.length + new
         h = self.decoder.embed_tokens(ids) + self.decoder.embed_positions.weight[start : self.length]
         for i, layer in enumerate(self.layers):
+            linear = self.linear[i]
             x = layer.self_attn_layer_norm(h)
-            attn = layer.self_attn
-            q = _split_heads(attn.q_proj(x) * attn.scaling, self.heads)
-            self.keys[i][:, :, start : self.length] = _split_heads(attn.k_proj(x), self.heads)
-            self.values[i][:, :, start : self.length] = _split_heads(attn.v_proj(x), self.heads)
+            q = _split_heads(linear["self_attn.q_proj"](x) * layer.self_attn.scaling, self.heads)
+            self.keys[i][:, :, start : self.length] = _split_heads(linear["self_attn.k_proj"](x), self.heads)
+            self.values[i][:, :, start : self.length] = _split_heads(linear["self_attn.v_proj"](x), self.heads)
             out = torch.nn.functional.scaled_dot_product_attention(
                 q, self.keys[i][:, :, : self.length], self.values[i][:, :, : self.length], is_causal=new > 1, scale=1.0
             )
-            h = h + attn.out_proj(out.transpose(1, 2).reshape(rows, new, -1))
+            h = h + linear["self_attn.out_proj"](out.transpose(1, 2).reshape(rows, new, -1))
             x = layer.encoder_attn_layer_norm(h)
-            attn = layer.encoder_attn
             # the rows of one utterance attend to its encoder states together, as its queries
-            q = _split_heads((attn.q_proj(x) * attn.scaling).reshape(rows // self.samples, self.samples * new, -1), self.heads)
+            q = linear["encoder_attn.q_proj"](x) * layer.encoder_attn.scaling
+            q = _split_heads(q.reshape(rows // self.samples, self.samples * new, -1), self.heads)
             out = torch.nn.functional.scaled_dot_product_attention(q, *self.cross[i], scale=1.0)
-            h = h + attn.out_proj(out.transpose(1, 2).reshape(rows, new, -1))
+            h = h + linear["encoder_attn.out_proj"](out.transpose(1, 2).reshape(rows, new, -1))
             x = layer.final_layer_norm(h)
-            h = h + layer.fc2(layer.activation_fn(layer.fc1(x)))
+            h = h + linear["fc2"](layer.activation_fn(linear["fc1"](x)))
         return self.decoder.layer_norm(h)
 
 
@@ -289,8 +336,9 @@ def sample_tokens(
     ``states`` (cached encoder outputs), ``num_samples`` consecutive lists per utterance.
 
     All samples of all utterances are decoded together (:class:`_SampleDecoder`); the output
-    projection and the sampling run for the unfinished samples only, and an utterance whose
-    samples have all ended leaves the batch. ``temperature`` 0 is greedy decoding. ``suppress``
+    projection and the sampling run for the unfinished samples only, and the utterances whose
+    samples have all ended leave the batch once they are a quarter of it (each compaction copies
+    the cross-attention states). ``temperature`` 0 is greedy decoding. ``suppress``
     tokens are never written, ``begin_suppress`` not as the first token (Whisper's
     ``suppress_tokens`` and ``begin_suppress_tokens``).
     """
@@ -324,7 +372,7 @@ def sample_tokens(
         ids = torch.full((len(live), 1), eos_id, device=device)
         ids[rows, 0] = chosen
         going = live.view(-1, num_samples).any(-1)
-        if not bool(going.all()):  # utterances whose samples have all ended leave the batch
+        if 4 * int((~going).sum()) >= len(going):  # a quarter of the utterances have ended: they leave the batch
             kept = going.nonzero().squeeze(-1)
             decoder.keep(kept)
             utterances = utterances[kept]
