@@ -142,3 +142,33 @@ def test_every_stage_on_whisper_base_under_three_minutes(base: dict[str, Path], 
     assert [line["id"] for line in lines] == ["w-s1", "w-s2"] and all(line["prediction"] for line in lines)
     # under 3 minutes on the 2-core machine when it is not shared (not asserted: the time is the machine's)
     print(f"every stage on Whisper base: {time.perf_counter() - began:.0f} s")
+
+
+def test_encoder_cache_continues_a_stopped_build(base: dict[str, Path], tmp_path: Path) -> None:
+    """A build stopped after 2 of 4 clips encodes only the other 2 when run again, and the cache
+    is the one an unbroken build writes."""
+    import shutil
+
+    from transformers import WhisperForConditionalGeneration, WhisperProcessor
+
+    from training.data import ClipDataset
+    from training.families.whisper import EncoderCache
+
+    shutil.copytree(base["dataset"], tmp_path / "dataset")
+    model = WhisperForConditionalGeneration.from_pretrained(base["model"], dtype=torch.float32).eval()
+    processor = WhisperProcessor.from_pretrained(base["model"])
+    dataset = ClipDataset(tmp_path / "dataset", "train")
+    whole = EncoderCache.build(model, processor, dataset, batch_size=2, progress=False).path
+    expected = whole.read_bytes()
+    # the state a kill after the first batch leaves: the partial array, its count, no finished files
+    np.save(whole.with_name(f"{whole.stem}.partial.npy"), np.concatenate([np.load(whole)[:2], np.zeros_like(np.load(whole)[2:])]))
+    whole.with_name(f"{whole.stem}.partial.json").write_text('{"done": 2}\n')
+    whole.unlink()
+    whole.with_name(f"{whole.stem}.ids.json").unlink()
+    encoded: list[int] = []
+    hook = model.model.encoder.register_forward_hook(lambda module, args, output: encoded.append(len(args[0])))
+    rebuilt = EncoderCache.build(model, processor, dataset, batch_size=2, progress=False)
+    hook.remove()
+    assert encoded == [2] and rebuilt.path == whole
+    assert whole.read_bytes() == expected
+    assert not list(whole.parent.glob("*.partial.*"))
