@@ -141,3 +141,9 @@ def read_regular(path: str | os.PathLike, *, what: str, limit: int) -> bytes:
 def json_text(document: object) -> str:
     """Stable JSON: insertion order, 2-space indent, UTF-8 (not escaped), no NaN, trailing newline."""
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def compact_json(document: object) -> str:
+    """Stable JSON on one line (insertion order, UTF-8, no NaN): what :func:`json_text` holds,
+    written by json's C encoder (several times faster), for machine-read files and digests."""
+    return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"

@@ -143,6 +143,19 @@ TRACKS: Mapping[str, Track] = MappingProxyType(
                 description="espeak-v1 with every audible tag taken out, the words kept",
             ),
             Track(
+                "espeak-v2",
+                **_ESPEAK,
+                references="v2",
+                description="espeak-v1's recipe rendering the v2 test set (768 scripts; train and validation as espeak-v1)",
+            ),
+            Track(
+                "espeak-v2-masked",
+                **_ESPEAK,
+                references="v2",
+                masked=True,
+                description="espeak-v2 with every audible tag taken out, the words kept",
+            ),
+            Track(
                 "neural-v1",
                 **_NEURAL,
                 description=(

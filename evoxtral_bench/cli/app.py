@@ -58,7 +58,12 @@ def _add_reference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", help="keep reference rows with this split label (default with the shipped corpus: test)")
     p.add_argument("--adapter", choices=adapters.names(), help="convert another system's event markup first")
     p.add_argument("--lenient", action="store_true", help="with --adapter: also apply lossy mappings (e.g. HAPPY -> excited)")
-    p.add_argument("--strict", action="store_true", help="ids missing from the predictions are an error, not a warning")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="errors, not warnings: ids missing from the predictions, and malformed tag markup (an unbalanced, nested, empty or "
+        "over-long [ ] span, otherwise scored as punctuation; not with --legacy)",
+    )
 
 
 def _add_scoring_options(p: argparse.ArgumentParser) -> None:
@@ -156,6 +161,7 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def _emit(text: str, output: str | None) -> None:
+    _interrupt.check()  # a Ctrl-C that something swallowed still stops the output
     if output:
         write_text(output, text)
         print(f"wrote {output}", file=sys.stderr)
@@ -227,7 +233,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     system = None
     if refs:
         options = Options(adapter=args.adapter, lenient=args.lenient)
-        system = load_system(args.predictions, refs, options, problems, strict=args.strict, label=args.predictions)
+        system = load_system(args.predictions, refs, options, problems, strict=args.strict, label=args.predictions, report_oov=True)
     summary = {"path": args.predictions, "predictions": system.n_predictions if system else 0}
     if args.format == "json":
         sys.stdout.write(report.problems_json(problems.items, **summary))
@@ -299,12 +305,53 @@ class _Stream:
         return getattr(self._stream, name)
 
 
+class _Interrupt:
+    """Ctrl-C, made final: while a command runs, SIGINT sets a flag as well as raising
+    :class:`KeyboardInterrupt`, so an interrupt that some library code catches and drops (in a
+    finalizer, a callback, a pool's shutdown) still stops the output (:func:`_emit` checks it) and
+    still ends the run with 130."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.seen:
+            raise KeyboardInterrupt
+
+    def install(self):
+        """Install the handler (main thread only; otherwise nothing); returns the previous one."""
+        import signal
+        import threading
+
+        self.seen = False
+        if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return None  # not ours to change: a thread, or a caller with its own handler (or SIGINT ignored)
+        return signal.signal(signal.SIGINT, self._handler)
+
+    def restore(self, previous) -> None:
+        import signal
+
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+_interrupt = _Interrupt()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; return its exit code (never raises for user mistakes)."""
+    """Run one command; return its exit code (never raises for user mistakes; 130 after Ctrl-C)."""
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Stream(sys.stdout, "output"), _Stream(sys.stderr, "error")
+    previous = _interrupt.install()
     try:
         code = _main(argv)
+        if _interrupt.seen and code != 130:  # interrupted, and the interrupt was swallowed somewhere
+            _error("evoxtral-bench: interrupted\n")
+            return 130
         try:
             sys.stdout.flush()
         except InputError as exc:
@@ -312,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return code
     finally:
+        _interrupt.restore(previous)
         sys.stdout, sys.stderr = saved
 
 

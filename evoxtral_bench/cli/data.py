@@ -13,10 +13,10 @@ from pathlib import Path
 
 from evoxtral_bench.corpus import scripts as corpus
 from evoxtral_bench.corpus.synth import BACKENDS
-from evoxtral_bench.errors import InputError
+from evoxtral_bench.errors import InputError, shown
 from evoxtral_bench.files import same_file, write_text
 from evoxtral_bench.reporters import to_json
-from evoxtral_bench.tracks import TRACK_NAMES
+from evoxtral_bench.tracks import TRACK_NAMES, get_track
 
 CARD_START, CARD_END = "<!-- stats:start -->\n", "<!-- stats:end -->"
 
@@ -35,6 +35,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     problems = corpus.validate(rows, path)
     if not args.corpus and corpus.file_sha256(path) != corpus.recorded_sha256():
         problems.append(f"{path}: sha256 {corpus.file_sha256(path)} differs from the recorded {corpus.recorded_sha256()}")
+    v2 = None
+    if not args.corpus or args.v2:  # the shipped corpus comes with its v2 test set (docs/spec.md §6.9)
+        v2_path = Path(args.v2) if args.v2 else corpus.v2_path()
+        v2 = corpus.load(v2_path)
+        problems += corpus.validate_v2(v2, rows, v2_path)
+        if not args.v2 and corpus.file_sha256(v2_path) != corpus.recorded_sha256("test-v2"):
+            problems.append(f"{v2_path}: sha256 {corpus.file_sha256(v2_path)} differs from the recorded {corpus.recorded_sha256('test-v2')}")
     for p in problems:
         print(p, file=sys.stderr)
     if problems:
@@ -46,6 +53,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{stats['train'].utterances}/{stats['validation'].utterances}/{stats['test'].utterances}; "
         f"sha256 {corpus.file_sha256(path)}"
     )
+    if v2 is not None:
+        v2_stats = corpus.statistics(v2)["test"]
+        print(
+            f"v2 test set: valid — {len(v2)} scripts, minimum tag support {min(v2_stats.tags.values())}, "
+            f"{v2_stats.emphasis_words} CAPS words"
+        )
     return 0
 
 
@@ -73,11 +86,31 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _split_rows(args: argparse.Namespace) -> list[dict]:
-    rows = [r._asdict() for r in _corpus_rows(args.corpus)]
-    if args.split != "all":
-        rows = [r for r in rows if args.split in r["splits"]]
+    """The rows to render: those of ``--split``, then of ``--ids`` (in corpus order), then the
+    first ``--limit``."""
+    corpus_rows = _corpus_rows(args.corpus)
+    if args.track and not args.corpus:  # the shipped corpus: the test scripts are those of the track's reference set
+        corpus_rows = corpus.track_rows(get_track(args.track), corpus_rows)
+    every = [r._asdict() for r in corpus_rows]
+    rows = every if args.split == "all" else [r for r in every if args.split in r["splits"]]
     if not rows:
         raise InputError(f"no corpus rows in split {args.split!r}")
+    if args.ids is not None:
+        wanted = [i.strip() for i in args.ids.split(",") if i.strip()]
+        if not wanted:
+            raise InputError("--ids needs one or more ids, comma-separated (e.g. --ids evx-00011,evx-00019)")
+        kept = {r["id"] for r in rows}
+        splits = {r["id"]: r["splits"] for r in every}
+        for clip_id in wanted:
+            if clip_id not in kept:
+                where = f"it is in split {', '.join(splits[clip_id])}: give that --split" if clip_id in splits else "no corpus row has it"
+                raise InputError(f"--ids: {shown(clip_id, 40)} is not an id of split {args.split} ({where})")
+        chosen = set(wanted)
+        rows = [r for r in rows if r["id"] in chosen]
+    if args.limit is not None:
+        if args.limit < 1:
+            raise InputError(f"--limit must be 1 or more, got {args.limit}")
+        rows = rows[: args.limit]
     return rows
 
 
@@ -157,8 +190,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     def corpus_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--corpus", metavar="FILE", help="a corpus JSONL instead of the shipped one")
 
-    p = group.add_parser("validate", help="check every corpus constraint (sizes, slices, tags, splits, near-duplicates, sha256)")
+    p = group.add_parser(
+        "validate", help="check every corpus constraint (sizes, slices, tags, splits, near-duplicates, sha256) and the v2 test set's"
+    )
     corpus_option(p)
+    p.add_argument("--v2", metavar="FILE", help="a v2 test-set file to check against the corpus (default with the shipped corpus: the shipped one)")
     p.set_defaults(handler=cmd_validate)
 
     p = group.add_parser("stats", help="print per-split statistics as Markdown tables")
@@ -181,6 +217,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="offline (espeak-ng, default), neural (Piper/hibari voices, the [neural] extra) or elevenlabs (needs ELEVENLABS_API_KEY)",
     )
     p.add_argument("--split", default="test", help="train, validation, test or all (default test)")
+    p.add_argument("--ids", metavar="ID[,ID...]", help="render only these ids of the split (comma-separated), e.g. to listen to a few clips")
+    p.add_argument("--limit", type=int, metavar="N", help="render only the first N rows of the split (corpus order; after --ids)")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seed", type=int, help="voice assignment and rendering seed (default 0)")
     p.add_argument("--voices", help="comma-separated voice pool (elevenlabs voice ids, or offline voice names)")

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import TMP_SUFFIX, json_text, write_text
+from evoxtral_bench.files import TMP_SUFFIX, json_text, sha256_bytes, write_text
 
 MANIFEST = ".evoxtral-build.json"
 LOCK = ".evoxtral-build.lock"
@@ -40,6 +40,7 @@ class OutputDir:
         self.folder = Path(folder)
         self.previous: set[str] = set()
         self.claimed: set[str] = set()
+        self.stamp: dict = {}
         self._lock_fd: int | None = None
 
     def __enter__(self) -> OutputDir:
@@ -91,13 +92,20 @@ class OutputDir:
             clean = {_relative(f) for f in files}
             if None in clean:
                 raise ValueError("a listed path is not a relative path inside the folder")
+            stamp = document.get("stamp")
+            self.stamp = stamp if isinstance(stamp, dict) else {}
         except (OSError, ValueError, RecursionError) as exc:
             raise InputError(f"{path}: unreadable build manifest ({exc}); remove the folder or choose another") from None
         return clean  # type: ignore[return-value]
 
-    def _write_manifest(self, files: Iterable[str]) -> None:
-        """Write the manifest unless it already says exactly this (a rebuild writes nothing)."""
-        text = json_text({"tool": _TOOL, "files": sorted(files)})
+    def _write_manifest(self, files: Iterable[str], stamp: dict | None = None) -> None:
+        """Write the manifest unless it already says exactly this (a rebuild writes nothing).
+        ``stamp`` (:meth:`up_to_date`) is kept until a build finishes with a new one; a claim
+        made during a build drops it (the folder is then not known to be complete)."""
+        document: dict = {"tool": _TOOL, "files": sorted(files)}
+        if stamp:
+            document["stamp"] = stamp
+        text = json_text(document)
         path = self.folder / MANIFEST
         try:
             if path.read_text(encoding="utf-8") == text:
@@ -115,6 +123,7 @@ class OutputDir:
         new = set(relatives) - self.claimed
         if new:
             self.claimed |= new
+            self.stamp = {}
             self._write_manifest(self.claimed)
 
     def remove_temp_files(self) -> None:
@@ -139,8 +148,25 @@ class OutputDir:
                     ):
                         os.unlink(entry.path)
 
-    def finish(self, written: set[str]) -> None:
-        """Delete what earlier builds wrote that this one did not; record ``written`` only."""
+    def up_to_date(self, inputs: str) -> dict | None:
+        """The stamp of the last finished build when it was made from ``inputs`` (a digest of
+        everything a build reads) and every output file it records still has its sha256; else None."""
+        stamp = self.stamp
+        digests = stamp.get("sha256")
+        if stamp.get("inputs") != inputs or not isinstance(digests, dict) or set(digests) - self.previous:
+            return None
+        for relative, digest in digests.items():
+            path = self.folder / relative
+            try:
+                if path.is_symlink() or not path.is_file() or sha256_bytes(path.read_bytes()) != digest:
+                    return None
+            except OSError:
+                return None
+        return stamp
+
+    def finish(self, written: set[str], stamp: dict | None = None) -> None:
+        """Delete what earlier builds wrote that this one did not; record ``written`` only, with
+        ``stamp`` (the inputs digest, the check's warnings, the sha256 of each output file)."""
         for relative in sorted(self.claimed - written):
             path = self.folder / relative
             if path.is_symlink() or path.is_file():
@@ -150,7 +176,8 @@ class OutputDir:
                 parent.rmdir()
                 parent = parent.parent
         self.claimed = set(written)
-        self._write_manifest(written)
+        self.stamp = stamp or {}
+        self._write_manifest(written, stamp)
 
 
 def _by_folder(relatives: Iterable[str]) -> dict[str, list[str]]:

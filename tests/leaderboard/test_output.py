@@ -92,7 +92,7 @@ def test_bad_cache_documents_are_rescored_not_published(tmp_path, cli):
     assert _build(cli, subs, out)[0] == 0
     first = _published(out)
     cache = sorted(p for p in (out / ".cache").glob("*.json") if "results" in json.loads(p.read_text())["document"])
-    assert len(cache) == 2  # one score document per verified entry (ranks are recomputed, never cached; figures apart)
+    assert len(cache) == 2  # one score document per verified entry (pair tests, rank intervals and figures apart)
     wrapped = [json.loads(p.read_text()) for p in cache]
 
     def tampered(w: dict) -> str:
@@ -116,6 +116,7 @@ def test_bad_cache_documents_are_rescored_not_published(tmp_path, cli):
                 if path.is_dir():
                     path.rmdir()
                 path.write_text(text)
+        (out / "index.html").write_text("damaged")  # else the unchanged inputs stop the build before the cache
         code, report, err = _build(cli, subs, out)
         assert code == 0, err
         assert "(0 from the cache)" in report

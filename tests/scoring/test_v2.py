@@ -160,3 +160,30 @@ def test_compare_resamples_scripts_too():
     naive = evoxtral_bench.compare(a=preds, b=worse, references=[{k: v for k, v in x.items() if k != "group"} for x in refs], bootstrap=300, seed=2)
     g, n = grouped.metrics["tag_f1"], naive.metrics["tag_f1"]
     assert g.delta == n.delta and g.ci_high - g.ci_low > n.ci_high - n.ci_low
+
+
+def test_a_v2_track_scores_against_the_v2_references(cli, tmp_path):
+    rows = [json.loads(line) for line in (CORPUS.parent / "test-v2.jsonl").read_text("utf-8").splitlines()]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"id": r["id"], "prediction": r["tagged_text"]}) + "\n" for r in rows), "utf-8")
+    code, out, err = cli("score", gold, "--track", "espeak-v2", "--format", "json", "--bootstrap", "0")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["benchmark"]["version"] == 2 and doc["benchmark"]["n"] == 768
+    assert doc["benchmark"]["references"] == "evoxtral_bench/corpus/data/test-v2.jsonl"
+    assert doc["extras"]["tag_f1_anchored"]["value"] == 1.0 and doc["config"]["headline"] == "tag_f1_anchored"
+    # a version that contradicts the track's is refused; so is --legacy on version 2
+    assert cli("score", gold, "--track", "espeak-v2", "--benchmark-version", "1")[0] == 2
+    assert cli("score", gold, "--benchmark-version", "2", "--legacy")[0] == 2
+    assert cli("score", gold, "--benchmark-version", "7")[0] == 2
+
+
+def test_renderings_become_utterances_of_one_script():
+    from evoxtral_bench.scoring import core
+    from evoxtral_bench.scoring.submission import Problems
+    from evoxtral_bench.tracks import REFERENCE_SETS
+
+    refs = core.load_references(None, None, Problems(), reference_set=REFERENCE_SETS["v2"], renderings=2)
+    assert len(refs.rows) == 1536 and refs.n_groups == 768
+    assert [r.id for r in refs.rows[:2]] == ["evx-00011.1", "evx-00011.2"] and refs.rows[0].group == "evx-00011"
+    assert refs.groups[0] == refs.groups[1] != refs.groups[2]

@@ -94,8 +94,10 @@ def synthesize(
         raise InputError(
             f"a masked rendering needs a backend that renders tags by rule ({', '.join(RULE_BASED)}); got {backend!r}"
         )
-    if recipe is not None:
-        voices = sorted({v for pool in recipe.voices.values() for v in pool})
+    rows = list(rows)
+    if recipe is not None:  # the voices of the splits rendered, so that only their packages are needed
+        pools = [recipe.voices[split] for split in {_row_split(row) for row in rows} if split in recipe.voices]
+        voices = sorted({v for pool in pools or recipe.voices.values() for v in pool})
     engine = _backend(backend, voices, base_url)
     jobs = _jobs(rows, engine, seed, masked, recipe)
     out = Path(out_dir)
@@ -132,6 +134,14 @@ def _backend(name: str, voices: Sequence[str] | None, base_url: str | None) -> B
     raise InputError(f"unknown synthesis backend {name!r}; choose one of: {', '.join(BACKENDS)}")
 
 
+def _row_split(row: Mapping) -> object:
+    """A row's split: the first of its ``splits``, or its ``split`` (None when it has neither)."""
+    if not isinstance(row, Mapping):
+        return None
+    splits = row.get("splits", [row.get("split")])
+    return splits[0] if isinstance(splits, (list, tuple)) and splits else None
+
+
 def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = False, track: Track | None = None) -> list[Job]:
     """Validated jobs sorted by id; with a ``track``, each row's voice comes from its split's pool."""
     jobs: dict[str, Job] = {}
@@ -155,8 +165,7 @@ def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = Fa
             raise InputError(f"{where}: {exc}") from exc
         pool = None
         if track is not None:
-            splits = row.get("splits", [row.get("split")])
-            split = splits[0] if isinstance(splits, (list, tuple)) and splits else None
+            split = _row_split(row)
             if split not in track.voices:
                 raise InputError(f"{where}: track {track.name!r} needs the row's split (one of {', '.join(track.voices)}), got {split!r}")
             pool = track.voices[split]
