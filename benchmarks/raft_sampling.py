@@ -126,9 +126,9 @@ def run(args: argparse.Namespace) -> dict:
         "threads": args.threads,
         "torch": torch.__version__,
         "rounds": rounds,
-        "ratio_median": statistics.median(ratios),
+        "ratio_median": round(statistics.median(ratios), 2),
         "ratio_range": [min(ratios), max(ratios)],
-        "cpu_ratio_median": statistics.median(cpu_ratios),
+        "cpu_ratio_median": round(statistics.median(cpu_ratios), 2),
         "cpu_ratio_range": [min(cpu_ratios), max(cpu_ratios)],
     }
 
