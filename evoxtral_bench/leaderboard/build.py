@@ -10,7 +10,7 @@ come from those counts (all pairs within each track, :mod:`.ranking`); each pair
 by the two entries' keys (:class:`PairMemo`), so adding one entry to m tests m new pairs and a
 rebuild with nothing changed tests none, and each track's rank intervals are cached by the keys
 of all its ranked entries. The folder's manifest and lock
-(:mod:`.output`) decide what a build may replace or delete: only what a build wrote.
+(:mod:`evoxtral_bench.output`) decide what a build may replace or delete: only what a build wrote.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import sha256_bytes, write_bytes
+from evoxtral_bench.files import sha256_bytes
 from evoxtral_bench.leaderboard import downloads, plots, ranking, samples, site, standings
 from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprint
 from evoxtral_bench.leaderboard.entries import MASKED, OPTIONS, PREDICTIONS, Entry
-from evoxtral_bench.leaderboard.output import OutputDir
+from evoxtral_bench.output import BUILD, OutputDir
 from evoxtral_bench.reporters import to_json
 from evoxtral_bench.scoring.core import ReferenceSet, System, score_tables
 from evoxtral_bench.scoring.results import Results
@@ -133,14 +133,6 @@ def _valid_score(entry: Entry, refs: ReferenceSet, signature: str, doc: dict) ->
         and len(counts) == len(refs.rows)
         and all(isinstance(row, list) and len(row) == len(ranking.COLUMNS) and all(type(x) is int and x >= 0 for x in row) for row in counts)
     )
-
-
-def _write(path: Path, data: bytes) -> bool:
-    """Write unless the file already holds exactly ``data`` (keeps rebuilds cheap)."""
-    if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
-        return False
-    write_bytes(path, data)
-    return True
 
 
 @dataclass(frozen=True)
@@ -363,7 +355,7 @@ def build_site(
     (:func:`inputs_digest`), the manifest records it with the check's ``warnings`` and each
     file's sha256, so that the next build from the same inputs can stop at :func:`up_to_date`.
     """
-    with OutputDir(out) as output:
+    with OutputDir(out, BUILD) as output:
         return _build(refs, entries, output, workers or os.cpu_count() or 1, progress, inputs, warnings)
 
 
@@ -391,7 +383,7 @@ def _build(
     files.update(site.render(board.tables, signatures, refs, context))
 
     output.claim(files)
-    written = sum(_write(out / relative, data) for relative, data in sorted(files.items()))
+    written = sum(output.write(relative, data) for relative, data in sorted(files.items()))
     stamp = None if inputs is None else {"inputs": inputs, "warnings": warnings, "sha256": {k: sha256_bytes(v) for k, v in sorted(files.items())}}
     output.finish(set(files) | {_cache_relative(cache, key) for key in cache.used}, stamp)
     return BuildReport(len(board.verified), len(board.reported), board.scored, board.cached, board.compared, written, board.tested)

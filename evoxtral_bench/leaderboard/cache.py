@@ -68,7 +68,8 @@ class Cache:
 
     def put(self, key: str, document: dict) -> None:
         try:
-            write_text(self.path(key), compact_json({"key": key, "sha256": _digest(document), "document": document}))
+            document_text = compact_json({"key": key, "sha256": _digest(document), "document": document})
+            write_text(self.path(key), document_text, replace=True)  # a link or FIFO in its place is replaced
         except InputError:  # e.g. a folder where the file should be: the build goes on uncached
             return
         self.used.add(key)

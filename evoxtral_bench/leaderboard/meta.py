@@ -169,8 +169,12 @@ def _nullable(check: Callable[[object], object]) -> Callable[[object], object]:
 
 def _url(value: object) -> str:
     text = _text(500)(value)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in text):
+    try:
+        parts = urlsplit(text)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:  # a stray bracket ("Invalid IPv6 URL"), a bad IPv6 address, a port out of range
+        valid = False
+    if not valid or any(c.isspace() for c in text):
         raise _Invalid(f"{text!r} is not an http(s) URL")
     return text
 
