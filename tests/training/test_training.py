@@ -9,6 +9,7 @@ the real model takes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -142,7 +143,8 @@ def build_dataset(root: Path) -> tuple[Path, Path]:
         if rate != RATE:
             samples = samples[:: RATE // rate]
         sf.write(audio / f"{rid}.wav", samples, rate, subtype="PCM_16")
-        manifest.append({"id": rid, "file": f"audio/{rid}.wav", "duration": len(samples) / rate, "sample_rate": rate, "voice": "tone"})
+        digest = hashlib.sha256((audio / f"{rid}.wav").read_bytes()).hexdigest()  # export checks each clip against its manifest
+        manifest.append({"id": rid, "file": f"audio/{rid}.wav", "duration": len(samples) / rate, "sample_rate": rate, "voice": "tone", "sha256": digest})
     (root / "synth" / "manifest.jsonl").write_text("".join(json.dumps(m) + "\n" for m in manifest), encoding="utf-8")
     rows = [{"id": rid, "tagged_text": text, "split": split, "domain": "d", "slice": "core"} for rid, split, text in CORPUS]
     export_dataset(corpus_rows=rows, manifests=[root / "synth" / "manifest.jsonl"], out_dir=root / "dataset")
