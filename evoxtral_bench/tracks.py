@@ -43,7 +43,7 @@ class Track:
             "backend": self.backend,
             "masked": self.masked,
             "seed": self.seed,
-            "settings": dict(self.settings),
+            "settings": json.loads(json.dumps(dict(self.settings))),
             "voices": {split: list(self.voices[split]) for split in SPLITS},
         }
 
@@ -52,6 +52,21 @@ class Track:
         """sha256 of the canonical JSON of :meth:`recipe` (first 16 hex digits)."""
         text = json.dumps(self.recipe(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    def renderings(self, split: str) -> int:
+        """How many times each script of ``split`` is rendered (``settings["renderings"]``; default 1)."""
+        return int(dict(self.settings.get("renderings", {})).get(split, 1))
+
+    def rendering_pool(self, split: str, rendering: int) -> tuple[str, ...]:
+        """The voices rendering ``rendering`` (1-based) of a ``split`` script draws from: the split's
+        pool cut into :meth:`renderings` equal consecutive groups (the whole pool when rendered once)."""
+        pool, n = self.voices[split], self.renderings(split)
+        size = len(pool) // n
+        return pool[(rendering - 1) * size : rendering * size]
+
+    def events(self, split: str) -> str:
+        """The family of event generators of ``split`` (``settings["events"]``; default ``rule-v1``)."""
+        return str(dict(self.settings.get("events", {})).get(split, "rule-v1"))
 
     @property
     def full(self) -> str:
@@ -68,6 +83,22 @@ ESPEAK_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-us+f4", "en", "en+m4", "en
 pitch is drawn unless a pool entry gives it as ``@NN``."""
 NEURAL_TRAIN_VOICES = ("hibari:heart",)
 NEURAL_TEST_VOICES = ("piper:en_US-joe-medium",)
+NEURAL_V2_TRAIN_VOICES = (
+    "kokoro:jm_kumo",
+    "kokoro:jf_alpha",
+    "kokoro:jf_gongitsune",
+    "kokoro:jm_kumo*0.7+jf_alpha*0.3",
+)
+"""Kokoro-82M style vectors (and a blend) of ``neural-v2`` train and validation (docs/spec.md §12.7)."""
+NEURAL_V2_TEST_VOICES = (
+    "piper:en_US-joe-medium",
+    "hibari:heart",
+    "kokoro:jf_nezumi",
+    "kokoro:jf_tebukuro",
+)
+"""The held-out ``neural-v2`` test voices: two groups of two (the fast engines, then Kokoro style
+vectors no train voice uses); rendering 1 of a test script draws from the first group, rendering 2
+from the second, so the two renderings of a script always have different voices and engines."""
 ELEVENLABS_VOICES = (
     "JBFqnCBsd6RMkjVDRZzb",  # George
     "21m00Tcm4TlvDq8ikWAM",  # Rachel
@@ -85,6 +116,16 @@ _NEURAL = dict(
         {"train": NEURAL_TRAIN_VOICES, "validation": NEURAL_TRAIN_VOICES, "test": NEURAL_TEST_VOICES}
     ),
 )
+_NEURAL_V2 = dict(
+    backend="neural",
+    voices=MappingProxyType(
+        {"train": NEURAL_V2_TRAIN_VOICES, "validation": NEURAL_V2_TRAIN_VOICES, "test": NEURAL_V2_TEST_VOICES}
+    ),
+)
+_NEURAL_V2_SETTINGS = {
+    "events": {"train": "rule-v1", "validation": "rule-v1", "test": "voiced-v2"},
+    "renderings": {"train": 1, "validation": 1, "test": 2},
+}
 TRACKS: Mapping[str, Track] = MappingProxyType(
     {
         t.name: t
@@ -113,6 +154,23 @@ TRACKS: Mapping[str, Track] = MappingProxyType(
                 **_NEURAL,
                 masked=True,
                 description="neural-v1 with every audible tag taken out, the words kept",
+            ),
+            Track(
+                "neural-v2",
+                **_NEURAL_V2,
+                settings=MappingProxyType(_NEURAL_V2_SETTINGS),
+                description=(
+                    "Kokoro-82M voices (2 female, 2 male) for train and validation; each test script spoken twice by "
+                    "4 held-out voices (Piper joe, hibari heart, Kokoro nezumi, tebukuro) with event sounds from "
+                    "generators train never uses"
+                ),
+            ),
+            Track(
+                "neural-v2-masked",
+                **_NEURAL_V2,
+                masked=True,
+                settings=MappingProxyType({**_NEURAL_V2_SETTINGS, "splice": True}),
+                description="neural-v2 with every audible tag taken out and the sounds cut out (no gap where they were)",
             ),
             Track(
                 "elevenlabs-v3",

@@ -15,6 +15,10 @@ same voices, seeds and words with every audible tag taken out; each manifest ent
 what was masked under ``"masked"`` (the keys of :data:`~evoxtral_bench.corpus.synth.plan.MASKED`).
 The tag spans stay in the manifest: a sound's span is where its room tone lies.
 
+A track may render each script of a split several times (``neural-v2`` test: twice, by voices of
+two disjoint groups): rendering ``k`` of script ``ID`` is the clip ``ID.rk`` and its manifest entry
+carries ``"script": ID`` and ``"rendering": k`` (docs/spec.md §12.7).
+
 Every file is written atomically (temporary file, then rename). A clip is finished when its record
 matches the request (text, backend, seed, voice) and the sha256 of its wav, so a run killed at any
 point and started again redoes only unfinished clips and ends with the same bytes.
@@ -135,6 +139,7 @@ def _backend(name: str, voices: Sequence[str] | None, base_url: str | None) -> B
 def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = False, track: Track | None = None) -> list[Job]:
     """Validated jobs sorted by id; with a ``track``, each row's voice comes from its split's pool."""
     jobs: dict[str, Job] = {}
+    seen: set[str] = set()
     for number, row in enumerate(rows, start=1):
         where = f"row {number}"
         if not isinstance(row, Mapping):
@@ -145,22 +150,33 @@ def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = Fa
                 f"{where}: 'id' must be a string of letters, digits, '.', '_' or '-' (at most 128), got {clip_id!r}"
             )
         where = f"row {number} (id {clip_id!r})"
-        if clip_id in jobs:
+        if clip_id in seen:
             raise InputError(f"{where}: duplicate id")
+        seen.add(clip_id)
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"{where}: 'tagged_text' must be a non-empty string")
         try:
             engine.check(read_script(text))
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from exc
-        pool = None
-        if track is not None:
-            splits = row.get("splits", [row.get("split")])
-            split = splits[0] if isinstance(splits, (list, tuple)) and splits else None
-            if split not in track.voices:
-                raise InputError(f"{where}: track {track.name!r} needs the row's split (one of {', '.join(track.voices)}), got {split!r}")
-            pool = track.voices[split]
-        jobs[clip_id] = Job(clip_id, text, engine.voice_for(clip_id, seed, pool), masked)
+        if track is None:
+            jobs[clip_id] = Job(clip_id, text, engine.voice_for(clip_id, seed), masked)
+            continue
+        splits = row.get("splits", [row.get("split")])
+        split = splits[0] if isinstance(splits, (list, tuple)) and splits else None
+        if split not in track.voices:
+            raise InputError(f"{where}: track {track.name!r} needs the row's split (one of {', '.join(track.voices)}), got {split!r}")
+        count = track.renderings(split)
+        for k in range(1, count + 1):
+            job_id = clip_id if count == 1 else f"{clip_id}.r{k}"
+            if not _ID.match(job_id):
+                raise InputError(f"{where}: the id of its rendering {k}, {job_id!r}, is longer than 128 characters; shorten the id")
+            if job_id in jobs:
+                raise InputError(f"{where}: its rendering {k}'s id {job_id!r} is another row's id; rename one of them")
+            voice = engine.voice_for(job_id, seed, track.rendering_pool(split, k))
+            events, splice = track.events(split), bool(track.settings.get("splice", False))
+            script = clip_id if count > 1 else ""
+            jobs[job_id] = Job(job_id, text, voice, masked, splice, events, script, k if count > 1 else 0)
     return [jobs[key] for key in sorted(jobs)]
 
 
@@ -168,6 +184,10 @@ def _fingerprint(job: Job, backend: str, seed: int, track: Track | None = None) 
     request = {"backend": backend, "seed": seed, "text": job.text, "voice": job.voice}
     if job.masked:  # only then: records of full renderings stay valid
         request["masked"] = True
+    if job.splice:
+        request["splice"] = True
+    if job.events != "rule-v1":
+        request["events"] = job.events
     if track is not None:
         request["recipe"] = track.recipe_hash
     return sha256_bytes(json.dumps(request, sort_keys=True).encode("utf-8"))
@@ -207,6 +227,10 @@ def _save(out: Path, job: Job, clip: Clip, backend: str, seed: int, track: Track
         entry["masked"] = list(MASKED)
     if track is not None:
         entry["track"], entry["recipe"] = track.name, track.recipe_hash
+        if "events" in track.settings:
+            entry["events"] = job.events
+    if job.rendering:
+        entry["script"], entry["rendering"] = job.script, job.rendering
     record = {"request": _fingerprint(job, backend, seed, track), "entry": entry}
     write_jsonl(out / RECORDS_DIR / f"{job.id}.json", [record])
     return entry
