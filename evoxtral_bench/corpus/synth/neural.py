@@ -58,11 +58,11 @@ VOICES = {
     "piper:en_US-joe-medium": 110.0,
     "hibari:heart": 205.0,
     "kokoro:jm_kumo": 93.0,
-    "kokoro:jf_alpha": 265.0,
-    "kokoro:jf_gongitsune": 229.0,
-    "kokoro:jm_kumo*0.7+jf_alpha*0.3": 130.0,
-    "kokoro:jf_nezumi": 235.0,
-    "kokoro:jf_tebukuro": 320.0,
+    "kokoro:jf_alpha": 267.0,
+    "kokoro:jf_gongitsune": 239.0,
+    "kokoro:jm_kumo*0.7+jf_alpha*0.3": 137.0,
+    "kokoro:jf_nezumi": 242.0,
+    "kokoro:jf_tebukuro": 327.0,
 }
 """The voices this backend can load offline, with each voice's typical F0 (Hz, for the numpy sounds;
 median F0 measured on one sentence, docs/spec.md §12.7). A ``kokoro:`` voice is a Kokoro-82M style
