@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from evoxtral_bench.errors import InputError, InputWarning
 from evoxtral_bench.scoring import core
 from evoxtral_bench.scoring.core import ReferenceSet, UtteranceScore
-from evoxtral_bench.scoring.options import masked_track, options_from
+from evoxtral_bench.scoring.options import Options, masked_track, options_from
 from evoxtral_bench.scoring.results import Comparison, Results
 from evoxtral_bench.scoring.submission import Problem, Problems, Source
 
@@ -30,19 +30,27 @@ def _raise_or_warn(problems: Problems) -> None:
         warnings.warn(str(problem), InputWarning, stacklevel=3)
 
 
-def load_references(references: Source | None = None, *, split: str | None = None) -> ReferenceSet:
-    """Read, validate and select references once, to score several systems against them."""
+def load_references(
+    references: Source | None = None, *, split: str | None = None, track: str | None = None, benchmark_version: int | None = None
+) -> ReferenceSet:
+    """Read, validate and select references once, to score several systems against them.
+
+    Without ``references``: the shipped reference set of ``track`` (its renderings as
+    utterances) or of ``benchmark_version`` (default: v1, the corpus's test split)."""
+    checked = options_from(**({"track": track} if track else {}), benchmark_version=benchmark_version)
     problems = Problems()
-    refs = core.load_references(references, split, problems)
+    refs = _references(references, split, problems, checked)
     _raise_or_warn(problems)
     assert refs is not None
     return refs
 
 
-def _references(references: References, split: str | None, problems: Problems, legacy: bool = False) -> ReferenceSet | None:
+def _references(references: References, split: str | None, problems: Problems, options: Options) -> ReferenceSet | None:
     if isinstance(references, ReferenceSet):
         return references
-    return core.load_references(references, split, problems, legacy=legacy)
+    return core.load_references(
+        references, split, problems, legacy=options.legacy, reference_set=options.reference_set, renderings=options.renderings
+    )
 
 
 def score(
@@ -70,7 +78,7 @@ def score(
     if masked is not None:
         masked_track(checked.track)  # an input error before any file is read
     problems = Problems()
-    refs = _references(references, split, problems, checked.legacy)
+    refs = _references(references, split, problems, checked)
     system = core.load_system(predictions, refs, checked, problems, strict=strict) if refs else None
     other = None
     if refs and masked is not None:
@@ -94,7 +102,7 @@ def compare(
     (the options and ``workers`` are those of :func:`score`)."""
     checked = options_from(**options)
     problems = Problems()
-    refs = _references(references, split, problems, checked.legacy)
+    refs = _references(references, split, problems, checked)
     systems = [core.load_system(s, refs, checked, problems, strict=strict, label=f"<{n}>") for s, n in ((a, "a"), (b, "b"))] if refs else []
     _raise_or_warn(problems)
     assert refs is not None
@@ -129,11 +137,13 @@ def validate(
     adapter: str | None = None,
     lenient: bool = False,
     strict: bool = False,
+    track: str | None = None,
 ) -> Validation:
-    """Check a submission and return every problem (never raises for the submission's problems)."""
-    options = options_from(adapter=adapter, lenient=lenient)
+    """Check a submission and return every problem (never raises for the submission's problems);
+    ``track`` picks the shipped references as :func:`score` does."""
+    options = options_from(adapter=adapter, lenient=lenient, **({"track": track} if track else {}))
     problems = Problems()
-    refs = _references(references, split, problems)
+    refs = _references(references, split, problems, options)
     system = core.load_system(predictions, refs, options, problems, strict=strict) if refs else None
     return Validation(tuple(problems.items), system.n_predictions if system else 0)
 

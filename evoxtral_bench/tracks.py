@@ -36,16 +36,27 @@ class Track:
     masked: bool = False
     description: str = ""
     settings: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    references: str = "v1"
+    """The reference set (:data:`REFERENCE_SETS`) whose test scripts the test audio renders."""
+    renderings: int = 1
+    """How many times each test script is rendered (by different test voices); from 2 on, a
+    test utterance is (script, rendering) and the bootstrap resamples scripts."""
 
     def recipe(self) -> dict:
-        """Everything that decides the audio, as JSON-ready data (the name and prose excluded)."""
-        return {
+        """Everything that decides the audio, as JSON-ready data (the name and prose excluded).
+
+        ``references`` and ``renderings`` are written only when they differ from v1's single
+        rendering, so the recipes (and hashes) of the v1 tracks are what they always were."""
+        out = {
             "backend": self.backend,
             "masked": self.masked,
             "seed": self.seed,
             "settings": json.loads(json.dumps(dict(self.settings))),
             "voices": {split: list(self.voices[split]) for split in SPLITS},
         }
+        if self.references != "v1" or self.renderings != 1:
+            out.update(references=self.references, renderings=self.renderings)
+        return out
 
     @property
     def recipe_hash(self) -> str:
@@ -72,6 +83,37 @@ class Track:
     def full(self) -> str:
         """The track a masked track is the twin of (itself when not masked)."""
         return self.name.removesuffix("-masked")
+
+
+@dataclass(frozen=True)
+class ReferenceSetSpec:
+    """A versioned set of test references (docs/spec.md §6.9): the shipped file, its split and
+    the benchmark version it defines (whose headline metric is ``scoring.metrics.headline``)."""
+
+    name: str
+    file: str  # in evoxtral_bench/corpus/data
+    split: str
+    benchmark_version: int
+
+
+REFERENCE_SETS: Mapping[str, ReferenceSetSpec] = MappingProxyType(
+    {
+        s.name: s
+        for s in (
+            ReferenceSetSpec("v1", "corpus.jsonl", "test", 1),
+            ReferenceSetSpec("v2", "test-v2.jsonl", "test", 2),
+        )
+    }
+)
+"""Every reference set by name. v1 is the 128-script test split of the corpus (frozen: the v1
+tracks and their entries are scored on it); v2 is 768 test scripts (v1's 128 and 640 more)."""
+BENCHMARK_VERSIONS: Mapping[int, ReferenceSetSpec] = MappingProxyType({s.benchmark_version: s for s in REFERENCE_SETS.values()})
+
+
+def rendering_id(script_id: str, rendering: int, renderings: int) -> str:
+    """The utterance id of rendering ``rendering`` (1-based) of a test script: the script id
+    itself for a track that renders each script once, ``<script>.<k>`` otherwise."""
+    return script_id if renderings == 1 else f"{script_id}.{rendering}"
 
 
 def _all(voices: tuple[str, ...]) -> Mapping[str, tuple[str, ...]]:
@@ -140,6 +182,19 @@ TRACKS: Mapping[str, Track] = MappingProxyType(
                 **_ESPEAK,
                 masked=True,
                 description="espeak-v1 with every audible tag taken out, the words kept",
+            ),
+            Track(
+                "espeak-v2",
+                **_ESPEAK,
+                references="v2",
+                description="espeak-v1's recipe rendering the v2 test set (768 scripts; train and validation as espeak-v1)",
+            ),
+            Track(
+                "espeak-v2-masked",
+                **_ESPEAK,
+                references="v2",
+                masked=True,
+                description="espeak-v2 with every audible tag taken out, the words kept",
             ),
             Track(
                 "neural-v1",

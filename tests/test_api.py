@@ -116,11 +116,17 @@ def test_dataframes_carry_the_metric_metadata():
     assert (comparison["delta"] == 0).all() and (comparison["p_value"] == 1).all()
 
 
+CORPUS = Path(__file__).resolve().parents[1] / "evoxtral_bench" / "corpus" / "data" / "corpus.jsonl"
+
+
 def test_every_metric_label_and_direction_comes_from_its_definition(cli):
-    code, out, _ = cli("score", EXAMPLE, "--format", "markdown", "--bootstrap", "0")
-    assert code == 0
+    shown = ""
+    for version in ("1", "2"):  # version 2 adds its anchored headline
+        code, out, _ = cli("score", EXAMPLE, "--format", "markdown", "--bootstrap", "0", "--references", CORPUS, "--split", "test", "--benchmark-version", version)
+        assert code == 0
+        shown += out
     for metric in evoxtral_bench.METRICS.values():
-        assert f"| {metric.label} {metric.arrow} |" in out
+        assert f"| {metric.label} {metric.arrow} |" in shown
 
 
 def test_training_uses_only_the_public_api():

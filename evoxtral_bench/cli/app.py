@@ -72,7 +72,14 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
         default=UNSPECIFIED,
         choices=TRACK_CHOICES,
         help=f"the audio track the predictions were made on ({TEXT_ONLY}: made from text, no audio); "
-        f"written into the results and the signature (default {UNSPECIFIED})",
+        f"written into the results and the signature (default {UNSPECIFIED}); without --references a track "
+        "also picks the reference set its test audio renders (neural-v2: the v2 references)",
+    )
+    p.add_argument(
+        "--benchmark-version",
+        type=int,
+        metavar="V",
+        help="1 or 2: the shipped references and headline of that version (default: the track's, else 1; docs/spec.md §6.9)",
     )
     p.add_argument(
         "--jobs",
@@ -171,7 +178,9 @@ def _load(args: argparse.Namespace, paths: list[str], options: Options) -> tuple
     """References and every system, or None after reporting the problems (exit 2)."""
     _check_paths(args, paths)
     problems = Problems()
-    refs = load_references(args.references, args.split, problems, legacy=options.legacy)
+    refs = load_references(
+        args.references, args.split, problems, legacy=options.legacy, reference_set=options.reference_set, renderings=options.renderings
+    )
     systems = [load_system(path, refs, options, problems, strict=args.strict, label=path) for path in paths] if refs else []
     if refs is None or None in systems or problems.errors:
         sys.stderr.write(report.problems_text(problems.errors + problems.warnings))

@@ -16,7 +16,7 @@ from evoxtral_bench.corpus.synth import BACKENDS
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import same_file, write_text
 from evoxtral_bench.reporters import to_json
-from evoxtral_bench.tracks import TRACK_NAMES
+from evoxtral_bench.tracks import TRACK_NAMES, get_track
 
 CARD_START, CARD_END = "<!-- stats:start -->\n", "<!-- stats:end -->"
 
@@ -35,6 +35,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     problems = corpus.validate(rows, path)
     if not args.corpus and corpus.file_sha256(path) != corpus.recorded_sha256():
         problems.append(f"{path}: sha256 {corpus.file_sha256(path)} differs from the recorded {corpus.recorded_sha256()}")
+    v2 = None
+    if not args.corpus or args.v2:  # the shipped corpus comes with its v2 test set (docs/spec.md §6.9)
+        v2_path = Path(args.v2) if args.v2 else corpus.v2_path()
+        v2 = corpus.load(v2_path)
+        problems += corpus.validate_v2(v2, rows, v2_path)
+        if not args.v2 and corpus.file_sha256(v2_path) != corpus.recorded_sha256("test-v2"):
+            problems.append(f"{v2_path}: sha256 {corpus.file_sha256(v2_path)} differs from the recorded {corpus.recorded_sha256('test-v2')}")
     for p in problems:
         print(p, file=sys.stderr)
     if problems:
@@ -46,6 +53,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{stats['train'].utterances}/{stats['validation'].utterances}/{stats['test'].utterances}; "
         f"sha256 {corpus.file_sha256(path)}"
     )
+    if v2 is not None:
+        v2_stats = corpus.statistics(v2)["test"]
+        print(
+            f"v2 test set: valid — {len(v2)} scripts, minimum tag support {min(v2_stats.tags.values())}, "
+            f"{v2_stats.emphasis_words} CAPS words"
+        )
     return 0
 
 
@@ -73,7 +86,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _split_rows(args: argparse.Namespace) -> list[dict]:
-    rows = [r._asdict() for r in _corpus_rows(args.corpus)]
+    corpus_rows = _corpus_rows(args.corpus)
+    if args.track and not args.corpus:  # the shipped corpus: the test scripts are those of the track's reference set
+        corpus_rows = corpus.track_rows(get_track(args.track), corpus_rows)
+    rows = [r._asdict() for r in corpus_rows]
     if args.split != "all":
         rows = [r for r in rows if args.split in r["splits"]]
     if not rows:
@@ -158,8 +174,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     def corpus_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--corpus", metavar="FILE", help="a corpus JSONL instead of the shipped one")
 
-    p = group.add_parser("validate", help="check every corpus constraint (sizes, slices, tags, splits, near-duplicates, sha256)")
+    p = group.add_parser(
+        "validate", help="check every corpus constraint (sizes, slices, tags, splits, near-duplicates, sha256) and the v2 test set's"
+    )
     corpus_option(p)
+    p.add_argument("--v2", metavar="FILE", help="a v2 test-set file to check against the corpus (default with the shipped corpus: the shipped one)")
     p.set_defaults(handler=cmd_validate)
 
     p = group.add_parser("stats", help="print per-split statistics as Markdown tables")

@@ -57,7 +57,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def _require_build_extra() -> None:
-    for module in ("matplotlib", "threadpoolctl"):
+    for module in ("matplotlib", "threadpoolctl", "jinja2"):
         require(module, "building the leaderboard", extra="leaderboard")
 
 

@@ -36,9 +36,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SAMPLING_RATE = 16_000
+"""Sampling rate of the ``audio`` feature (Hz); ``datasets`` resamples other files on decoding."""
 MAX_MANIFEST_BYTES = 64 << 20
 """The largest synthesis manifest read (64 MiB)."""
-"""Sampling rate of the ``audio`` feature (Hz); ``datasets`` resamples other files on decoding."""
+LICENSE = "cc-by-4.0"
+"""The corpus license, as the dataset card's ``license:`` states it (a test checks they agree):
+every exported split carries it in its ``DatasetInfo``."""
 
 _SPLIT_ORDER = {"train": 0, "validation": 1, "test": 2}
 _SPLIT_NAME_RE = re.compile(r"^\w+(\.\w+)*$")  # what ``datasets`` accepts as a split name
@@ -271,7 +274,7 @@ def export_dataset(
     schema = features()
     order = sorted(columns, key=lambda name: _SPLIT_ORDER.get(name, len(_SPLIT_ORDER)))
     dataset_dict = ds.DatasetDict(
-        {name: ds.Dataset.from_dict(columns[name], split=name).cast(schema) for name in order}
+        {name: ds.Dataset.from_dict(columns[name], info=ds.DatasetInfo(license=LICENSE), split=name).cast(schema) for name in order}
     )
     _save_replacing(dataset_dict, out_dir)
     if push_to_hub:

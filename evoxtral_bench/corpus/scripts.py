@@ -19,6 +19,7 @@ from evoxtral_bench.files import sha256_file
 from evoxtral_bench.scoring import normalize
 from evoxtral_bench.scoring.submission import Problems, Reference, read_records, read_references
 from evoxtral_bench.scoring.tags import emphasis_tokens, parse, tag_table
+from evoxtral_bench.tracks import REFERENCE_SETS, Track, rendering_id
 
 DOMAINS = ("conversation", "monologue", "podcast", "presentation", "argument", "storytelling", "interview", "voicemail")
 SLICE_TAGS = {"plain": (0, 0), "light": (1, 2), "moderate": (3, 4), "dense": (5, 8), "edge": (1, 8)}
@@ -33,15 +34,30 @@ MAX_JACCARD = 0.5
 SHARE_TOLERANCE = 0.02  # slices and splits: absolute deviation from the target share
 SPREAD_TOLERANCE = 0.05  # a slice or domain's share inside a split vs in the whole corpus
 ID_RE = re.compile(r"^evx-\d{5}$")
+V2_MIN_SCRIPTS = 768
+V2_MIN_SUPPORT = 80
+V2_MIN_EMPHASIS_WORDS = 600
+"""The v2 test set (docs/spec.md §6.9): at least 768 scripts, every canonical tag's support at
+least 80, at least 600 CAPS emphasis words."""
+
+
+def data_path(name: str) -> Path:
+    """A file shipped in ``evoxtral_bench/corpus/data``."""
+    return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath(name)))
 
 
 def corpus_path() -> Path:
-    return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath("corpus.jsonl")))
+    return data_path("corpus.jsonl")
 
 
-def recorded_sha256() -> str:
-    """The corpus checksum recorded beside it (``data/corpus.sha256``)."""
-    return resources.files("evoxtral_bench.corpus.data").joinpath("corpus.sha256").read_text("utf-8").split()[0]
+def v2_path() -> Path:
+    """The v2 test references (v1's 128 test scripts and the new ones), docs/spec.md §6.9."""
+    return data_path(REFERENCE_SETS["v2"].file)
+
+
+def recorded_sha256(name: str = "corpus") -> str:
+    """The checksum recorded beside a shipped file (``data/corpus.sha256``, ``data/test-v2.sha256``)."""
+    return resources.files("evoxtral_bench.corpus.data").joinpath(f"{name}.sha256").read_text("utf-8").split()[0]
 
 
 def file_sha256(path: Path) -> str:
@@ -93,6 +109,89 @@ def _split_of(row: Reference) -> str:
     return row.splits[0] if row.splits else ""
 
 
+def _row_problems(r: Reference, where: str) -> list[str]:
+    """A script's own constraints: domain, slice, canonical tags, length, tags for its slice."""
+    out = []
+    if r.domain not in DOMAINS:
+        out.append(f"{where}: domain {r.domain!r} is not one of {', '.join(DOMAINS)}")
+    if r.slice not in SLICE_TAGS:
+        out.append(f"{where}: slice {r.slice!r} is not one of {', '.join(SLICE_TAGS)}")
+    parsed = parse(r.tagged_text)
+    oov = [t.raw for t in parsed.tags if t.oov or t.raw != t.label]
+    if oov:
+        out.append(f"{where}: tags must be written as canonical labels: {', '.join(oov)}")
+    n_words = len(words(r.tagged_text))
+    if not WORDS_RANGE[0] <= n_words <= WORDS_RANGE[1]:
+        out.append(f"{where}: {n_words} words; scripts have {WORDS_RANGE[0]}-{WORDS_RANGE[1]}")
+    if r.slice in SLICE_TAGS:
+        lo, hi = SLICE_TAGS[r.slice]
+        if not lo <= len(parsed.tags) <= hi:
+            out.append(f"{where}: slice {r.slice} needs {lo}-{hi} tags, has {len(parsed.tags)}")
+    return out
+
+
+def track_rows(track: Track, rows: list[Reference]) -> list[Reference]:
+    """The shipped rows a track renders: the corpus's train and validation rows, and the test
+    scripts of the track's reference set, each rendering a row of its own (id
+    :func:`.tracks.rendering_id`, ``group`` the script id). v1 tracks: ``rows`` unchanged."""
+    if track.references == "v1" and track.renderings == 1:
+        return rows
+    spec = REFERENCE_SETS[track.references]
+    test = load(data_path(spec.file))
+    expanded = [
+        r._replace(id=rendering_id(r.id, k, track.renderings), group=r.id)
+        for r in test
+        if spec.split in r.splits
+        for k in range(1, track.renderings + 1)
+    ]
+    return [r for r in rows if "test" not in r.splits] + expanded
+
+
+def validate_v2(rows: list[Reference], corpus_rows: list[Reference], path: Path | None = None) -> list[str]:
+    """Every violated constraint of the v2 test set (docs/spec.md §6.9) as a message.
+
+    Its first rows are v1's test scripts exactly as in the corpus; the new ones continue the
+    corpus's ids; each row is a valid script with split ``test``; at least
+    :data:`V2_MIN_SCRIPTS` scripts, every canonical tag's support at least
+    :data:`V2_MIN_SUPPORT`, at least :data:`V2_MIN_EMPHASIS_WORDS` CAPS words, the slice shares
+    of the corpus, every domain equally often, and no near-duplicate among the corpus and the
+    new scripts."""
+    out: list[str] = []
+    label = path or "test-v2"
+    v1 = [r for r in corpus_rows if _split_of(r) == "test"]
+    head = [(r.id, r.tagged_text, r.domain, r.slice) for r in rows[: len(v1)]]
+    if head != [(r.id, r.tagged_text, r.domain, r.slice) for r in v1]:
+        out.append(f"{label}: the first {len(v1)} rows must be v1's test scripts, as in the corpus and in its order")
+    new = rows[len(v1) :]
+    for n, r in enumerate(new, start=len(corpus_rows) + 1):
+        where = f"{label}:{r.line}: {r.id}"
+        if r.id != f"evx-{n:05d}":
+            out.append(f"{where}: id should be evx-{n:05d} (new ids continue the corpus's)")
+        out += _row_problems(r, where)
+    for r in rows:
+        if r.splits != ("test",):
+            out.append(f"{label}:{r.line}: {r.id}: split should be 'test', got {r.splits!r}")
+    if len(rows) < V2_MIN_SCRIPTS:
+        out.append(f"{label}: {len(rows)} scripts; at least {V2_MIN_SCRIPTS} are required")
+    support = Counter(t for r in rows for t in parse(r.tagged_text).labels)
+    for tag in tag_table().canonical:
+        if support[tag] < V2_MIN_SUPPORT:
+            out.append(f"{label}: [{tag}] has support {support[tag]}; at least {V2_MIN_SUPPORT} are required")
+    caps = sum(len(emphasis_words(r.tagged_text)) for r in rows)
+    if caps < V2_MIN_EMPHASIS_WORDS:
+        out.append(f"{label}: {caps} CAPS emphasis words; at least {V2_MIN_EMPHASIS_WORDS} are required")
+    if rows:
+        slices = Counter(r.slice for r in rows)
+        for name, share in SLICE_SHARE.items():
+            if abs(slices[name] / len(rows) - share) > SHARE_TOLERANCE:
+                out.append(f"{label}: slice {name} is {slices[name] / len(rows):.1%} of the set; target {share:.0%}")
+        domains = Counter(r.domain for r in rows)
+        if len(set(domains.values())) > 1:
+            out.append(f"{label}: domains should be equally frequent, got {dict(sorted(domains.items()))}")
+    out += [f"near-duplicates: {a} and {b} share {j:.0%} of their word 3-grams" for a, b, j in near_duplicates([*corpus_rows, *new])]
+    return out
+
+
 def validate(rows: list[Reference], path: Path | None = None) -> list[str]:
     """Every violated corpus constraint as a message; empty when the corpus is valid."""
     table = tag_table()
@@ -103,23 +202,9 @@ def validate(rows: list[Reference], path: Path | None = None) -> list[str]:
     for n, r in enumerate(rows, start=1):
         if not ID_RE.match(r.id) or r.id != f"evx-{n:05d}":
             out.append(f"{where(r)}: id should be evx-{n:05d} (ids are sequential)")
-        if r.domain not in DOMAINS:
-            out.append(f"{where(r)}: domain {r.domain!r} is not one of {', '.join(DOMAINS)}")
-        if r.slice not in SLICE_TAGS:
-            out.append(f"{where(r)}: slice {r.slice!r} is not one of {', '.join(SLICE_TAGS)}")
         if len(r.splits) != 1 or r.splits[0] not in SPLIT_SHARE:
             out.append(f"{where(r)}: split {r.splits!r} should be one of {', '.join(SPLIT_SHARE)}")
-        parsed = parse(r.tagged_text)
-        oov = [t.raw for t in parsed.tags if t.oov or t.raw != t.label]
-        if oov:
-            out.append(f"{where(r)}: tags must be written as canonical labels: {', '.join(oov)}")
-        n_words = len(words(r.tagged_text))
-        if not WORDS_RANGE[0] <= n_words <= WORDS_RANGE[1]:
-            out.append(f"{where(r)}: {n_words} words; scripts have {WORDS_RANGE[0]}-{WORDS_RANGE[1]}")
-        if r.slice in SLICE_TAGS:
-            lo, hi = SLICE_TAGS[r.slice]
-            if not lo <= len(parsed.tags) <= hi:
-                out.append(f"{where(r)}: slice {r.slice} needs {lo}-{hi} tags, has {len(parsed.tags)}")
+        out += _row_problems(r, where(r))
     if not rows:
         return out
     n = len(rows)

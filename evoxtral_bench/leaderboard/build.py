@@ -48,10 +48,12 @@ class BuildReport:
 
 def score_entry(system: System, refs: ReferenceSet, masked: System | None = None, track: str = OPTIONS.track) -> dict:
     """The results document on ``track`` (with its grounding section when the entry has
-    masked-track predictions), the sample utterance ids and the per-utterance headline counts."""
+    masked-track predictions), the sample utterances (picked by the ranking metric from the
+    per-utterance headline counts) and those counts."""
     options = replace(OPTIONS, track=track)
     results, table = score_tables(system, masked, refs, options)
-    return {"results": results.to_dict(), "samples": samples.pick(system, refs), "counts": ranking.headline_counts(table)}
+    counts = ranking.headline_counts(table)
+    return {"results": results.to_dict(), "samples": samples.pick(system, refs, counts), "counts": counts}
 
 
 def _masked_key(entry: Entry) -> tuple[str, ...]:
@@ -172,7 +174,7 @@ def rank_entries(
     verified = [e for e in entries if e.verified]
     sigs = [refs.signature(e.options).format() for e in verified]
     base = (scorer_fingerprint(), refs.sha256)
-    keys = [cache_key("score:v3", *base, sig, e.track, e.system.sha256, e.system.path, *_masked_key(e)) for e, sig in zip(verified, sigs)]
+    keys = [cache_key("score:v4", *base, sig, e.track, e.system.sha256, e.system.path, *_masked_key(e)) for e, sig in zip(verified, sigs)]
     jobs = [(e.system, refs, e.masked, e.track) for e in verified]
     valid = lambda i, doc: _valid_score(verified[i], refs, sigs[i], doc)  # noqa: E731
     docs, scored = _cached(cache, output, keys, score_entry, jobs, valid, (workers, "scoring", progress))
@@ -225,7 +227,7 @@ def _build(refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers:
         if standing.entry.masked is not None:
             files[f"entries/{standing.slug}/{MASKED}"] = (standing.entry.folder / MASKED).read_bytes()
     signatures = {t.track: refs.signature(replace(OPTIONS, track=t.track)).format() for t in board.tables}
-    files["leaderboard.json"] = downloads.leaderboard_json(refs.info().to_dict(), signatures, fingerprint, board.tables).encode("utf-8")
+    files["leaderboard.json"] = downloads.leaderboard_json(refs.info(OPTIONS).to_dict(), signatures, fingerprint, board.tables).encode("utf-8")
     files["leaderboard.csv"] = downloads.leaderboard_csv(board.verified, board.reported).encode("utf-8")
     for table in board.tables:
         files.update({f"plots/{table.track}/{name}": svg for name, svg in _plots(table.ranked, cache, fingerprint).items()})

@@ -1,35 +1,44 @@
-"""Sample utterances for an entry page: worst and best by tag F1, with a word-level diff."""
+"""Sample utterances for an entry page: worst and best by the ranking metric, with a word-level diff."""
 
 from __future__ import annotations
 
 import difflib
-import html
 import re
+from collections.abc import Sequence
 
+import numpy as np
+from markupsafe import Markup, escape
+
+from evoxtral_bench.leaderboard.ranking import COLUMNS, RANK_METRIC
 from evoxtral_bench.scoring import normalize
 from evoxtral_bench.scoring.core import ReferenceSet, System, utterance_metrics
+from evoxtral_bench.scoring.metrics import METRICS
 from evoxtral_bench.scoring.tags import TAG_RE, emphasis_tokens, tag_table
 
 PER_SIDE = 5
 _TOKEN_RE = re.compile(rf"{TAG_RE.pattern}|[^\s\[\]]+|[\[\]]")
 
 
-def pick(system: System, refs: ReferenceSet, per_side: int = PER_SIDE) -> dict:
-    """Ids of the ``per_side`` worst and best utterances by tag F1 (ties: WER, then order).
+def pick(system: System, refs: ReferenceSet, counts: Sequence[Sequence[int]], per_side: int = PER_SIDE) -> dict:
+    """Ids of the ``per_side`` worst and best utterances by the ranking metric, computed from
+    ``counts``, the per-utterance headline counts the ranks use (:func:`.ranking.headline_counts`);
+    ties: WER, then order.
 
-    Only utterances where tag F1 is defined (a tag on either side) are candidates; best
-    excludes the worst, so a small set gives fewer best than worst.
+    Only utterances where the ranking metric is defined (a tag on either side) are candidates;
+    best excludes the worst, so a small set gives fewer best than worst. Each pick carries the
+    ranking metric (``score``), position-free tag F1 and WER of its utterance.
     """
+    headline, defined = METRICS[RANK_METRIC].formula(dict(zip(COLUMNS, np.asarray(counts, dtype=np.float64).reshape(-1, len(COLUMNS)).T)))
     scores = utterance_metrics(predictions=system.texts, references=[r.tagged_text for r in refs.rows])
     rows = [
-        {"id": ref.id, "tag_f1": s["tag_f1"].value, "wer": s["wer"].value, "index": i}
+        {"id": ref.id, "score": float(headline[i]), "tag_f1": s["tag_f1"].value, "wer": s["wer"].value, "index": i}
         for i, (ref, s) in enumerate(zip(refs.rows, scores))
-        if s["tag_f1"].defined
+        if defined[i]
     ]
-    worst = sorted(rows, key=lambda r: (r["tag_f1"], -r["wer"], r["index"]))[:per_side]
+    worst = sorted(rows, key=lambda r: (r["score"], -r["wer"], r["index"]))[:per_side]
     taken = {r["id"] for r in worst}
-    best = sorted((r for r in rows if r["id"] not in taken), key=lambda r: (-r["tag_f1"], r["wer"], r["index"]))[:per_side]
-    strip = lambda picked: [{k: r[k] for k in ("id", "tag_f1", "wer")} for r in picked]  # noqa: E731
+    best = sorted((r for r in rows if r["id"] not in taken), key=lambda r: (-r["score"], r["wer"], r["index"]))[:per_side]
+    strip = lambda picked: [{k: r[k] for k in ("id", "score", "tag_f1", "wer")} for r in picked]  # noqa: E731
     return {"worst": strip(worst), "best": strip(best)}
 
 
@@ -45,18 +54,16 @@ def _key(token: str) -> tuple[str, bool]:
     return normalize.basic(token), bool(emphasis_tokens(token))
 
 
-def _mark(tokens: list[str], changed: str | None) -> str:
+def _mark(tokens: list[str], changed: str | None) -> Markup:
     out = []
     for token in tokens:
-        text = html.escape(token, quote=True)
-        if TAG_RE.fullmatch(token):
-            text = f'<span class="tag">{text}</span>'
-        out.append(f"<{changed}>{text}</{changed}>" if changed else text)
-    return " ".join(out)
+        text = Markup('<span class="tag">{}</span>').format(token) if TAG_RE.fullmatch(token) else escape(token)
+        out.append(Markup("<{0}>{1}</{0}>").format(Markup(changed), text) if changed else text)
+    return Markup(" ").join(out)
 
 
-def diff_html(reference: str, prediction: str) -> tuple[str, str]:
-    """Both texts as escaped HTML; words and tags missing from the other side in ``<del>``/``<ins>``.
+def diff_html(reference: str, prediction: str) -> tuple[Markup, Markup]:
+    """Both texts as HTML (Markup: every token escaped); words and tags missing from the other side in ``<del>``/``<ins>``.
 
     Tokens compare as the scorer sees them: tags by canonical label, words after ``basic``
     normalization, with emphasis (CAPS) kept as a difference.
@@ -68,4 +75,4 @@ def diff_html(reference: str, prediction: str) -> tuple[str, str]:
         equal = op == "equal"
         ref_html.append(_mark(ref_tokens[i1:i2], None if equal else "del"))
         pred_html.append(_mark(pred_tokens[j1:j2], None if equal else "ins"))
-    return " ".join(p for p in ref_html if p), " ".join(p for p in pred_html if p)
+    return Markup(" ").join(p for p in ref_html if p), Markup(" ").join(p for p in pred_html if p)

@@ -1,4 +1,4 @@
-"""Bootstrap over utterances on summed sufficient statistics (docs/spec.md §4).
+"""Bootstrap over utterances (or their clusters) on summed sufficient statistics (docs/spec.md §4).
 
 A resample is a vector of how often each utterance was drawn; its column sums are
 ``counts @ matrix``. Resamples are drawn in chunks whose size depends only on N, so memory
@@ -19,30 +19,37 @@ MAX_RESAMPLED_VALUES = 1 << 27
 """The most resampled statistics kept at once (B × columns; 1 GiB of float64)."""
 
 
-def resample_counts(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
-    """Yield (chunk, n) float64 matrices of draw counts; each row sums to ``n``.
+def resample_counts(n: int, n_boot: int, seed: int, groups: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """Yield (chunk, n) float64 matrices of draw counts of the ``n`` rows.
 
-    Draws come from ``numpy.random.default_rng(seed).integers(0, n, size=(chunk, n))``.
+    Without ``groups`` each row is drawn on its own: ``numpy.random.default_rng(seed).integers(0,
+    n, size=(chunk, n))``, and each count row sums to ``n``. With ``groups`` (an int array of
+    length ``n``, values 0..G−1, every value used: the cluster of each row) the G clusters are
+    drawn instead, ``integers(0, G, size=(chunk, G))``, and every row gets its cluster's count
+    (a cluster bootstrap: rows of one cluster always travel together). The chunk size depends
+    only on ``n``, so memory stays bounded and identity groups give the same draws as none.
     """
     if n <= 0:
         raise ValueError("cannot bootstrap an empty set")
+    units = n if groups is None else int(groups.max()) + 1
     rng = np.random.default_rng(seed)
     chunk = max(1, min(n_boot, _CHUNK_ELEMENTS // n))
     done = 0
     while done < n_boot:
         c = min(chunk, n_boot - done)
-        idx = rng.integers(0, n, size=(c, n))
-        idx += (np.arange(c) * n)[:, None]
-        counts = np.bincount(idx.ravel(), minlength=c * n).reshape(c, n)
+        idx = rng.integers(0, units, size=(c, units))
+        idx += (np.arange(c) * units)[:, None]
+        counts = np.bincount(idx.ravel(), minlength=c * units).reshape(c, units)
         del idx  # peak memory: two chunk-sized arrays at a time, not three
-        out = counts.astype(np.float64)
+        out = counts.astype(np.float64) if groups is None else counts[:, groups].astype(np.float64)
         del counts
         yield out
         done += c
 
 
-def resample_sums(matrix: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
-    """(n_boot, K) column sums of ``n_boot`` resamples of the rows of an (N, K) matrix.
+def resample_sums(matrix: np.ndarray, n_boot: int, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
+    """(n_boot, K) column sums of ``n_boot`` resamples of the rows of an (N, K) matrix
+    (of its row clusters with ``groups``, :func:`resample_counts`).
 
     Raises :class:`InputError` when B × K exceeds :data:`MAX_RESAMPLED_VALUES`.
     """
@@ -54,7 +61,7 @@ def resample_sums(matrix: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     out = np.empty((n_boot, matrix.shape[1]), dtype=np.float64)
     with one_blas_thread(matrix.shape[0] * n_boot):
         row = 0
-        for counts in resample_counts(matrix.shape[0], n_boot, seed):
+        for counts in resample_counts(matrix.shape[0], n_boot, seed, groups):
             out[row : row + len(counts)] = counts @ matrix
             row += len(counts)
     return out

@@ -20,13 +20,13 @@ from evoxtral_bench.scoring.bootstrap import paired_p_value, percentile_interval
 from evoxtral_bench.scoring.metrics import (
     CORPUS_METRICS,
     LEGACY_METRICS,
-    POSITION_METRICS,
     TAG_MACRO_F1,
     MetricDef,
     macro_f1,
     per_label_defs,
+    position_metrics,
 )
-from evoxtral_bench.scoring.options import BENCHMARK_NAME, BENCHMARK_VERSION, Options, Signature, masked_track
+from evoxtral_bench.scoring.options import BENCHMARK_NAME, Options, Signature, masked_track
 from evoxtral_bench.scoring.results import (
     BenchmarkInfo,
     Comparison,
@@ -50,11 +50,10 @@ from evoxtral_bench.scoring.submission import (
     select_split,
 )
 from evoxtral_bench.scoring.tags import tag_table
+from evoxtral_bench.tracks import REFERENCE_SETS, ReferenceSetSpec, rendering_id
 
-SHIPPED_REFERENCES = "corpus.jsonl"
-SHIPPED_LABEL = "evoxtral_bench/corpus/data/corpus.jsonl"
-"""How results name the shipped corpus (a stable label, not this machine's install path)."""
-DEFAULT_SPLIT = "test"
+SHIPPED_DIR = "evoxtral_bench/corpus/data"
+"""How results name the shipped reference files (a stable label, not this machine's install path)."""
 GROUNDING_METRICS = ("tag_f1", "emphasis_f1")
 """The metrics whose grounding gap (full − masked track) is reported."""
 
@@ -68,11 +67,24 @@ class ReferenceSet:
     split: str
     rows: list[Reference]
     known_ids: set[str]
-    def info(self) -> BenchmarkInfo:
-        return BenchmarkInfo(BENCHMARK_NAME, BENCHMARK_VERSION, self.path, self.sha256, self.split, len(self.rows))
+    groups: np.ndarray | None = None
+    """The resampling cluster (script) of each row, 0..G−1, when rows share a ``group``; None: each row its own."""
+
+    @property
+    def n_groups(self) -> int | None:
+        return None if self.groups is None else int(self.groups.max()) + 1
+
+    def info(self, options: Options) -> BenchmarkInfo:
+        return BenchmarkInfo(BENCHMARK_NAME, options.version, self.path, self.sha256, self.split, len(self.rows))
 
     def signature(self, options: Options) -> Signature:
-        return Signature.build(references_sha256=self.sha256, split=self.split, n=len(self.rows), options=options)
+        return Signature.build(references_sha256=self.sha256, split=self.split, n=len(self.rows), options=options, groups=self.n_groups)
+
+    def subset_groups(self, index: list[int]) -> np.ndarray | None:
+        """The clusters of the rows ``index``, renumbered 0..G'−1 (None without clusters)."""
+        if self.groups is None:
+            return None
+        return np.unique(self.groups[np.asarray(index, dtype=np.intp)], return_inverse=True)[1]
 
 
 @dataclass(frozen=True)
@@ -88,25 +100,37 @@ class System:
     n_malformed: int = 0
 
 
-def shipped_references() -> Path:
-    """Path of the reference corpus shipped in the package."""
-    return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath(SHIPPED_REFERENCES)))
+def shipped_references(reference_set: ReferenceSetSpec = REFERENCE_SETS["v1"]) -> Path:
+    """Path of a reference file shipped in the package (default: the corpus, whose test split is v1)."""
+    return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath(reference_set.file)))
 
 
-def load_references(source: Source | None, split: str | None, problems: Problems, *, legacy: bool = False) -> ReferenceSet | None:
+def load_references(
+    source: Source | None,
+    split: str | None,
+    problems: Problems,
+    *,
+    legacy: bool = False,
+    reference_set: ReferenceSetSpec = REFERENCE_SETS["v1"],
+    renderings: int = 1,
+) -> ReferenceSet | None:
     """Read and select the reference rows (None after recording problems).
 
-    ``source`` None means the shipped corpus, whose split defaults to ``test``. A mapping
-    ``{id: tagged_text}`` or a sequence of records works as well as a JSONL path. Malformed
-    markup is an error in a reference, except with ``legacy``.
+    ``source`` None means the shipped ``reference_set`` (default v1: the corpus), whose split
+    defaults to its own; with ``renderings`` > 1 each shipped row becomes that many utterances
+    (:func:`.tracks.rendering_id`) of one cluster. A mapping ``{id: tagged_text}`` or a
+    sequence of records works as well as a JSONL path; rows that carry a ``group`` are resampled
+    by group. Malformed markup is an error in a reference, except with ``legacy``.
     """
     label = "<references>"
-    if source is None:
-        source, label = shipped_references(), SHIPPED_LABEL
-        split = split or DEFAULT_SPLIT
+    shipped = source is None
+    if shipped:
+        label = f"{SHIPPED_DIR}/{reference_set.file}"
+        source = shipped_references(reference_set)
+        split = split or reference_set.split
     records = read_records(source, problems, text_field="tagged_text", label=label)
-    if label == SHIPPED_LABEL:
-        records = type(records)(SHIPPED_LABEL, records.sha256, records.items)
+    if shipped:
+        records = type(records)(label, records.sha256, records.items)
     rows = read_references(records, problems, legacy=legacy)
     if problems.errors:
         return None
@@ -122,7 +146,27 @@ def load_references(source: Source | None, split: str | None, problems: Problems
         labels = sorted({s for r in rows for s in r.splits})
         problems.error(path, None, "split", f"no row has split {split!r}; labels present: {', '.join(labels)}")
         return None
-    return ReferenceSet(path, records.sha256, split or "all", selected, {r.id for r in rows})
+    known = {r.id for r in rows}
+    if shipped and renderings > 1:
+        selected = [
+            r._replace(id=rendering_id(r.id, k, renderings), group=r.id) for r in selected for k in range(1, renderings + 1)
+        ]
+        known = {rendering_id(i, k, renderings) for i in known for k in range(1, renderings + 1)}
+    return ReferenceSet(path, records.sha256, split or "all", selected, known, _groups(selected))
+
+
+def _groups(rows: list[Reference]) -> np.ndarray | None:
+    """Cluster numbers of the rows (in order of first appearance) when any row carries a
+    ``group``; a row without one is a cluster of its own. None when no row shares a cluster."""
+    if all(r.group is None for r in rows):
+        return None
+    number: dict[tuple[bool, str], int] = {}
+    out = np.fromiter(
+        (number.setdefault((r.group is not None, r.group if r.group is not None else r.id), len(number)) for r in rows),
+        dtype=np.intp,
+        count=len(rows),
+    )
+    return out if len(number) < len(rows) else None
 
 
 def load_system(
@@ -281,13 +325,14 @@ class _Intervals:
         return [Estimate(v, low, high, d) for (v, d), low, high in zip(self.points, lo.tolist(), hi.tolist())]
 
 
-def summarize(table: StatsTable, options: Options) -> Summary:
-    """Metrics, per-tag scores and extras with percentile intervals for one table.
+def summarize(table: StatsTable, options: Options, groups: np.ndarray | None = None) -> Summary:
+    """Metrics, per-tag scores and extras with percentile intervals for one table (its rows
+    resampled by cluster with ``groups``, :func:`.bootstrap.resample_counts`).
 
     Every interval comes from one vectorized percentile call over all resampled values.
     """
     point = _sums(table, table.matrix.sum(axis=0))
-    boot = _sums(table, resample_sums(table.matrix, options.n_boot, options.seed)) if options.n_boot else None
+    boot = _sums(table, resample_sums(table.matrix, options.n_boot, options.seed, groups)) if options.n_boot else None
     acc = _Intervals(options.ci)
 
     def evaluate(defs: tuple[MetricDef, ...]) -> dict[str, int]:
@@ -300,7 +345,7 @@ def summarize(table: StatsTable, options: Options) -> Summary:
     resampled_macro = macro_f1(boot, macro_labels)[0] if boot is not None else None
     extras = {TAG_MACRO_F1.name: acc.add(*macro_f1(point, macro_labels), resampled_macro)}
     if not options.legacy:
-        extras.update(evaluate(POSITION_METRICS))
+        extras.update(evaluate(position_metrics(options.version)))
     found = acc.estimates()
     tags = {}
     for label, index in per_tag.items():
@@ -312,13 +357,15 @@ def summarize(table: StatsTable, options: Options) -> Summary:
     )
 
 
-def _group_metrics(table: StatsTable, index: list[int], defs: tuple[MetricDef, ...], options: Options, acc: _Intervals) -> list[int]:
+def _group_metrics(
+    table: StatsTable, index: list[int], defs: tuple[MetricDef, ...], options: Options, acc: _Intervals, groups: np.ndarray | None
+) -> list[int]:
     """Add the metrics ``defs`` (each a ratio of the table's columns) on the rows ``index`` to
-    ``acc``, with their resampled values: the same numbers as :func:`summarize` gives for them on
-    those rows. Returns their places in ``acc``."""
+    ``acc``, with their resampled values (by the clusters ``groups`` of those rows): the same
+    numbers as :func:`summarize` gives for them on those rows. Returns their places in ``acc``."""
     rows = table.matrix[np.asarray(index, dtype=np.intp)]
     point = _sums(table, rows.sum(axis=0))
-    boot = _sums(table, resample_sums(rows, options.n_boot, options.seed)) if options.n_boot else None
+    boot = _sums(table, resample_sums(rows, options.n_boot, options.seed, groups)) if options.n_boot else None
     return [acc.add(*d.formula(point), d.formula(boot)[0] if boot is not None else None) for d in defs]
 
 
@@ -338,7 +385,10 @@ def _breakdowns(table: StatsTable, refs: ReferenceSet, options: Options) -> dict
             if value is not None:
                 groups.setdefault(value, []).append(i)
         if groups:
-            placed[key] = {name: (len(index), _group_metrics(table, index, defs, options, acc)) for name, index in sorted(groups.items())}
+            placed[key] = {
+                name: (len(index), _group_metrics(table, index, defs, options, acc, refs.subset_groups(index)))
+                for name, index in sorted(groups.items())
+            }
     found = acc.estimates()
     return {
         key: {name: Group(n, {d.name: found[i] for d, i in zip(defs, places)}) for name, (n, places) in groups.items()}
@@ -355,9 +405,9 @@ def score(system: System, refs: ReferenceSet, options: Options) -> Results:
 def results_of_table(system: System, refs: ReferenceSet, options: Options, table: StatsTable, oov: Counter[str]) -> Results:
     """The results of one system from its statistics table (:func:`build_table`), for a
     caller that keeps the table (the leaderboard ranks from its per-utterance columns)."""
-    summary = summarize(table, options)
+    summary = summarize(table, options, refs.groups)
     return Results(
-        benchmark=refs.info(),
+        benchmark=refs.info(options),
         submission=_submission_info(system, oov),
         signature=refs.signature(options),
         metrics=summary.metrics,
@@ -391,10 +441,10 @@ def compare_tables(a: System, b: System, refs: ReferenceSet, options: Options, t
     """:func:`compare` from the two systems' statistics tables."""
     k = table_a.matrix.shape[1]
     joint = np.hstack([table_a.matrix, table_b.matrix])
-    boot = resample_sums(joint, options.n_boot, options.seed) if options.n_boot else None
+    boot = resample_sums(joint, options.n_boot, options.seed, refs.groups) if options.n_boot else None
     point_a, point_b = _sums(table_a, table_a.matrix.sum(axis=0)), _sums(table_b, table_b.matrix.sum(axis=0))
     labels = _macro_labels(table_a, point_a)  # reference support: the same for A and B
-    defs = (LEGACY_METRICS if options.legacy else CORPUS_METRICS) + (TAG_MACRO_F1,) + (() if options.legacy else POSITION_METRICS)
+    defs = (LEGACY_METRICS if options.legacy else CORPUS_METRICS) + (TAG_MACRO_F1,) + (() if options.legacy else position_metrics(options.version))
     metrics = {}
     for d in defs:
         formula = d.formula if d.formula is not None else (lambda sums: macro_f1(sums, labels))
@@ -407,7 +457,7 @@ def compare_tables(a: System, b: System, refs: ReferenceSet, options: Options, t
             (low,), (high,) = percentile_intervals(deltas, options.ci, delta)
             low, high, p_value = float(low), float(high), paired_p_value(deltas)
         metrics[d.name] = Delta(float(va), float(vb), delta, bool(da and db), low, high, p_value, bool(da), bool(db))
-    return Comparison(refs.info(), (a.path, a.sha256), (b.path, b.sha256), refs.signature(options), metrics)
+    return Comparison(refs.info(options), (a.path, a.sha256), (b.path, b.sha256), refs.signature(options), metrics)
 
 
 def score_tables(
@@ -427,7 +477,7 @@ def score_tables(
     track = masked_track(options.track)
     (table, oov), (masked_table, masked_oov) = build_tables([full.texts, masked.texts], refs, options, workers=workers)
     results = results_of_table(full, refs, options, table, oov)
-    on_masked = summarize(masked_table, options).metrics
+    on_masked = summarize(masked_table, options, refs.groups).metrics
     paired = compare_tables(full, masked, refs, options, table, masked_table)
     gaps = {}
     for name in GROUNDING_METRICS:

@@ -90,6 +90,17 @@ TAG_F1_POS = MetricDef(
 )
 """The headline metric: a bag of tags in the wrong places cannot win it (docs/spec.md §3.9, §8.5)."""
 
+TAG_F1_ANCHORED = MetricDef(
+    "tag_f1_anchored",
+    True,
+    f1("tag_tp_anch", "tag_pred", "tag_ref"),
+    "tag F1 (position ±1) in which a reference tag can only be matched when a reference word next to it "
+    "is transcribed correctly (a hit of the word alignment); the headline of benchmark version 2",
+    "Tag F1 (anchored, ±1)",
+    "Anch. F1",
+)
+"""Benchmark v2's headline: tags only count where the words around them are right (docs/spec.md §3.10)."""
+
 POSITION_METRICS: tuple[MetricDef, ...] = (
     TAG_F1_POS,
     MetricDef(
@@ -144,8 +155,18 @@ TAG_MACRO_F1 = MetricDef(
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in CORPUS_METRICS)
 """The seven headline metrics, in the order every table shows them."""
 
-METRICS: dict[str, MetricDef] = {m.name: m for m in CORPUS_METRICS + POSITION_METRICS + (TAG_MACRO_F1,)}
+METRICS: dict[str, MetricDef] = {m.name: m for m in CORPUS_METRICS + (TAG_F1_ANCHORED,) + POSITION_METRICS + (TAG_MACRO_F1,)}
 """Every reported metric by name (legacy metrics share the names and the presentation)."""
+
+
+def position_metrics(benchmark_version: int) -> tuple[MetricDef, ...]:
+    """The position-aware extras of a benchmark version: v2 adds its anchored headline first."""
+    return ((TAG_F1_ANCHORED,) if benchmark_version >= 2 else ()) + POSITION_METRICS
+
+
+def headline(benchmark_version: int) -> MetricDef:
+    """The ranking metric of a benchmark version (v1: ``tag_f1_pos``, v2: ``tag_f1_anchored``)."""
+    return TAG_F1_ANCHORED if benchmark_version >= 2 else TAG_F1_POS
 
 
 def per_label_defs(label: str) -> tuple[MetricDef, ...]:

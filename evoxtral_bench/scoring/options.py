@@ -14,7 +14,7 @@ from evoxtral_bench._version import __version__
 from evoxtral_bench.errors import InputError, shown
 from evoxtral_bench.scoring import adapters, normalize, position
 from evoxtral_bench.scoring.tags import tag_table
-from evoxtral_bench.tracks import TEXT_ONLY, TRACK_NAMES, TRACKS
+from evoxtral_bench.tracks import BENCHMARK_VERSIONS, REFERENCE_SETS, TEXT_ONLY, TRACK_NAMES, TRACKS, ReferenceSetSpec
 
 BENCHMARK_NAME = "evoxtral-bench"
 BENCHMARK_VERSION = 1
@@ -65,6 +65,25 @@ class Options:
     seed: int = 0
     ci: float = 0.95
     track: str = UNSPECIFIED
+    benchmark_version: int | None = None
+    """None: the version of the track's reference set (1 without a registered track)."""
+
+    @property
+    def version(self) -> int:
+        """The benchmark version the numbers are for (docs/spec.md §6.9)."""
+        if self.benchmark_version is not None:
+            return self.benchmark_version
+        return REFERENCE_SETS[TRACKS[self.track].references].benchmark_version if self.track in TRACKS else BENCHMARK_VERSION
+
+    @property
+    def reference_set(self) -> ReferenceSetSpec:
+        """The shipped reference set scored when no references are given."""
+        return BENCHMARK_VERSIONS[self.version]
+
+    @property
+    def renderings(self) -> int:
+        """Renderings of each shipped test script on the track (1 without a registered track)."""
+        return TRACKS[self.track].renderings if self.track in TRACKS else 1
 
     def check(self) -> None:
         """Raise :class:`InputError` for an impossible combination or value."""
@@ -84,6 +103,17 @@ class Options:
             raise InputError("--legacy uses the paper's own text handling; drop --normalizer")
         if self.track not in (*TRACK_CHOICES, UNSPECIFIED):
             raise InputError(f"unknown --track {shown(self.track, 40)}; expected one of {', '.join(TRACK_CHOICES)}")
+        if self.benchmark_version is not None:
+            if self.benchmark_version not in BENCHMARK_VERSIONS:
+                versions = ", ".join(map(str, BENCHMARK_VERSIONS))
+                raise InputError(f"unknown --benchmark-version {shown(self.benchmark_version, 20)}; expected one of {versions}")
+            if self.track in TRACKS and REFERENCE_SETS[TRACKS[self.track].references].benchmark_version != self.benchmark_version:
+                own = REFERENCE_SETS[TRACKS[self.track].references].benchmark_version
+                raise InputError(
+                    f"--track {self.track} renders the version-{own} references; drop --benchmark-version or give {own}"
+                )
+        if self.legacy and self.version != 1:
+            raise InputError("--legacy scores the paper's version-1 metrics; it does not apply to benchmark version 2")
 
 
 OPTION_NAMES: dict[str, str] = {
@@ -95,6 +125,7 @@ OPTION_NAMES: dict[str, str] = {
     "seed": "seed",
     "ci": "ci",
     "track": "track",
+    "benchmark_version": "benchmark_version",
 }
 """Public keyword (API argument, CLI ``--flag``) -> :class:`Options` field."""
 
@@ -140,9 +171,11 @@ class Signature:
     version: str = __version__
     benchmark: str = BENCHMARK_NAME
     benchmark_version: int = BENCHMARK_VERSION
+    groups: int | None = None
+    """Resampling units (scripts) when the references group utterances; None: each utterance."""
 
     @classmethod
-    def build(cls, *, references_sha256: str, split: str, n: int, options: Options) -> Signature:
+    def build(cls, *, references_sha256: str, split: str, n: int, options: Options, groups: int | None = None) -> Signature:
         """The one place a signature is made from options."""
         return cls(
             references_sha256=references_sha256,
@@ -158,6 +191,8 @@ class Signature:
             seed=options.seed,
             ci=options.ci,
             tolerance=position.TOLERANCE,
+            benchmark_version=options.version,
+            groups=groups,
         )
 
     def format(self) -> str:
@@ -168,6 +203,7 @@ class Signature:
             f"split:{self.split}",
             f"track:{self.track}",
             f"n:{self.n}",
+            *([f"scripts:{self.groups}"] if self.groups is not None else []),
             f"norm:{self.normalizer}",
             f"legacy:{'yes' if self.legacy else 'no'}",
             f"adapter:{self.adapter or 'none'}",
@@ -195,7 +231,16 @@ class Signature:
             "tag_table_version": self.tag_table_version,
             "position_tolerance": self.tolerance,
             "bootstrap": {"n": self.n_boot, "seed": self.seed, "ci": self.ci},
+            **self._version_2(),
         }
+
+    def _version_2(self) -> dict:
+        """The ``config`` keys of benchmark version 2 (none in version 1, whose documents are frozen)."""
+        if self.benchmark_version < 2 and self.groups is None:
+            return {}
+        from evoxtral_bench.scoring.metrics import headline  # numpy: not needed by a version-1 signature
+
+        return {"headline": headline(self.benchmark_version).name, "resampling_unit": "script" if self.groups is not None else "utterance"}
 
     @classmethod
     def from_document(cls, benchmark: dict, config: dict, line: str) -> Signature:
@@ -219,4 +264,5 @@ class Signature:
             version=fields["version"],
             benchmark=benchmark["name"],
             benchmark_version=benchmark["version"],
+            groups=int(fields["scripts"]) if "scripts" in fields else None,
         )

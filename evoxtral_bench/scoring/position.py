@@ -45,6 +45,21 @@ def ref_gap(alignment: Opcodes | Sequence[tuple[str, int, int, int, int]], gap: 
     return last
 
 
+def anchored_gaps(alignment: Opcodes | Sequence[tuple[str, int, int, int, int]], n_ref: int) -> set[int] | range:
+    """The reference word gaps (0..``n_ref``) next to a correctly transcribed reference word.
+
+    Gap g lies between reference words g − 1 and g; it is anchored when either of them is in
+    an ``equal`` run of the alignment (a hit). With no reference words every gap (only 0) is
+    anchored: there is no word to get right. docs/spec.md §3.10."""
+    if n_ref == 0:
+        return range(1)
+    out: set[int] = set()
+    for tag, src_start, src_end, _, _ in alignment:
+        if tag == "equal":
+            out.update(range(src_start, src_end + 1))  # words src_start..src_end-1: gaps on both sides
+    return out
+
+
 def tp_within(ref: Sequence[int], pred: Sequence[int], k: int) -> int:
     """Maximum number of one-to-one pairs with ``|ref - pred| <= k`` (inputs sorted)."""
     i = j = tp = 0

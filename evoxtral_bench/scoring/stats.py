@@ -39,6 +39,7 @@ BASE_COLUMNS: tuple[str, ...] = (
     "tag_tp_at1",
     "tag_offset_sum",
     "tag_tp_pos",
+    "tag_tp_anch",
 )
 
 
@@ -192,13 +193,16 @@ def _multiset_tp(a: dict[str, int] | None, b: dict[str, int] | None) -> int:
     return sum(min(n, b[k]) for k, n in a.items() if k in b)
 
 
-def _positions(ref: Side, hyp: Side, common: list[str], tolerance: int) -> tuple[int, int, int, int]:
-    """(tp within 0 words, within 1 word, least total offset, tp within ``tolerance``) summed
-    over the labels on both sides; predicted gaps move to reference gaps through the alignment
-    (the identity when both sides have the same words)."""
+def _positions(ref: Side, hyp: Side, common: list[str], tolerance: int) -> tuple[int, int, int, int, int]:
+    """(tp within 0 words, within 1 word, least total offset, tp within ``tolerance``, tp within
+    ``tolerance`` among anchored reference tags) summed over the labels on both sides; predicted
+    gaps move to reference gaps through the alignment (the identity when both sides have the
+    same words). A reference tag is *anchored* when a reference word next to its gap is a hit of
+    the alignment (:func:`.position.anchored_gaps`, docs/spec.md §3.10)."""
     same = ref.chunk_words == hyp.chunk_words
     alignment = None if same else Levenshtein.opcodes(ref.chunk_words, hyp.chunk_words).as_list()
-    at0 = at1 = offsets = tp_pos = 0
+    anchored = None if same else position.anchored_gaps(alignment, len(ref.chunk_words))
+    at0 = at1 = offsets = tp_pos = tp_anch = 0
     for label in common:
         r = ref.positions[label]
         p = hyp.positions[label] if same else [position.ref_gap(alignment, g) for g in hyp.positions[label]]
@@ -208,6 +212,7 @@ def _positions(ref: Side, hyp: Side, common: list[str], tolerance: int) -> tuple
             at1 += d <= 1
             offsets += d
             tp_pos += d <= tolerance
+            tp_anch += d <= tolerance and (anchored is None or r[0] in anchored)
             continue
         if not same:  # gaps are sorted as recorded; mapped ones are sorted again
             p.sort()
@@ -216,11 +221,13 @@ def _positions(ref: Side, hyp: Side, common: list[str], tolerance: int) -> tuple
         at1 += within1
         offsets += position.min_total_offset(r, p)
         # the size of match_within's maximum matching: greedy on sorted gaps is optimal
-        tp_pos += within1 if tolerance == 1 else position.tp_within(r, p, tolerance)
-    return at0, at1, offsets, tp_pos
+        pos = within1 if tolerance == 1 else position.tp_within(r, p, tolerance)
+        tp_pos += pos
+        tp_anch += pos if anchored is None else position.tp_within([g for g in r if g in anchored], p, tolerance)
+    return at0, at1, offsets, tp_pos, tp_anch
 
 
-_NO_POSITIONS = (0, 0, 0, 0)
+_NO_POSITIONS = (0, 0, 0, 0, 0)
 
 
 class _Builder:

@@ -91,6 +91,7 @@ class Reference(NamedTuple):
     domain: str | None
     slice: str | None
     line: int
+    group: str | None = None  # the resampling cluster (the script of a rendering); None: the row alone
 
 
 class Prediction(NamedTuple):
@@ -387,7 +388,8 @@ def _tagged_field(
 
 
 def read_references(records: Records, problems: Problems, *, legacy: bool = False) -> list[Reference]:
-    """Validate reference records (``id``, ``tagged_text``; optional ``split``, ``domain``, ``slice``).
+    """Validate reference records (``id``, ``tagged_text``; optional ``split``, ``domain``, ``slice``,
+    ``group``: rows with the same group are resampled together).
 
     ``split`` is a label or a list of labels (a row may belong to e.g. ``test`` and ``bench50``).
     Malformed markup in a reference is an error, except with ``legacy`` (the paper's code
@@ -412,9 +414,14 @@ def read_references(records: Records, problems: Problems, *, legacy: bool = Fals
             continue
         domain = _string_field(path, number, obj, "domain", problems, required=False)
         slice_ = _string_field(path, number, obj, "slice", problems, required=False)
+        group = _string_field(path, number, obj, "group", problems, required=False)
         if rid is not None and text is not None:
             # one object per distinct label: millions of rows share a handful of them
-            out.append(Reference(rid, text, shared.setdefault(splits, splits), shared.setdefault(domain, domain), shared.setdefault(slice_, slice_), number))
+            out.append(
+                Reference(
+                    rid, text, shared.setdefault(splits, splits), shared.setdefault(domain, domain), shared.setdefault(slice_, slice_), number, group
+                )
+            )
     return out
 
 

@@ -82,6 +82,7 @@ def test_export_round_trip(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
     loaded = datasets.load_from_disk(str(out))
     assert list(loaded) == ["train", "test"]
     assert {name: loaded[name].num_rows for name in loaded} == {"train": 3, "test": 3}
+    assert all(loaded[name].info.license == "cc-by-4.0" for name in loaded)  # the corpus license, as the card says
 
     expected = {rid: (text, split, plain, tags) for rid, text, split, plain, tags in ROWS}
     corpus = {row["id"]: row for row in _corpus()}

@@ -306,3 +306,41 @@ def test_pareto_front_is_drawn_only_with_two_or_more_points(built, tmp_path, cli
     build(cli, single, tmp_path / "site")
     svg = (tmp_path / "site/plots/espeak-v1/wer_vs_tag_f1.svg").read_text(encoding="utf-8")
     assert 'id="point-only"' in svg and 'id="pareto-front"' not in svg
+
+
+def test_sample_utterances_are_picked_by_the_ranking_metric(tmp_path, cli):
+    """Half the utterances carry every tag but in the wrong gap (position-free tag F1 = 1, WER 0):
+    picked by tag F1 they would all be "best"; by the ranking metric none is. The golden order
+    comes from scoring each utterance alone through the public API (an independent path)."""
+    import random
+
+    from evoxtral_bench.api import score
+    from evoxtral_bench.leaderboard.oracle import corrupt, misplaced_text
+    from tests.leaderboard.fixtures import VERIFIED_META, reference_rows, write_entry
+
+    rows = reference_rows()
+    rng = random.Random(7)
+    predictions = [
+        {"id": i, "prediction": misplaced_text(t, random.Random(i)) if n % 2 == 0 else corrupt(t, rng, tag_drop=0.3)}
+        for n, (i, t) in enumerate(rows)
+    ]
+    write_entry(tmp_path / "submissions", "mixed", {**VERIFIED_META, "name": "Mixed"}, predictions)
+    build(cli, tmp_path / "submissions", tmp_path / "site")
+    cached = [json.loads(p.read_text(encoding="utf-8"))["document"] for p in (tmp_path / "site/.cache").glob("*.json")]
+    picked = next(d["samples"] for d in cached if "samples" in d)
+    by_id = {i: (t, p["prediction"]) for (i, t), p in zip(rows, predictions)}
+    alone = {}
+    for i, (reference, prediction) in by_id.items():
+        extras = score(predictions=[{"id": i, "prediction": prediction}], references=[{"id": i, "tagged_text": reference}], bootstrap=0).extras
+        if extras["tag_f1_pos"].defined:
+            alone[i] = extras["tag_f1_pos"].value
+    best = [s["id"] for s in picked["best"]]
+    misplaced_ids = {i for n, (i, _) in enumerate(rows) if n % 2 == 0}
+    assert best and not set(best) & misplaced_ids  # by tag F1 all five were misplaced ones
+    assert [s["score"] for s in picked["best"]] == pytest.approx([alone[i] for i in best])
+    top = sorted((v for i, v in alone.items() if i not in {s["id"] for s in picked["worst"]}), reverse=True)[: len(best)]
+    assert [s["score"] for s in picked["best"]] == pytest.approx(top)
+    assert [s["score"] for s in picked["worst"]] == pytest.approx(sorted(alone.values())[: len(picked["worst"])])
+    page = (tmp_path / "site/entries/mixed/index.html").read_text(encoding="utf-8")
+    assert "Best utterances by Tag F1 (position ±1)" in page
+    assert f"{best[0]} · Pos. F1 {100 * picked['best'][0]['score']:.1f}" in page
