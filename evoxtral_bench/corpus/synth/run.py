@@ -15,9 +15,10 @@ same voices, seeds and words with every audible tag taken out; each manifest ent
 what was masked under ``"masked"`` (the keys of :data:`~evoxtral_bench.corpus.synth.plan.MASKED`).
 The tag spans stay in the manifest: a sound's span is where its room tone lies.
 
-A track may render each script of a split several times (``neural-v2`` test: twice, by voices of
-two disjoint groups): rendering ``k`` of script ``ID`` is the clip ``ID.rk`` and its manifest entry
-carries ``"script": ID`` and ``"rendering": k`` (docs/spec.md §12.7).
+A track may render each test script several times (``neural-v2``: twice, by voices of two disjoint
+groups). Each rendering comes as a row of its own (id :func:`~evoxtral_bench.tracks.rendering_id`,
+``group`` the script id; :func:`evoxtral_bench.corpus.scripts.track_rows` makes them); its manifest
+entry carries ``"script": ID`` and ``"rendering": k`` (docs/spec.md §12.7).
 
 Every file is written atomically (temporary file, then rename). A clip is finished when its record
 matches the request (text, backend, seed, voice) and the sha256 of its wav, so a run killed at any
@@ -41,7 +42,7 @@ from evoxtral_bench.corpus.synth.plan import MASKED
 from evoxtral_bench.corpus.synth.script import Script, read_script
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import json_loads, sha256_bytes, write_bytes, write_jsonl
-from evoxtral_bench.tracks import Track, get_track
+from evoxtral_bench.tracks import Track, get_track, rendering_id
 
 AUDIO_DIR = "audio"
 RECORDS_DIR = "records"
@@ -139,7 +140,6 @@ def _backend(name: str, voices: Sequence[str] | None, base_url: str | None) -> B
 def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = False, track: Track | None = None) -> list[Job]:
     """Validated jobs sorted by id; with a ``track``, each row's voice comes from its split's pool."""
     jobs: dict[str, Job] = {}
-    seen: set[str] = set()
     for number, row in enumerate(rows, start=1):
         where = f"row {number}"
         if not isinstance(row, Mapping):
@@ -150,9 +150,8 @@ def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = Fa
                 f"{where}: 'id' must be a string of letters, digits, '.', '_' or '-' (at most 128), got {clip_id!r}"
             )
         where = f"row {number} (id {clip_id!r})"
-        if clip_id in seen:
+        if clip_id in jobs:
             raise InputError(f"{where}: duplicate id")
-        seen.add(clip_id)
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"{where}: 'tagged_text' must be a non-empty string")
         try:
@@ -166,18 +165,27 @@ def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = Fa
         split = splits[0] if isinstance(splits, (list, tuple)) and splits else None
         if split not in track.voices:
             raise InputError(f"{where}: track {track.name!r} needs the row's split (one of {', '.join(track.voices)}), got {split!r}")
-        count = track.renderings(split)
-        for k in range(1, count + 1):
-            job_id = clip_id if count == 1 else f"{clip_id}.r{k}"
-            if not _ID.match(job_id):
-                raise InputError(f"{where}: the id of its rendering {k}, {job_id!r}, is longer than 128 characters; shorten the id")
-            if job_id in jobs:
-                raise InputError(f"{where}: its rendering {k}'s id {job_id!r} is another row's id; rename one of them")
-            voice = engine.voice_for(job_id, seed, track.rendering_pool(split, k))
-            events, splice = track.events(split), bool(track.settings.get("splice", False))
-            script = clip_id if count > 1 else ""
-            jobs[job_id] = Job(job_id, text, voice, masked, splice, events, script, k if count > 1 else 0)
+        rendering = _rendering(row, split, track, where)
+        voice = engine.voice_for(clip_id, seed, track.rendering_pool(split, rendering))
+        events, splice = track.events(split), bool(track.settings.get("splice", False))
+        jobs[clip_id] = Job(clip_id, text, voice, masked, splice, events, row["group"] if rendering else "", rendering)
     return [jobs[key] for key in sorted(jobs)]
+
+
+def _rendering(row: Mapping, split: str, track: Track, where: str) -> int:
+    """Which rendering (1-based) of its script a test row of a multiply rendering track is, from
+    its id and ``group``; 0 for every other row."""
+    if split != "test" or track.renderings == 1:
+        return 0
+    group = row.get("group")
+    for k in range(1, track.renderings + 1):
+        if isinstance(group, str) and row["id"] == rendering_id(group, k, track.renderings):
+            return k
+    raise InputError(
+        f"{where}: track {track.name!r} renders each test script {track.renderings} times, one row per rendering "
+        f"(id SCRIPT.k with k = 1..{track.renderings}, group SCRIPT; evoxtral_bench.corpus.scripts.track_rows makes them), "
+        f"got group {group!r}"
+    )
 
 
 def _fingerprint(job: Job, backend: str, seed: int, track: Track | None = None) -> str:
