@@ -5,9 +5,9 @@
     python benchmarks/neural_v2.py leak   [--scripts 60]   # gaps where masked sounds were vs other word gaps
 
 Scripts are the first N validation scripts of the shipped corpus. ``speed`` renders each with the
-test split's event generators on one voice per engine, in this process with one ONNX thread (the
-1-worker speed), then the same jobs through ``synthesize`` with ``--concurrency 2`` (the machine's
-2-worker throughput). ``leak`` renders the scripts that hold a sound with Piper joe (exact word
+test split's event generators on one voice per engine with 1 and with 2 worker processes (one ONNX
+thread each, as ``synthesize`` runs them), then the first N scripts of the v2 test set, both
+renderings, through ``synthesize`` with ``concurrency=2`` (what ``data synthesize`` does). ``leak`` renders the scripts that hold a sound with Piper joe (exact word
 alignment), masked as neural-v1-masked does (room tone of the sound's length) and as neural-v2-masked
 does (spliced), and compares the silence between the words around each removed sound with every
 other word gap of the same clips (all gaps, and gaps after the same punctuation). Nothing is asserted.
@@ -19,6 +19,8 @@ import argparse
 import json
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
 import numpy as np
 from scipy import stats
@@ -27,6 +29,7 @@ from evoxtral_bench.corpus import scripts as corpus
 from evoxtral_bench.corpus.synth import synthesize
 from evoxtral_bench.corpus.synth.clip import Job, Span
 from evoxtral_bench.corpus.synth.neural import render_clip
+from evoxtral_bench.corpus.synth.pool import completed
 from evoxtral_bench.corpus.synth.script import SOUND_TAGS, read_script
 from evoxtral_bench.tracks import TRACKS
 
@@ -46,22 +49,24 @@ def _validation(n: int) -> list:
 def speed(n: int) -> None:
     rows = _validation(n)
     for engine, voice in ENGINES.items():
-        render_clip(Job("warm", "Warm up.", voice, events="voiced-v2"), V2.seed)
-        audio = wall = 0.0
-        for row in rows:
+        jobs = [Job(r.id, r.tagged_text, voice, events="voiced-v2") for r in rows]
+        render_clip(Job("warm", "Warm up.", voice, events="voiced-v2"), V2.seed)  # loads the model before forking
+        for workers in (1, 2):
             start = time.perf_counter()
-            clip = render_clip(Job(row.id, row.tagged_text, voice, events="voiced-v2"), V2.seed)
-            wall += time.perf_counter() - start
-            audio += len(clip.pcm) / clip.sample_rate
-        print(f"{engine:7s} 1 worker : {audio:7.1f} s of clips in {wall:7.1f} s = {audio / wall:5.2f} clip s per wall s", flush=True)
-    test_rows = [{"id": r.id, "tagged_text": r.tagged_text, "splits": ["test"]} for r in rows]
+            executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
+            audio = sum(len(clip.pcm) / clip.sample_rate for _, clip in completed(executor, render_clip, jobs, V2.seed))
+            wall = time.perf_counter() - start
+            print(f"{engine:7s} {workers} worker(s): {audio:6.1f} s of clips in {wall:6.1f} s = {audio / wall:5.2f} clip s per wall s", flush=True)
+    rows_v2 = corpus.track_rows(V2, corpus.load())
+    test = [r._asdict() for r in rows_v2 if "test" in r.splits][: 2 * n]
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        manifest = synthesize(rows=test_rows, out_dir=out, track="neural-v2", concurrency=2, progress=False)
+        manifest = synthesize(rows=test, out_dir=out, track="neural-v2", concurrency=2, progress=False)
         wall = time.perf_counter() - start
         entries = [json.loads(line) for line in manifest.read_text("utf-8").splitlines()]
     audio = sum(e["duration"] for e in entries)
-    print(f"neural-v2 test split, 2 workers: {len(entries)} renderings, {audio:.1f} s in {wall:.1f} s = {audio / wall:.2f} clip s per wall s")
+    print(f"neural-v2 test split, first {n} v2 scripts x 2 renderings, 2 workers: {audio:.1f} s of clips in {wall:.1f} s "
+          f"= {audio / wall:.2f} clip s per wall s")
 
 
 def _f0(x: np.ndarray, sr: int = 16000) -> list[float]:
