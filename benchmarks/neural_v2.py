@@ -6,7 +6,8 @@
 
 Scripts are the first N validation scripts of the shipped corpus. ``speed`` renders each with the
 test split's event generators on one voice per engine with 1 and with 2 worker processes (one ONNX
-thread each, as ``synthesize`` runs them), then the first N scripts of the v2 test set, both
+thread each, as ``synthesize`` runs them; wall time, and the workers' CPU time, which a busy
+machine inflates less), then the first N scripts of the v2 test set, both
 renderings, through ``synthesize`` with ``concurrency=2`` (what ``data synthesize`` does). ``leak`` renders the scripts that hold a sound with Piper joe (exact word
 alignment), masked as neural-v1-masked does (room tone of the sound's length) and as neural-v2-masked
 does (spliced), and compares the silence between the words around each removed sound with every
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -52,11 +54,12 @@ def speed(n: int) -> None:
         jobs = [Job(r.id, r.tagged_text, voice, events="voiced-v2") for r in rows]
         render_clip(Job("warm", "Warm up.", voice, events="voiced-v2"), V2.seed)  # loads the model before forking
         for workers in (1, 2):
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), _cpu()
             executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
             audio = sum(len(clip.pcm) / clip.sample_rate for _, clip in completed(executor, render_clip, jobs, V2.seed))
-            wall = time.perf_counter() - start
-            print(f"{engine:7s} {workers} worker(s): {audio:6.1f} s of clips in {wall:6.1f} s = {audio / wall:5.2f} clip s per wall s", flush=True)
+            wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+            print(f"{engine:7s} {workers} worker(s): {audio:6.1f} s of clips in {wall:6.1f} s = {audio / wall:5.2f} clip s per wall s; "
+                  f"{cpu:6.1f} CPU s = {audio / cpu:5.2f} clip s per CPU s", flush=True)
     rows_v2 = corpus.track_rows(V2, corpus.load())
     test = [r._asdict() for r in rows_v2 if "test" in r.splits][: 2 * n]
     with tempfile.TemporaryDirectory() as out:
@@ -67,6 +70,12 @@ def speed(n: int) -> None:
     audio = sum(e["duration"] for e in entries)
     print(f"neural-v2 test split, first {n} v2 scripts x 2 renderings, 2 workers: {audio:.1f} s of clips in {wall:.1f} s "
           f"= {audio / wall:.2f} clip s per wall s")
+
+
+def _cpu() -> float:
+    """CPU seconds used by this process's finished child processes (the workers), user + system."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _f0(x: np.ndarray, sr: int = 16000) -> list[float]:

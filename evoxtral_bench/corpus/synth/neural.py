@@ -462,18 +462,24 @@ def _inhale(speaker: _Neural, rng: np.random.Generator, seconds: tuple[float, fl
 
 
 def voiced_laugh(speaker: _Neural, rng: np.random.Generator) -> np.ndarray:
-    """A laugh (voiced-v2): 3-6 syllables said one by one by the voice, pitch stepping down and
-    quieter, half to mostly breathy, uneven gaps, often a closing inhale."""
-    word = _pick(rng, "heh", "hah", "hee", "huh", "ho")
-    top, step = rng.uniform(1.1, 1.45), rng.uniform(0.02, 0.06)
+    """A laugh (voiced-v2): 3-6 syllables from one syllable the voice says ("heh", "hah", "hee",
+    "huh" or "ho"), each re-pitched by resampling, stepping down and quieter, 30-70% breathy, with
+    uneven gaps and often a closing inhale (one synthesis call for the syllables)."""
+    base = speaker._syllable(_pick(rng, "heh", "hah", "hee", "huh", "ho"), rng.uniform(1.3, 1.9), rng.uniform(1.1, 1.45))
+    step = rng.uniform(0.02, 0.06)
     pieces = []
     for k in range(int(rng.integers(3, 7))):
-        x = speaker._syllable(word, rng.uniform(1.3, 1.9), top * (1 - step * k))
+        x = _repitch(base, (1 - step * k) * rng.uniform(0.97, 1.03))
         x = _breathy(x, speaker.rate, rng, rng.uniform(0.3, 0.7)) * rng.uniform(0.55, 1.0) * 0.9**k
         pieces += [x * _fade(len(x), speaker.rate), np.zeros(int(rng.uniform(0.03, 0.12) * speaker.rate))]
     if rng.random() < 0.6:
         pieces.append(0.35 * _inhale(speaker, rng, (0.15, 0.3)))
     return _level(np.concatenate(pieces), rng)
+
+
+def _repitch(x: np.ndarray, factor: float) -> np.ndarray:
+    """``x`` ``factor`` times higher (and shorter), by resampling."""
+    return signal.resample(x, max(1, int(round(len(x) / factor)))) if len(x) else x
 
 
 def voiced_exhale(speaker: _Neural, rng: np.random.Generator) -> np.ndarray:
@@ -497,13 +503,17 @@ def voiced_inhale(speaker: _Neural, rng: np.random.Generator) -> np.ndarray:
 
 def voiced_sob(speaker: _Neural, rng: np.random.Generator) -> np.ndarray:
     """Crying (voiced-v2): 2-4 sobs, each a short inhale then the voice wailing "oh", "uh" or "no",
-    slow and high, with a drawn tremolo and vibrato."""
+    slow and high, each sob re-pitched and given its own tremolo and vibrato (one synthesis call
+    for the wail, one for the inhale)."""
+    wail0 = speaker._syllable(_pick(rng, "oh", "uh", "no", "ohh"), rng.uniform(0.55, 0.8), rng.uniform(1.2, 1.6))
+    inhale0 = _inhale(speaker, rng, (0.08, 0.16))
     pieces = []
     for _ in range(int(rng.integers(2, 5))):
-        wail = speaker._syllable(_pick(rng, "oh", "uh", "no", "ohh"), rng.uniform(0.55, 0.8), rng.uniform(1.2, 1.6))
+        wail = _repitch(wail0, rng.uniform(0.9, 1.1))
         shake = Style(tremolo=(rng.uniform(4.0, 8.0), rng.uniform(0.3, 0.6)), vibrato=(rng.uniform(5.0, 8.0), rng.uniform(0.03, 0.07)))
         wail = _breathy(apply_effects(wail, speaker.rate, shake), speaker.rate, rng, rng.uniform(0.2, 0.5))
-        pieces += [0.4 * _inhale(speaker, rng, (0.08, 0.16)), np.zeros(int(0.02 * speaker.rate)), wail * _fade(len(wail), speaker.rate, 0.03)]
+        inhale = _repitch(inhale0, rng.uniform(0.9, 1.1))
+        pieces += [0.4 * inhale, np.zeros(int(0.02 * speaker.rate)), wail * _fade(len(wail), speaker.rate, 0.03)]
         pieces.append(np.zeros(int(rng.uniform(0.08, 0.2) * speaker.rate)))
     return _level(np.concatenate(pieces[:-1]), rng)
 
