@@ -453,10 +453,13 @@ def _fade(n: int, rate: int, seconds: float = 0.01) -> np.ndarray:
 
 
 def _inhale(speaker: _Neural, rng: np.random.Generator, seconds: tuple[float, float]) -> np.ndarray:
-    """An ingressive breath: the voice's whispered "huh" reversed (rising, cut off), of a drawn length."""
-    x = speaker._syllable(_pick(rng, "huh", "hah", "heh"), rng.uniform(1.1, 1.5), rng.uniform(1.0, 1.2))
+    """An ingressive breath: the voice's whispered "huh" (said slowly) reversed, rising and cut off,
+    of a drawn length."""
+    x = speaker._syllable(_pick(rng, "huh", "hah", "heh"), rng.uniform(0.6, 0.9), rng.uniform(1.0, 1.2))
     y = whisper(x, speaker.rate, rng)[::-1]
-    n = min(len(y), max(1, int(rng.uniform(*seconds) * speaker.rate)))
+    n = max(1, int(rng.uniform(*seconds) * speaker.rate))
+    if len(y) < n:  # a short syllable is stretched to the drawn length
+        y = _repitch(y, len(y) / n)
     y = y[len(y) - n :] * np.linspace(0.2, 1.0, n) ** 1.5
     return y * _fade(n, speaker.rate, 0.005) / (float(np.max(np.abs(y), initial=0.0)) or 1.0)
 
