@@ -21,7 +21,7 @@ from evoxtral_bench.cli.app import main
 from evoxtral_bench.corpus import scripts as corpus
 from evoxtral_bench.leaderboard.oracle import corrupt
 
-META = {"organization": "benchmark", "url": None, "base_model": "none", "params_b": 1, "license": "MIT", "date": "2026-01-01", "kind": "verified", "in_distribution": False}
+META = {"organization": "benchmark", "url": None, "base_model": "none", "params_b": 1, "license": "MIT", "date": "2026-01-01", "kind": "verified", "in_distribution": False, "track": "espeak-v1"}
 
 
 def make_entries(root: Path, n: int) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from evoxtral_bench.errors import InputError, InputWarning
 from evoxtral_bench.scoring import core
 from evoxtral_bench.scoring.core import ReferenceSet, UtteranceScore
-from evoxtral_bench.scoring.options import Options, masked_track, options_from
+from evoxtral_bench.scoring.options import Options, masked_track, options_from, run_options
 from evoxtral_bench.scoring.results import Comparison, Results
 from evoxtral_bench.scoring.submission import Problem, Problems, Source
 
@@ -38,6 +38,7 @@ def load_references(
     Without ``references``: the shipped reference set of ``track`` (its renderings as
     utterances) or of ``benchmark_version`` (default: v1, the corpus's test split)."""
     checked = options_from(**({"track": track} if track else {}), benchmark_version=benchmark_version)
+    split, _, _ = run_options(split=split)
     problems = Problems()
     refs = _references(references, split, problems, checked)
     _raise_or_warn(problems)
@@ -75,6 +76,7 @@ def score(
     Windows needs the ``if __name__ == "__main__":`` guard of :mod:`multiprocessing`).
     """
     checked = options_from(**options)
+    split, strict, workers = run_options(split=split, strict=strict, workers=workers)
     if masked is not None:
         masked_track(checked.track)  # an input error before any file is read
     problems = Problems()
@@ -101,6 +103,7 @@ def compare(
     """Paired bootstrap of A − B on the same resamples: Δ, its interval and p-value per metric
     (the options and ``workers`` are those of :func:`score`)."""
     checked = options_from(**options)
+    split, strict, workers = run_options(split=split, strict=strict, workers=workers)
     problems = Problems()
     refs = _references(references, split, problems, checked)
     systems = [core.load_system(s, refs, checked, problems, strict=strict, label=f"<{n}>") for s, n in ((a, "a"), (b, "b"))] if refs else []
@@ -142,12 +145,13 @@ def validate(
     """Check a submission and return every problem (never raises for the submission's problems);
     ``track`` picks the shipped references as :func:`score` does."""
     options = options_from(adapter=adapter, lenient=lenient, **({"track": track} if track else {}))
+    split, strict, _ = run_options(split=split, strict=strict)
     problems = Problems()
     refs = _references(references, split, problems, options)
-    system = core.load_system(predictions, refs, options, problems, strict=strict) if refs else None
+    system = core.load_system(predictions, refs, options, problems, strict=strict, report_oov=True) if refs else None
     return Validation(tuple(problems.items), system.n_predictions if system else 0)
 
 
 def utterance_metrics(*, predictions: list[str], references: list[str], normalizer: str = "basic") -> list[UtteranceScore]:
     """Each (prediction, reference) pair scored on its own with the corpus definitions."""
-    return core.utterance_metrics(predictions=predictions, references=references, normalizer=normalizer)
+    return core.utterance_metrics(predictions=predictions, references=references, normalizer=options_from(normalizer=normalizer).normalizer)

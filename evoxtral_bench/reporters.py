@@ -21,8 +21,8 @@ def label(name: str) -> str:
 
 
 def is_percent(name: str) -> bool:
-    """Whether a metric is shown ×100 (ratios) rather than as is (a distance in words)."""
-    return name not in METRICS or METRICS[name].unit == "%"
+    """Whether a metric is shown ×100, as % (a fraction) rather than as is (a distance in words)."""
+    return name not in METRICS or METRICS[name].unit == "fraction"
 
 
 to_json = json_text
@@ -72,11 +72,18 @@ def _ci_label(results: dict) -> str:
     return f"{100 * boot['ci']:g}% CI" if boot["n"] else "CI (no bootstrap)"
 
 
+def _versions(results: dict) -> str:
+    """The header's two versions, said apart: the benchmark's (bumped when a number's meaning
+    changes) and the package's that scored it (the signature's ``version:`` field)."""
+    package = dict(part.split(":", 1) for part in results["signature"].split("|")[1:])["version"]
+    return f"Evoxtral-Bench benchmark v{results['benchmark']['version']} (scored by evoxtral-bench {package})"
+
+
 def score_report(results: dict, *, markdown: bool = False) -> str:
     """The human-readable score: the seven metrics and extras, per-tag table, signature."""
     bench, sub, boot = results["benchmark"], results["submission"], results["config"]["bootstrap"]
     head = (
-        f"Evoxtral-Bench v{bench['version']} · split {bench['split']} · track {results['config']['track']} · n = {bench['n']} · {sub['path']}\n"
+        f"{_versions(results)} · split {bench['split']} · track {results['config']['track']} · n = {bench['n']} · {sub['path']}\n"
         f"values in % (except offsets); {_ci_label(results)} from {boot['n']} bootstrap resamples, seed {boot['seed']}"
     )
     if results["config"]["legacy"]:
@@ -139,20 +146,20 @@ def grounding_report(results: dict, *, markdown: bool = False) -> list[str]:
 
 def compare_report(results: dict, *, markdown: bool = False) -> str:
     """Δ = A − B, its interval and the paired-bootstrap p-value for each metric."""
-    a, b = results["a"]["path"], results["b"]["path"]
+    path_a, path_b = results["a"]["path"], results["b"]["path"]
     ci = f"{100 * results['config']['bootstrap']['ci']:g}% CI of Δ"
     rows = []
     for name, e in results["metrics"].items():
         # as in `score`: an undefined value is marked, and a difference with it means nothing
-        a = _value(name, {"value": e["a"], "defined": e["a_defined"]})
-        b = _value(name, {"value": e["b"], "defined": e["b_defined"]})
+        value_a = _value(name, {"value": e["a"], "defined": e["a_defined"]})
+        value_b = _value(name, {"value": e["b"], "defined": e["b_defined"]})
         if e["defined"]:
             delta, interval = ("+" if e["delta"] > 0 else "") + _num(name, e["delta"]), _interval(name, e)
             p = "—" if e["p_value"] is None else f"{e['p_value']:.4f}"
         else:
             delta, interval, p = "undefined", "", "—"
-        rows.append((f"{label(name)} {_arrow(e['higher_is_better'])}", a, b, delta, interval, p))
-    head = f"A = {a}\nB = {b}\ntrack {results['config']['track']} · paired bootstrap, {results['config']['bootstrap']['n']} resamples, seed {results['config']['bootstrap']['seed']}"
+        rows.append((f"{label(name)} {_arrow(e['higher_is_better'])}", value_a, value_b, delta, interval, p))
+    head = f"{_versions(results)}\nA = {path_a}\nB = {path_b}\ntrack {results['config']['track']} · paired bootstrap, {results['config']['bootstrap']['n']} resamples, seed {results['config']['bootstrap']['seed']}"
     body = _grid(("metric", "A", "B", "Δ (A−B)", ci, "p"), rows, markdown)
     return f"{head}\n\n{body}\n\nsignature: {results['signature']}\n"
 

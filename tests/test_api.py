@@ -94,6 +94,67 @@ def test_invalid_options_are_input_errors():
             evoxtral_bench.score(predictions={"u1": "hi"}, references=[{"id": "u1", "tagged_text": "hi"}], **kwargs)
 
 
+ONE = {"predictions": {"u1": "[sighs] hi"}, "references": [{"id": "u1", "tagged_text": "[sighs] hi"}]}
+
+
+@pytest.mark.parametrize(
+    "option, value, expected",
+    [
+        ("legacy", "no", "True or False"),  # a truthy string must not turn legacy mode on
+        ("lenient", 1, "True or False"),
+        ("strict", "yes", "True or False"),
+        ("bootstrap", "100", "an integer"),
+        ("bootstrap", 100.0, "an integer"),
+        ("seed", 1.5, "an integer"),
+        ("seed", True, "an integer"),
+        ("workers", "2", "an integer"),
+        ("ci", "0.9", "a number"),
+        ("ci", False, "a number"),
+        ("normalizer", 3, "a string"),
+        ("track", None, "a string"),
+        ("adapter", 1, "a string or None"),
+        ("split", 1, "a string or None"),
+        ("benchmark_version", "2", "an integer or None"),
+    ],
+)
+def test_every_option_type_is_checked_and_the_error_names_the_option(option, value, expected):
+    with pytest.raises(evoxtral_bench.InputError, match=f"option {option} must be {expected}, got "):
+        evoxtral_bench.score(**ONE, **{option: value})
+    if option in ("strict", "split"):
+        with pytest.raises(evoxtral_bench.InputError, match=f"option {option} must be"):
+            evoxtral_bench.validate(**ONE, **{option: value})
+
+
+def test_numpy_scalars_are_the_python_values_they_hold():
+    np = pytest.importorskip("numpy")
+    r = evoxtral_bench.score(**ONE, ci=np.float32(0.9), bootstrap=np.int64(20), seed=np.int32(3), legacy=np.bool_(False))
+    plain = evoxtral_bench.score(**ONE, ci=float(np.float32(0.9)), bootstrap=20, seed=3, legacy=False)
+    assert str(r.signature) == str(plain.signature) and "np." not in str(r.signature) and "|ci:0.8999999761581421|" in str(r.signature)
+    assert json.loads(r.to_json())["config"]["bootstrap"] == {"n": 20, "seed": 3, "ci": 0.8999999761581421}
+    assert r.to_dict() == plain.to_dict()
+    with pytest.raises(evoxtral_bench.InputError, match="option legacy must be True or False"):
+        evoxtral_bench.score(**ONE, legacy=np.int64(1))
+
+
+def test_records_that_cannot_be_json_lines_are_input_errors():
+    circular = {"id": "u1", "prediction": "hi"}
+    circular["again"] = circular
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    for predictions, reason in (([circular], "circular reference"), ([{"id": "u1", "prediction": "hi", "x": deep}], "nested too deep")):
+        with pytest.raises(evoxtral_bench.InputError, match=reason) as err:
+            evoxtral_bench.score(predictions=predictions, references=ONE["references"])
+        assert [str(p).split(":")[:2] for p in err.value.problems] == [["<predictions>", "1"]]
+
+
+@pytest.mark.parametrize("document", [{}, {"benchmark": 1}, [], {"signature": 3}])
+def test_from_dict_of_something_else_is_an_input_error(document):
+    for cls in (evoxtral_bench.Results, evoxtral_bench.Comparison):
+        with pytest.raises(evoxtral_bench.InputError, match="not a (results|comparison) document"):
+            cls.from_dict(document)
+
+
 def test_load_references_once_for_many_systems():
     refs = evoxtral_bench.load_references(str(SMALL_REFS), split="test")
     a = evoxtral_bench.score(predictions={"u1": "hi"}, references=refs, bootstrap=0)
@@ -108,6 +169,10 @@ def test_dataframes_carry_the_metric_metadata():
     frame = r.to_pandas()
     assert frame.loc["wer", "value"] == r["wer"].value and not frame.loc["wer", "higher_is_better"]
     assert frame.loc["mean_tag_offset_words", "unit"] == "words" and frame.loc["tag_f1", "label"] == "Tag F1"
+    # a value in [0, 1] is labelled a fraction, never "%" (the table shows it ×100, the frame does not)
+    ratios = frame.drop(index="mean_tag_offset_words")
+    assert (ratios["unit"] == "fraction").all() and ratios["value"].between(0, 1).all()
+    assert (r.breakdown_frame()["unit"] == "fraction").all()
     tags = r.per_tag_frame()
     assert set(tags.index) == set(r.per_tag) and tags.loc["sighs", "support"] == r.per_tag["sighs"].support
     groups = r.breakdown_frame()

@@ -25,7 +25,7 @@ def _card_license() -> str:
 def test_license_is_the_apache_text_and_notice_names_the_bundled_material():
     assert hashlib.sha256((ROOT / "LICENSE").read_bytes()).hexdigest() == APACHE_2_SHA256
     notice = (ROOT / "NOTICE").read_text(encoding="utf-8")
-    for named in ("Apache License, Version 2.0", "CC BY 4.0", "corpus.jsonl", "Whisper tiny.en", "MIT", "DejaVu"):
+    for named in ("Apache License, Version 2.0", "CC BY 4.0", "corpus.jsonl", "Whisper tiny.en", "MIT", "Zou (2026)"):
         assert named in notice, named
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'license = "Apache-2.0"' in pyproject and 'license-files = ["LICENSE", "NOTICE"]' in pyproject

@@ -43,3 +43,33 @@ def test_readme_score_command_uses_a_shipped_file():
     first = readme_commands()[0]
     assert first == "pip install -e . && evoxtral-bench score tests/data/example_preds.jsonl"
     assert (ROOT / "tests" / "data" / "example_preds.jsonl").is_file()
+
+
+def test_readme_names_every_base_dependency_and_why():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: tomli, a base dependency there
+        import tomli as tomllib
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = text[text.index("The base install (`pip install -e .`)") :].split("\n\n", 1)[0]
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    names = {re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower() for d in deps}
+    for name in names:
+        assert re.search(rf"`{re.escape(name)}` \(", paragraph), f"the README's base-install paragraph does not say why {name} is needed"
+
+
+def test_readme_names_every_package_of_every_extra():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: tomli, a base dependency there
+        import tomli as tomllib
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    for extra, deps in extras.items():
+        listed = re.search(rf"`\[{extra}\]` \(([^()]*)\)", text)
+        assert listed, f"the README does not list the [{extra}] extra's packages"
+        for dep in deps:
+            name = re.match(r"[A-Za-z0-9_.-]+", dep).group(0).lower()
+            assert name in listed.group(1).lower(), f"the README's [{extra}] list lacks {name}"

@@ -12,21 +12,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EVOXTRAL_BENCH_DEBUG")}
+def _run(args: list[str], cwd: Path, *, keep_path: bool = False) -> subprocess.CompletedProcess:
+    """Run ``args``; without PYTHONPATH (the checkout must not be what runs) unless ``keep_path``
+    (the build: it runs with the running interpreter's own build tools, wherever they are)."""
+    env = {k: v for k, v in os.environ.items() if k != "EVOXTRAL_BENCH_DEBUG" and (keep_path or k != "PYTHONPATH")}
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def venv_seeing_installed_dependencies(env_dir: Path) -> Path:
+    """A fresh venv (no system site packages) that also sees what the interpreter running the
+    tests imports from, wherever the dependencies were installed: a venv, the base interpreter,
+    the user site, a ``.pth`` or PYTHONPATH. Its own site-packages comes first, so the wheel
+    installed there wins; the running interpreter's ``sys.path`` folders are added after it as
+    plain paths, except any holding ``evoxtral_bench`` (the checkout, an editable install), and
+    their ``.pth`` files are not processed. Nothing is downloaded. Returns the venv's python."""
+    venv.EnvBuilder(system_site_packages=False, with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    own = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True)
+    seen = [p for p in dict.fromkeys(sys.path) if p and Path(p).is_dir() and not (Path(p) / "evoxtral_bench").exists()]
+    (Path(own.stdout.strip()) / "_running_environment.pth").write_text("".join(f"{p}\n" for p in seen), encoding="utf-8")
+    return python
 
 
 def test_installed_wheel_runs_every_command_outside_the_checkout(tmp_path):
     dist = tmp_path / "dist"
-    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(ROOT)], tmp_path)
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(ROOT)], tmp_path, keep_path=True)
     assert built.returncode == 0, built.stderr
     (wheel,) = dist.glob("evoxtral_bench-*.whl")
 
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
-    python = env_dir / "bin" / "python"
-    installed = _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], tmp_path)
+    python = venv_seeing_installed_dependencies(env_dir)
+    installed = _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--ignore-installed", "-q", str(wheel)], tmp_path)
     assert installed.returncode == 0, installed.stderr
 
     work = tmp_path / "elsewhere"

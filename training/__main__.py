@@ -1,7 +1,8 @@
 """``python -m training {sft,raft,predict}``: the reference training, one command per stage;
-``python -m training {whisper,tagger-train,tagger-predict,text-prior}``: the CPU baselines
-(``whisper-tiny-en``, the ``whisper-tiny-en-tagger`` cascade, :mod:`training.tagger`; the
-text-only prior, :mod:`training.textprior`).
+``python -m training {tagger-train,tagger-predict,text-prior}``: the CPU baselines (the
+``whisper-tiny-en-tagger`` cascade, :mod:`training.tagger`; the text-only prior,
+:mod:`training.textprior`). Whisper tiny.en itself, and any model over benchmark audio, runs
+through ``evoxtral-bench run`` (:mod:`evoxtral_bench.runner`).
 
 Values come from the paper's defaults, then ``--config FILE`` (YAML sections), then every
 ``--set section.field=value``, then the explicit flags: the stage's own section without a
@@ -30,12 +31,11 @@ STAGES: dict[str, tuple[str, tuple[str, ...], str]] = {
     # command: (own section, other sections it reads, description)
     "sft": ("sft", ("model", "lora", "data", "eval"), "stage 1: supervised fine-tuning of a LoRA adapter on the tagged transcripts"),
     "raft": ("raft", ("model", "data", "eval"), "stage 2: rejection sampling (generate -> reward -> select) and training from the SFT adapter"),
-    "predict": ("predict", ("model", "data"), "transcribe a split into a submission JSONL (local model or --endpoint); reports RTFx"),
+    "predict": ("predict", ("model", "data"), "transcribe a split into a submission JSONL with the recipe's model (+ adapter); reports RTFx"),
 }
 
 BASELINES: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], dict], str]] = {
     # command: (add its arguments, run it, description); each has its own arguments, not the Config
-    "whisper": (baselines.add_whisper_arguments, baselines.run_whisper, "baseline: Whisper tiny.en (faster-whisper, int8, CPU) transcripts with word times; reports RTFx"),
     "tagger-train": (baselines.add_train_arguments, baselines.run_train, "baseline: train the log-mel event tagger on synthesized audio, tune it on validation"),
     "tagger-predict": (baselines.add_predict_arguments, baselines.run_predict, "baseline: insert the tagger's events into Whisper's words"),
     "text-prior": (textprior.add_arguments, textprior.run_command, "baseline: tags and CAPS guessed from the words alone (scikit-learn, trained on the train scripts)"),
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m training",
         description="The Evoxtral reference training (SFT -> RAFT with LoRA; Voxtral or Whisper, training/families/) and predict; one command per stage. "
-        "Also the CPU baselines: whisper, tagger-train, tagger-predict, text-prior.",
+        "Also the CPU baselines: tagger-train, tagger-predict, text-prior. Any model over benchmark audio: evoxtral-bench run.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join([*STAGES, *BASELINES]) + "}")
     defaults = config_mod.Config()

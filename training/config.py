@@ -127,11 +127,7 @@ class PredictConfig:
     output: str = described("artifacts/preds/preds.jsonl", "submission JSONL to write ({id, prediction} per line)")
     split: str = described("test", "dataset split to transcribe")
     adapter: str | None = described(None, "LoRA adapter folder on top of model.base; null: the base model alone")
-    endpoint: str | None = described(None, "URL of an OpenAI-compatible server (/v1/audio/transcriptions) instead of a local model")
-    endpoint_model: str | None = described(None, "model name sent to the endpoint; null: model.base")
-    api_key_env: str = described("OPENAI_API_KEY", "environment variable holding the endpoint's API key, if it needs one")
-    timeout_s: float = described(300.0, "endpoint request timeout (seconds)")
-    batch_size: int = described(8, "utterances per generate() call, or concurrent endpoint requests")
+    batch_size: int = described(8, "utterances per generate() call")
     max_new_tokens: int = described(256, "longest transcript (tokens)")
     progress: bool = described(True, "show a progress bar")
 

@@ -219,8 +219,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from .whisper import model_dir
+    from evoxtral_bench.runner.backends.ct2 import SHIPPED, model_dir
 
-    out = convert(args.source or model_dir(), args.out)
+    out = convert(args.source or model_dir(SHIPPED), args.out)
     print(f"saved the transformers Whisper model and processor in {out}", file=sys.stderr)
     return {"out": str(out)}

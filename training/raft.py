@@ -26,6 +26,8 @@ from pathlib import Path
 from peft import PeftModel
 
 from evoxtral_bench import InputError, write_text
+from evoxtral_bench.runner.markup import scoreable
+from evoxtral_bench.runner.resumable import read_rows, run_batches, write_rows
 
 from . import config as config_mod
 from . import families, modeling
@@ -34,8 +36,6 @@ from .data import ClipDataset, Utterance
 from .finish import finish
 from .fit import finished, fit
 from .generate import LocalTranscriber, Sampling
-from .markup import scoreable
-from .resumable import read_rows, run_batches, write_rows
 from .reward import Weights, rewards
 
 

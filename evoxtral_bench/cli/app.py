@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from evoxtral_bench import reporters as report
 from evoxtral_bench._version import __version__
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import same_file, write_text
+from evoxtral_bench.files import check_not_input, write_text
 from evoxtral_bench.scoring import adapters, normalize
 from evoxtral_bench.scoring.core import (
     PARALLEL_MIN_ROWS,
@@ -58,7 +58,12 @@ def _add_reference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", help="keep reference rows with this split label (default with the shipped corpus: test)")
     p.add_argument("--adapter", choices=adapters.names(), help="convert another system's event markup first")
     p.add_argument("--lenient", action="store_true", help="with --adapter: also apply lossy mappings (e.g. HAPPY -> excited)")
-    p.add_argument("--strict", action="store_true", help="ids missing from the predictions are an error, not a warning")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="errors, not warnings: ids missing from the predictions, and malformed tag markup (an unbalanced, nested, empty or "
+        "over-long [ ] span, otherwise scored as punctuation; not with --legacy)",
+    )
 
 
 def _add_scoring_options(p: argparse.ArgumentParser) -> None:
@@ -148,6 +153,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     data_cli.add_commands(sub)
     from evoxtral_bench.cli import leaderboard as leaderboard_cli
     leaderboard_cli.add_commands(sub)
+    from evoxtral_bench.cli import runner as runner_cli
+
+    runner_cli.add_commands(sub)
     return parser
 
 
@@ -156,6 +164,7 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def _emit(text: str, output: str | None) -> None:
+    _interrupt.check()  # a Ctrl-C that something swallowed still stops the output
     if output:
         write_text(output, text)
         print(f"wrote {output}", file=sys.stderr)
@@ -169,9 +178,7 @@ def _check_paths(args: argparse.Namespace, inputs: list[str]) -> None:
         raise UsageError("--split needs a split label (e.g. test); got an empty string")
     output = getattr(args, "output", None)
     if output:
-        for path in [*inputs, args.references]:
-            if same_file(path, output):
-                raise UsageError(f"--output {output} is the input file {path}; it would be overwritten")
+        check_not_input(output, [*inputs, args.references], option="--output")
 
 
 def _load(args: argparse.Namespace, paths: list[str], options: Options) -> tuple[ReferenceSet, list[System]] | None:
@@ -227,7 +234,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     system = None
     if refs:
         options = Options(adapter=args.adapter, lenient=args.lenient)
-        system = load_system(args.predictions, refs, options, problems, strict=args.strict, label=args.predictions)
+        system = load_system(args.predictions, refs, options, problems, strict=args.strict, label=args.predictions, report_oov=True)
     summary = {"path": args.predictions, "predictions": system.n_predictions if system else 0}
     if args.format == "json":
         sys.stdout.write(report.problems_json(problems.items, **summary))
@@ -299,12 +306,53 @@ class _Stream:
         return getattr(self._stream, name)
 
 
+class _Interrupt:
+    """Ctrl-C, made final: while a command runs, SIGINT sets a flag as well as raising
+    :class:`KeyboardInterrupt`, so an interrupt that some library code catches and drops (in a
+    finalizer, a callback, a pool's shutdown) still stops the output (:func:`_emit` checks it) and
+    still ends the run with 130."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.seen:
+            raise KeyboardInterrupt
+
+    def install(self):
+        """Install the handler (main thread only; otherwise nothing); returns the previous one."""
+        import signal
+        import threading
+
+        self.seen = False
+        if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return None  # not ours to change: a thread, or a caller with its own handler (or SIGINT ignored)
+        return signal.signal(signal.SIGINT, self._handler)
+
+    def restore(self, previous) -> None:
+        import signal
+
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+_interrupt = _Interrupt()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; return its exit code (never raises for user mistakes)."""
+    """Run one command; return its exit code (never raises for user mistakes; 130 after Ctrl-C)."""
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Stream(sys.stdout, "output"), _Stream(sys.stderr, "error")
+    previous = _interrupt.install()
     try:
         code = _main(argv)
+        if _interrupt.seen and code != 130:  # interrupted, and the interrupt was swallowed somewhere
+            _error("evoxtral-bench: interrupted\n")
+            return 130
         try:
             sys.stdout.flush()
         except InputError as exc:
@@ -312,6 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return code
     finally:
+        _interrupt.restore(previous)
         sys.stdout, sys.stderr = saved
 
 
@@ -329,6 +378,7 @@ def _main(argv: Sequence[str] | None) -> int:
         argv = sys.argv[1:] if argv is None else list(argv)
         parser = build_parser(argv[0] if argv else None)
         args = parser.parse_args(argv)
+        args.argv = argv
         return args.handler(args)
     except _Exit as exc:
         return exc.status

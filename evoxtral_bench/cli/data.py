@@ -13,8 +13,8 @@ from pathlib import Path
 
 from evoxtral_bench.corpus import scripts as corpus
 from evoxtral_bench.corpus.synth import BACKENDS
-from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import same_file, write_text
+from evoxtral_bench.errors import InputError, shown
+from evoxtral_bench.files import check_not_input, write_text
 from evoxtral_bench.reporters import to_json
 from evoxtral_bench.tracks import TRACK_NAMES, get_track
 
@@ -72,6 +72,8 @@ def replace_card_statistics(card: str, markdown: str) -> str:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    if args.out:
+        check_not_input(args.out, [args.corpus or corpus.corpus_path()])
     stats = corpus.statistics(_corpus_rows(args.corpus))
     markdown = corpus.statistics_markdown(stats)
     sys.stdout.write(markdown)
@@ -86,14 +88,31 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _split_rows(args: argparse.Namespace) -> list[dict]:
+    """The rows to render: those of ``--split``, then of ``--ids`` (in corpus order), then the
+    first ``--limit``."""
     corpus_rows = _corpus_rows(args.corpus)
     if args.track and not args.corpus:  # the shipped corpus: the test scripts are those of the track's reference set
         corpus_rows = corpus.track_rows(get_track(args.track), corpus_rows)
-    rows = [r._asdict() for r in corpus_rows]
-    if args.split != "all":
-        rows = [r for r in rows if args.split in r["splits"]]
+    every = [r._asdict() for r in corpus_rows]
+    rows = every if args.split == "all" else [r for r in every if args.split in r["splits"]]
     if not rows:
         raise InputError(f"no corpus rows in split {args.split!r}")
+    if args.ids is not None:
+        wanted = [i.strip() for i in args.ids.split(",") if i.strip()]
+        if not wanted:
+            raise InputError("--ids needs one or more ids, comma-separated (e.g. --ids evx-00011,evx-00019)")
+        kept = {r["id"] for r in rows}
+        splits = {r["id"]: r["splits"] for r in every}
+        for clip_id in wanted:
+            if clip_id not in kept:
+                where = f"it is in split {', '.join(splits[clip_id])}: give that --split" if clip_id in splits else "no corpus row has it"
+                raise InputError(f"--ids: {shown(clip_id, 40)} is not an id of split {args.split} ({where})")
+        chosen = set(wanted)
+        rows = [r for r in rows if r["id"] in chosen]
+    if args.limit is not None:
+        if args.limit < 1:
+            raise InputError(f"--limit must be 1 or more, got {args.limit}")
+        rows = rows[: args.limit]
     return rows
 
 
@@ -111,7 +130,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     try:
         manifest = synthesize(
             rows=rows,
-            out_dir=Path(args.out),
+            out_dir=args.out,
             backend=args.backend or "offline",
             seed=0 if args.seed is None else args.seed,
             voices=voices,
@@ -120,6 +139,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
             base_url=args.base_url,
             masked=args.masked,
             track=args.track,
+            inputs=[args.corpus] if args.corpus else [],
         )
     except ElevenLabsError as exc:  # the service kept failing: not the user's input, not our bug
         print(f"evoxtral-bench: ElevenLabs failed: {exc}; rerun the same command to resume", file=sys.stderr)
@@ -141,9 +161,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     manifests = [Path(folder) / "manifest.jsonl" for folder in args.audio]
     dataset = export_dataset(
-        corpus_rows=rows, manifests=manifests, out_dir=out, track=args.track, push_to_hub=args.push_to_hub
+        corpus_rows=rows,
+        manifests=manifests,
+        out_dir=args.out,
+        track=args.track,
+        push_to_hub=args.push_to_hub,
+        files={"README.md": card_path().read_bytes()},
     )
-    write_text(out / "README.md", card_path().read_text(encoding="utf-8"))
     if args.push_to_hub:  # push_to_hub wrote a generated card; replace it with ours (one config per track)
         from huggingface_hub import HfApi
 
@@ -156,8 +180,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import_legacy(args: argparse.Namespace) -> int:
     from evoxtral_bench.corpus.paper_import import import_legacy, write_legacy_references
 
-    if same_file(args.scripts_json, args.out):
-        raise InputError(f"--out {args.out} is the scripts list itself; it would be overwritten")
+    check_not_input(args.out, [args.scripts_json])
     rows = import_legacy(Path(args.scripts_json))
     write_legacy_references(rows, Path(args.out))
     counts = {s: sum(1 for r in rows if s in (r["split"] if isinstance(r["split"], list) else [r["split"]])) for s in ("train", "validation", "test", "bench50")}
@@ -200,6 +223,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="offline (espeak-ng, default), neural (Piper/hibari voices, the [neural] extra) or elevenlabs (needs ELEVENLABS_API_KEY)",
     )
     p.add_argument("--split", default="test", help="train, validation, test or all (default test)")
+    p.add_argument("--ids", metavar="ID[,ID...]", help="render only these ids of the split (comma-separated), e.g. to listen to a few clips")
+    p.add_argument("--limit", type=int, metavar="N", help="render only the first N rows of the split (corpus order; after --ids)")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seed", type=int, help="voice assignment and rendering seed (default 0)")
     p.add_argument("--voices", help="comma-separated voice pool (elevenlabs voice ids, or offline voice names)")

@@ -13,6 +13,7 @@ from evoxtral_bench.errors import InputError, require
 from evoxtral_bench.files import write_text
 from evoxtral_bench.leaderboard import oracle, scaffold
 from evoxtral_bench.leaderboard.entries import Entry, check, load_entries, shipped_test_references
+from evoxtral_bench.leaderboard.meta import PLACEHOLDER_LEFT
 from evoxtral_bench.scoring.options import TRACK_CHOICES
 from evoxtral_bench.scoring.submission import Problems
 
@@ -42,8 +43,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         sys.stdout.write(report.problems_json(problems.items, path=args.submissions, entries=sorted(e.slug for e in entries)))
     else:
         sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
+        left = sum(w.message.startswith(PLACEHOLDER_LEFT) for w in problems.warnings)
         if problems.errors:
             print(f"{args.submissions}: {len(problems.errors)} problems; {_summary(entries)} valid", file=sys.stderr)
+        elif left:
+            print(f"{args.submissions}: not ready, {left} TODO: placeholder {'value' if left == 1 else 'values'} left to fill in (listed above); {_summary(entries)} otherwise valid")
         else:
             print(f"{args.submissions}: OK, {_summary(entries)}")
     return 2 if problems.errors else 0
@@ -51,7 +55,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_new(args: argparse.Namespace) -> int:
     date = args.date or dt.datetime.now(dt.timezone.utc).date().isoformat()
-    folder = scaffold.scaffold(args.submissions, args.slug, args.predictions, date, args.track)
+    folder = scaffold.scaffold(args.submissions, args.slug, args.predictions, date, args.track, args.run)
     print(f"wrote {folder}/meta.yaml and {folder}/predictions.jsonl; fill in meta.yaml, then open a pull request", file=sys.stderr)
     return cmd_check(args)
 
@@ -88,19 +92,26 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     _require_build_extra()
-    from evoxtral_bench.leaderboard.build import build_site
+    from evoxtral_bench.leaderboard.build import build_site, inputs_digest, up_to_date
 
     if args.jobs is not None and args.jobs < 1:
         raise InputError(f"--jobs must be 1 or more, got {args.jobs}")
+    inputs = inputs_digest(args.submissions) if Path(args.submissions).is_dir() else None
+    stamp = up_to_date(args.out, inputs) if inputs else None
+    if stamp is not None:  # the same inputs as the last build, whose files are intact: nothing to do
+        sys.stderr.write(str(stamp.get("warnings", "")))
+        print(f"built {args.out}/index.html: up to date (the same inputs as the last build, its {len(stamp['sha256'])} files intact); 0 files written")
+        return 0
     problems = Problems()
     checked = _checked(args.submissions, problems, "nothing built (see `evoxtral-bench leaderboard check`)")
     if checked is None:
         return 2
     refs, entries = checked
-    done = build_site(refs, entries, args.out, workers=args.jobs, progress=not args.no_progress)
+    warnings = report.problems_text(problems.warnings)
+    done = build_site(refs, entries, args.out, workers=args.jobs, progress=not args.no_progress, inputs=inputs, warnings=warnings)
     print(
         f"built {args.out}/index.html: {done.verified} verified and {done.reported} reported entries; "
-        f"{done.scored} scored ({done.cached} from the cache), {done.compared} {'pair' if done.compared == 1 else 'pairs'} compared; {done.written} files written"
+        f"{done.scored} scored ({done.cached} from the cache), {done.compared} {'pair' if done.compared == 1 else 'pairs'} compared ({done.tested} tested, the rest from the cache); {done.written} files written"
     )
     return 0
 
@@ -126,10 +137,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = group.add_parser("new", help="scaffold submissions/SLUG/ (predictions.jsonl and a commented meta.yaml), then run check")
     p.add_argument("slug", metavar="SLUG", help="the entry's folder name: 1-64 characters of a-z, 0-9 and '-'")
-    p.add_argument("--predictions", required=True, metavar="FILE", help="your predictions on the test split (JSONL, as for `score`)")
+    p.add_argument("--predictions", metavar="FILE", help="your predictions on the test split (JSONL, as for `score`)")
+    p.add_argument(
+        "--run", metavar="DIR", help="instead of --predictions and --track: the --out folder of `evoxtral-bench run` (its run.json fills meta.yaml)"
+    )
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the entry's date (default: today, UTC)")
     p.add_argument(
-        "--track", required=True, choices=TRACK_CHOICES, help="the audio track the predictions were made on (none: made from text, no audio)"
+        "--track", choices=TRACK_CHOICES, help="the audio track the predictions were made on (none: made from text, no audio; taken from --run)"
     )
     submissions_option(p)
     p.set_defaults(handler=cmd_new, format="text")

@@ -16,17 +16,20 @@ needs ``torchcodec`` and FFmpeg, as ``datasets`` >= 4 does for every audio datas
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evoxtral_bench.corpus.synth import read_clip
 from evoxtral_bench.errors import InputError, require
 from evoxtral_bench.files import json_loads, read_regular
+from evoxtral_bench.output import EXPORT, OutputDir
 from evoxtral_bench.scoring.tags import parse
 from evoxtral_bench.tracks import get_track
 
@@ -142,48 +145,48 @@ def _check_track(manifest: Path, line: int, entry: dict, track: str, recipe: str
 
 
 def _audio_value(manifest: Path, line: int, entry: dict) -> dict:
-    """``{"bytes", "path"}`` for a manifest entry, after checking that ``soundfile`` can read it."""
+    """``{"bytes", "path"}`` for a manifest entry: the clip as :func:`.synth.read_clip` reads it
+    (inside the folder's ``audio``, its size and sha256 checked), once ``soundfile`` can read it."""
     sf = require("soundfile", "exporting the dataset")
-    path = Path(manifest).parent / entry["file"]
-    where = f"{manifest}:{line}: field 'file'"
+    where = f"{manifest}:{line}"
+    data = read_clip(Path(manifest).parent, entry, where)
     try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise InputError(f"{where}: cannot read {path}: {err.strerror or err}") from err
-    try:
-        info = sf.info(path)
+        info = sf.info(io.BytesIO(data))
     except RuntimeError as err:  # soundfile's LibsndfileError
-        raise InputError(f"{where}: {path} is not readable audio: {err}") from err
+        raise InputError(f"{where}: field 'file': {entry['file']!r} is not readable audio: {err}") from err
     if entry.get("sample_rate") is not None and info.samplerate != entry["sample_rate"]:
         raise InputError(
-            f"{manifest}:{line}: field 'sample_rate': {entry['sample_rate']} Hz, but {path} is {info.samplerate} Hz"
+            f"{where}: field 'sample_rate': {entry['sample_rate']} Hz, but {entry['file']!r} is {info.samplerate} Hz"
         )
-    return {"bytes": data, "path": path.name}
+    return {"bytes": data, "path": Path(entry["file"]).name}
 
 
-def _save_replacing(dataset_dict: datasets.DatasetDict, out_dir: Path) -> None:
-    """Save to a temporary folder beside ``out_dir``, then swap it in; refuse to replace a
-    non-empty folder that is not a saved ``DatasetDict``."""
-    out_dir = Path(out_dir)
-    if out_dir.exists():
-        if not out_dir.is_dir():
-            raise InputError(f"{out_dir}: exists and is not a folder")
-        if any(out_dir.iterdir()) and not (out_dir / "dataset_dict.json").is_file():
-            raise InputError(f"{out_dir}: folder is not empty and holds no saved dataset; refusing to replace it")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
-    try:
-        dataset_dict.save_to_disk(str(tmp))
-        if out_dir.exists():
-            old = tmp.with_suffix(".old")
-            out_dir.rename(old)
-            tmp.rename(out_dir)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+def _save_owned(dataset_dict: datasets.DatasetDict, out_dir: str | Path, files: Mapping[str, bytes], inputs: Sequence[Path]) -> None:
+    """Save to a temporary folder beside ``out_dir``, then move each file in by the ownership rule
+    of :mod:`evoxtral_bench.output` (``out_dir`` new, empty or an earlier export; files the export
+    did not write are kept; what an earlier export wrote and this one did not is deleted);
+    ``dataset_dict.json``, which ``load_from_disk`` reads first, is moved last."""
+    with OutputDir(out_dir, EXPORT) as output:
+        out = output.folder
+        try:
+            tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+        except OSError as exc:
+            raise InputError(f"cannot write beside {out}: {exc.strerror or exc}") from exc
+        try:
+            try:
+                dataset_dict.save_to_disk(str(tmp))
+                for relative, data in files.items():
+                    (tmp / relative).write_bytes(data)
+            except OSError as exc:  # a full disk, no permission
+                raise InputError(f"cannot write {out} (saved first in {tmp}): {exc.strerror or exc}") from exc
+            written = {path.relative_to(tmp).as_posix() for path in tmp.rglob("*") if path.is_file()}
+            output.refuse_inputs(inputs, written)
+            output.claim(written)
+            for relative in sorted(written, key=lambda name: (name == "dataset_dict.json", name)):
+                output.move(tmp / relative, relative)
+            output.finish(written)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _hub_token() -> str:
@@ -201,9 +204,10 @@ def export_dataset(
     *,
     corpus_rows: list[dict],
     manifests: Sequence[Path],
-    out_dir: Path,
+    out_dir: str | Path,
     track: str | None = None,
     push_to_hub: str | None = None,
+    files: Mapping[str, bytes] | None = None,
 ) -> datasets.DatasetDict:
     """Build, save (``save_to_disk(out_dir)``) and optionally push the corpus as a DatasetDict.
 
@@ -213,8 +217,9 @@ def export_dataset(
     label, train/validation/test first, rows in corpus order. Rows without a clip are left out
     and their count is logged as a warning (``corpus rows - sum(num_rows)``); manifest entries
     for unknown ids are ignored. With ``track``, every entry used must carry that track's name
-    and its current recipe hash. ``out_dir`` is replaced as a whole, only if it is empty or a
-    saved dataset. ``push_to_hub`` is a repo id, pushed as the config named ``track`` (or
+    and its current recipe hash. ``out_dir`` must be new, empty or an earlier export's folder
+    (:func:`_save_owned`); ``files`` (name -> bytes, e.g. the dataset card as ``README.md``) are
+    written into it with the dataset. ``push_to_hub`` is a repo id, pushed as the config named ``track`` (or
     ``default`` without one); the token (HF_TOKEN or a saved login) is checked before any work.
 
     Raises :class:`InputError` for malformed rows or manifest lines, an unknown track, audio of
@@ -276,7 +281,7 @@ def export_dataset(
     dataset_dict = ds.DatasetDict(
         {name: ds.Dataset.from_dict(columns[name], info=ds.DatasetInfo(license=LICENSE), split=name).cast(schema) for name in order}
     )
-    _save_replacing(dataset_dict, out_dir)
+    _save_owned(dataset_dict, out_dir, files or {}, manifests)
     if push_to_hub:
         dataset_dict.push_to_hub(push_to_hub, config_name=track or "default", token=token)
     return dataset_dict

@@ -7,12 +7,14 @@ at run time; :func:`assign_splits` is the procedure that produced them.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import sha256_file
@@ -31,6 +33,8 @@ MIN_SCRIPTS = 1200
 MIN_EMPHASIS_SHARE = 0.40
 WORDS_RANGE = (12, 80)
 MAX_JACCARD = 0.5
+MAX_NEAR_DUPLICATES = 100  # near-duplicate pairs listed by validate
+MAX_CANDIDATE_PAIRS = 5_000_000  # pairs of scripts the near-duplicate check compares at most
 SHARE_TOLERANCE = 0.02  # slices and splits: absolute deviation from the target share
 SPREAD_TOLERANCE = 0.05  # a slice or domain's share inside a split vs in the whole corpus
 ID_RE = re.compile(r"^evx-\d{5}$")
@@ -88,20 +92,65 @@ def _trigrams(text: str) -> set[tuple[str, ...]]:
     return {tuple(w[i : i + 3]) for i in range(len(w) - 2)}
 
 
-def near_duplicates(rows: list[Reference], threshold: float = MAX_JACCARD) -> list[tuple[str, str, float]]:
-    """Pairs of scripts whose word 3-gram sets have Jaccard similarity above ``threshold``."""
+class NearDuplicates(NamedTuple):
+    """What :func:`near_duplicates` found: ``(earlier id, later id, Jaccard)`` pairs, and whether
+    the search was complete (False: it stopped at a bound, more pairs may exist)."""
+
+    pairs: list[tuple[str, str, float]]
+    complete: bool
+
+
+def near_duplicates(
+    rows: list[Reference],
+    threshold: float = MAX_JACCARD,
+    *,
+    limit: int = MAX_NEAR_DUPLICATES,
+    max_candidates: int = MAX_CANDIDATE_PAIRS,
+) -> NearDuplicates:
+    """Pairs of scripts whose word 3-gram sets have Jaccard similarity above ``threshold``, by
+    the later row, then the earlier; at most ``limit`` of them.
+
+    Exact and bounded (prefix filtering, Bayardo et al. 2007): with each row's 3-grams ordered
+    rarest first (corpus frequency, then the 3-gram), two rows whose Jaccard exceeds ``t`` share a
+    3-gram among the first ``n - ceil(t n) + 1`` of each (``n`` the row's count), so only pairs
+    sharing such a 3-gram are compared; 3-grams that many rows share come last and are rarely
+    compared on. Time and memory are linear in the corpus plus the pairs compared, which stop at
+    ``max_candidates`` (then ``complete`` is False).
+    """
     grams = [_trigrams(r.tagged_text) for r in rows]
-    index: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    frequency = Counter(gram for g in grams for gram in g)
+    rank = {gram: n for n, gram in enumerate(sorted(frequency, key=lambda gram: (frequency[gram], gram)))}
+    index: dict[int, list[int]] = defaultdict(list)  # 3-gram rank -> rows with it in their prefix
+    pairs: list[tuple[str, str, float]] = []
+    compared = 0
     for i, g in enumerate(grams):
-        for gram in g:
-            index[gram].append(i)
-    out = []
-    for i, g in enumerate(grams):
-        shared = Counter(j for gram in g for j in index[gram] if j > i)
-        for j, n in shared.items():
-            jaccard = n / len(g | grams[j])
+        ordered = sorted(rank[gram] for gram in g)
+        prefix = ordered[: len(ordered) - math.ceil(threshold * len(ordered)) + 1]
+        candidates = sorted({j for gram in prefix for j in index.get(gram, ())})
+        compared += len(candidates)
+        if compared > max_candidates:
+            return NearDuplicates(pairs, False)
+        for j in candidates:
+            shared = len(g & grams[j])
+            jaccard = shared / (len(g) + len(grams[j]) - shared)
             if jaccard > threshold:
-                out.append((rows[i].id, rows[j].id, jaccard))
+                if len(pairs) == limit:
+                    return NearDuplicates(pairs, False)
+                pairs.append((rows[j].id, rows[i].id, jaccard))
+        for gram in prefix:
+            index[gram].append(i)
+    return NearDuplicates(pairs, True)
+
+
+def near_duplicate_problems(rows: list[Reference]) -> list[str]:
+    """The near-duplicate pairs of ``rows`` as validation messages, and one more if the check stopped at a bound."""
+    found = near_duplicates(rows)
+    out = [f"near-duplicates: {a} and {b} share {j:.0%} of their word 3-grams" for a, b, j in found.pairs]
+    if not found.complete:
+        out.append(
+            f"near-duplicates: the check stopped after {len(found.pairs)} pairs listed (at most {MAX_NEAR_DUPLICATES}) "
+            f"or {MAX_CANDIDATE_PAIRS:,} pairs compared; too many scripts share word 3-grams"
+        )
     return out
 
 
@@ -188,7 +237,7 @@ def validate_v2(rows: list[Reference], corpus_rows: list[Reference], path: Path 
         domains = Counter(r.domain for r in rows)
         if len(set(domains.values())) > 1:
             out.append(f"{label}: domains should be equally frequent, got {dict(sorted(domains.items()))}")
-    out += [f"near-duplicates: {a} and {b} share {j:.0%} of their word 3-grams" for a, b, j in near_duplicates([*corpus_rows, *new])]
+    out += near_duplicate_problems([*corpus_rows, *new])
     return out
 
 
@@ -219,7 +268,7 @@ def validate(rows: list[Reference], path: Path | None = None) -> list[str]:
     for label in table.canonical:
         if tags[label] < MIN_TAG_COUNT:
             out.append(f"[{label}] occurs {tags[label]} times; at least {MIN_TAG_COUNT} are required")
-    out += [f"near-duplicates: {a} and {b} share {j:.0%} of their word 3-grams" for a, b, j in near_duplicates(rows)]
+    out += near_duplicate_problems(rows)
     out += _validate_splits(rows)
     return out
 

@@ -6,27 +6,32 @@ The output folder holds ``index.html``, ``leaderboard.json``, ``leaderboard.csv`
 entry (its results, sample ids and per-utterance headline counts, checked before use), keyed
 by the sha256 of the predictions, the references, the scoring signature (which names the
 entry's audio track) and the scorer's source code (:func:`.cache.scorer_fingerprint`). Ranks
-come from those counts on every build (all pairs within each track, :mod:`.ranking`): cheap, so
-they are never cached. The folder's manifest and lock
-(:mod:`.output`) decide what a build may replace or delete: only what a build wrote.
+come from those counts (all pairs within each track, :mod:`.ranking`); each pair's test is cached
+by the two entries' keys (:class:`PairMemo`), so adding one entry to m tests m new pairs and a
+rebuild with nothing changed tests none, and each track's rank intervals are cached by the keys
+of all its ranked entries. The folder's manifest and lock
+(:mod:`evoxtral_bench.output`) decide what a build may replace or delete: only what a build wrote.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from importlib import metadata
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from evoxtral_bench.files import write_bytes
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.files import sha256_bytes
 from evoxtral_bench.leaderboard import downloads, plots, ranking, samples, site, standings
 from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprint
 from evoxtral_bench.leaderboard.entries import MASKED, OPTIONS, PREDICTIONS, Entry
-from evoxtral_bench.leaderboard.output import OutputDir
+from evoxtral_bench.output import BUILD, OutputDir
 from evoxtral_bench.reporters import to_json
 from evoxtral_bench.scoring.core import ReferenceSet, System, score_tables
 from evoxtral_bench.scoring.results import Results
@@ -44,6 +49,7 @@ class BuildReport:
     cached: int
     compared: int
     written: int
+    tested: int = 0  # pairs tested in this build (the rest of ``compared`` came from the cache)
 
 
 def score_entry(system: System, refs: ReferenceSet, masked: System | None = None, track: str = OPTIONS.track) -> dict:
@@ -129,14 +135,6 @@ def _valid_score(entry: Entry, refs: ReferenceSet, signature: str, doc: dict) ->
     )
 
 
-def _write(path: Path, data: bytes) -> bool:
-    """Write unless the file already holds exactly ``data`` (keeps rebuilds cheap)."""
-    if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
-        return False
-    write_bytes(path, data)
-    return True
-
-
 @dataclass(frozen=True)
 class Board:
     """Every entry, one table per audio track (ranked within it), and what it took."""
@@ -158,6 +156,10 @@ class Board:
     def compared(self) -> int:
         return sum(len(t.ranked.pairs) for t in self.tables)
 
+    @property
+    def tested(self) -> int:
+        return sum(len(t.ranked.computed) for t in self.tables)
+
 
 def _once(rows: Iterable[standings.Standing]) -> list[standings.Standing]:
     seen: dict[str, standings.Standing] = {}
@@ -166,11 +168,110 @@ def _once(rows: Iterable[standings.Standing]) -> list[standings.Standing]:
     return list(seen.values())
 
 
+def groups_digest(groups: Sequence[int] | None) -> str:
+    """What the resampling units are, for cache keys (``none``: each utterance its own unit)."""
+    return "none" if groups is None else sha256_bytes(",".join(str(int(g)) for g in groups).encode("ascii"))
+
+
+class PairMemo:
+    """The pair tests and rank intervals of earlier builds, in ``cache``.
+
+    Each ranked entry has one pair document (key: :data:`.ranking.TEST_VERSION`, the entry's score
+    key, the units) holding Δ = entry − other and se for the others it was tested against, each
+    named by the first 32 hex digits of its score key; a pair is found in either entry's document.
+    Each track's rank intervals are one document keyed by every ranked entry's score key, in order.
+    """
+
+    def __init__(self, cache: Cache, keys: dict[str, str], groups: Sequence[int] | None, output: OutputDir | None = None) -> None:
+        self.cache, self.keys, self.output = cache, keys, output
+        self.units = groups_digest(groups)
+        self.docs: dict[str, dict[str, tuple[float, float]]] = {}
+
+    def _doc_key(self, slug: str) -> str:
+        return cache_key(ranking.TEST_VERSION, self.keys[slug], self.units)
+
+    def _doc(self, slug: str) -> dict[str, tuple[float, float]]:
+        if slug not in self.docs:
+            doc = self.cache.get(self._doc_key(slug), _valid_pairs)
+            self.docs[slug] = {} if doc is None else dict(zip(doc["others"], zip(doc["delta"], doc["se"])))
+        return self.docs[slug]
+
+    def pair(self, a: str, b: str) -> tuple[float, float] | None:
+        found = self._doc(a).get(self.keys[b][:32])
+        if found is not None:
+            return found
+        found = self._doc(b).get(self.keys[a][:32])
+        return None if found is None else (-found[0], found[1])
+
+    def _intervals_key(self, slugs: tuple[str, ...]) -> str:
+        return cache_key("ranks:v1", ranking.TEST_VERSION, self.units, str(ranking.RANK_BOOT), str(OPTIONS.seed), repr(ranking.RANK_CI), *(self.keys[s] for s in slugs))
+
+    def intervals(self, slugs: tuple[str, ...]) -> tuple[list[int], list[int]] | None:
+        valid = lambda d: set(d) == {"low", "high"} and all(len(d[k]) == len(slugs) and all(type(x) is int for x in d[k]) for k in d)  # noqa: E731
+        doc = self.cache.get(self._intervals_key(slugs), valid)
+        return None if doc is None else (doc["low"], doc["high"])
+
+    def store(self, ranked: standings.Ranked) -> None:
+        """Keep what ``ranked`` computed: each new pair in the document of whichever of its two
+        entries has more new pairs (ties: the first), each document pruned to the track's entries."""
+        new: dict[str, list[tuple[str, str, float, float]]] = {}
+        for a, b, delta, se in ranked.computed:
+            new.setdefault(a, []).append((a, b, delta, se))
+            new.setdefault(b, []).append((a, b, delta, se))
+        owner: dict[str, dict[str, tuple[float, float]]] = {}
+        for a, b, delta, se in ranked.computed:
+            mine = a if len(new[a]) >= len(new[b]) else b
+            other, signed = (b, delta) if mine == a else (a, -delta)
+            owner.setdefault(mine, {})[self.keys[other][:32]] = (signed, se)
+        present = {self.keys[s][:32] for s in ranked.compared}
+        writes = {}
+        for slug, found in owner.items():
+            merged = {k: v for k, v in self._doc(slug).items() if k in present} | found
+            self.docs[slug] = merged
+            writes[self._doc_key(slug)] = {"others": list(merged), "delta": [v[0] for v in merged.values()], "se": [v[1] for v in merged.values()]}
+        if ranked.intervals_computed:
+            low, high = zip(*(s.rank_interval for s in _by_compared(ranked))) if ranked.compared else ((), ())
+            writes[self._intervals_key(ranked.compared)] = {"low": list(low), "high": list(high)}
+        if self.output is not None:
+            self.output.claim(_cache_relative(self.cache, key) for key in writes)
+        for key, doc in writes.items():
+            self.cache.put(key, doc)
+
+    def memo(self) -> standings.Memo:
+        return standings.Memo(self.pair, self.intervals)
+
+
+def _by_compared(ranked: standings.Ranked) -> list[standings.Standing]:
+    """The ranked rows in the order of ``ranked.compared``."""
+    by_slug = {s.slug: s for s in ranked.ranked}
+    return [by_slug[slug] for slug in ranked.compared]
+
+
+def _valid_pairs(doc: dict) -> bool:
+    """A pair document: three lists of one length, 32-hex keys, finite Δ and se ≥ 0."""
+    others, delta, se = doc["others"], doc["delta"], doc["se"]
+    return (
+        set(doc) == {"others", "delta", "se"}
+        and len(others) == len(delta) == len(se)
+        and all(isinstance(k, str) and len(k) == 32 for k in others)
+        and all(type(x) is float for x in delta)
+        and all(type(x) is float and x >= 0 for x in se)
+    )
+
+
 def rank_entries(
-    refs: ReferenceSet, entries: list[Entry], cache: Cache, *, workers: int = 1, progress: bool = False, output: OutputDir | None = None
+    refs: ReferenceSet,
+    entries: list[Entry],
+    cache: Cache,
+    *,
+    workers: int = 1,
+    progress: bool = False,
+    output: OutputDir | None = None,
 ) -> Board:
     """Score the verified ``entries`` (through ``cache``), each on its track, and rank them
-    within their track; order the reported ones."""
+    within their track (pair tests and rank intervals through the cache too; the units are the
+    references' resampling groups, ``refs.groups``: each script's renderings together); order the
+    reported ones."""
     verified = [e for e in entries if e.verified]
     sigs = [refs.signature(e.options).format() for e in verified]
     base = (scorer_fingerprint(), refs.sha256)
@@ -179,7 +280,12 @@ def rank_entries(
     valid = lambda i, doc: _valid_score(verified[i], refs, sigs[i], doc)  # noqa: E731
     docs, scored = _cached(cache, output, keys, score_entry, jobs, valid, (workers, "scoring", progress))
     by_slug = dict(zip((e.slug for e in verified), docs))
-    return Board(standings.by_track(entries, by_slug), scored, len(docs) - scored)
+    groups = refs.groups
+    memo = PairMemo(cache, dict(zip((e.slug for e in verified), keys)), groups, output)
+    tables = standings.by_track(entries, by_slug, groups=groups, memo=memo.memo())
+    for table in tables:
+        memo.store(table.ranked)
+    return Board(tables, scored, len(docs) - scored)
 
 
 def _plots(board: standings.Ranked, cache: Cache, fingerprint: str) -> dict[str, bytes]:
@@ -187,13 +293,50 @@ def _plots(board: standings.Ranked, cache: Cache, fingerprint: str) -> dict[str,
     them or the scorer changed; otherwise their SVGs come from the cache (checked by sha256), so
     a warm rebuild does not even import matplotlib, and a damaged file in the output is rewritten."""
     key = cache_key("plots:v1", fingerprint, plots.code_version(), plots.inputs(board))
-    valid = lambda doc: set(doc) == set(plots.PLOTS) and all(isinstance(v, str) for v in doc.values())  # noqa: E731
+    valid = lambda doc: set(doc) == set(plots.FILES) and all(isinstance(v, str) for v in doc.values())  # noqa: E731
     stored = cache.get(key, valid)
     if stored is not None:
         return {name: svg.encode("utf-8") for name, svg in stored.items()}
     drawn = plots.render(board)
     cache.put(key, {name: svg.decode("utf-8") for name, svg in drawn.items()})
     return drawn
+
+
+def inputs_digest(submissions: str | Path) -> str:
+    """sha256 of everything a build reads: every file under ``submissions`` (path and bytes; a
+    link by its target), the package's code and data and the site's templates and assets, and the
+    versions of the libraries that compute or draw a number. Equal digests, equal sites."""
+    import numpy
+    import rapidfuzz
+
+    from evoxtral_bench._version import __version__
+
+    digest = hashlib.sha256(f"evoxtral-bench build inputs v1\0{__version__}\0numpy {numpy.__version__}\0rapidfuzz {rapidfuzz.__version__}\0".encode())
+    digest.update(f"matplotlib {metadata.version('matplotlib')}\0".encode())
+    package = Path(__file__).resolve().parents[1]
+    for label, root in (("package", package), ("assets", site.ASSETS), ("submissions", Path(submissions))):
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(names):
+                path = Path(folder) / name
+                if label != "submissions" and path.suffix in (".pyc", ".tmp"):
+                    continue
+                relative = path.relative_to(root).as_posix()
+                content = ("link:" + os.readlink(path)).encode() if path.is_symlink() else path.read_bytes()
+                digest.update(f"{label}\0{relative}\0{len(content)}\0".encode() + content)
+    return digest.hexdigest()
+
+
+def up_to_date(out: str | Path, inputs: str) -> dict | None:
+    """The stamp of the build in ``out`` when it was made from ``inputs`` and its files are intact
+    (:meth:`.output.OutputDir.up_to_date`); None otherwise, or when ``out`` is not a build's folder."""
+    if not Path(out).is_dir():
+        return None
+    try:
+        with OutputDir(out) as output:
+            return output.up_to_date(inputs)
+    except InputError:
+        return None
 
 
 def build_site(
@@ -203,16 +346,22 @@ def build_site(
     *,
     workers: int | None = None,
     progress: bool = True,
+    inputs: str | None = None,
+    warnings: str = "",
 ) -> BuildReport:
     """Score, rank and write the site for checked ``entries`` (see :func:`.entries.check`).
 
-    ``out`` must be new, empty or an earlier build's output (see :mod:`.output`).
+    ``out`` must be new, empty or an earlier build's output (see :mod:`.output`). With ``inputs``
+    (:func:`inputs_digest`), the manifest records it with the check's ``warnings`` and each
+    file's sha256, so that the next build from the same inputs can stop at :func:`up_to_date`.
     """
-    with OutputDir(out) as output:
-        return _build(refs, entries, output, workers or os.cpu_count() or 1, progress)
+    with OutputDir(out, BUILD) as output:
+        return _build(refs, entries, output, workers or os.cpu_count() or 1, progress, inputs, warnings)
 
 
-def _build(refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers: int, progress: bool) -> BuildReport:
+def _build(
+    refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers: int, progress: bool, inputs: str | None = None, warnings: str = ""
+) -> BuildReport:
     out = output.folder
     output.remove_temp_files()
     cache = Cache(out / CACHE_DIR, owned=lambda path: output.owns(path.relative_to(out).as_posix()))
@@ -234,6 +383,7 @@ def _build(refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers:
     files.update(site.render(board.tables, signatures, refs, context))
 
     output.claim(files)
-    written = sum(_write(out / relative, data) for relative, data in sorted(files.items()))
-    output.finish(set(files) | {_cache_relative(cache, key) for key in cache.used})
-    return BuildReport(len(board.verified), len(board.reported), board.scored, board.cached, board.compared, written)
+    written = sum(output.write(relative, data) for relative, data in sorted(files.items()))
+    stamp = None if inputs is None else {"inputs": inputs, "warnings": warnings, "sha256": {k: sha256_bytes(v) for k, v in sorted(files.items())}}
+    output.finish(set(files) | {_cache_relative(cache, key) for key in cache.used}, stamp)
+    return BuildReport(len(board.verified), len(board.reported), board.scored, board.cached, board.compared, written, board.tested)

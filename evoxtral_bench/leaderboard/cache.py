@@ -12,8 +12,7 @@ from pathlib import Path
 
 from evoxtral_bench._version import __version__
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import sha256_bytes, write_text
-from evoxtral_bench.reporters import to_json
+from evoxtral_bench.files import compact_json, sha256_bytes, write_text
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +35,7 @@ def cache_key(*parts: str) -> str:
 
 
 class Cache:
-    """``<folder>/<key>.json``, each ``{"key", "sha256", "document"}``.
+    """``<folder>/<key>.json``, each ``{"key", "sha256", "document"}`` as one line of JSON.
 
     A stored file is used only when an earlier build recorded it (``owned``), its key and the
     sha256 of its document check out and ``valid(document)`` holds; anything else is
@@ -60,7 +59,7 @@ class Cache:
             wrapper = json.loads(path.read_text(encoding="utf-8"))
             document = wrapper["document"]
             ok = wrapper["key"] == key and wrapper["sha256"] == _digest(document) and valid(document)
-        except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError, IndexError):
+        except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError, IndexError, InputError):  # InputError: not a results document
             return None
         if not ok:
             return None
@@ -69,7 +68,8 @@ class Cache:
 
     def put(self, key: str, document: dict) -> None:
         try:
-            write_text(self.path(key), to_json({"key": key, "sha256": _digest(document), "document": document}))
+            document_text = compact_json({"key": key, "sha256": _digest(document), "document": document})
+            write_text(self.path(key), document_text, replace=True)  # a link or FIFO in its place is replaced
         except InputError:  # e.g. a folder where the file should be: the build goes on uncached
             return
         self.used.add(key)
@@ -77,5 +77,5 @@ class Cache:
 
 
 def _digest(document: object) -> str:
-    """sha256 of the document's stable JSON (NaN or other non-JSON values raise ValueError)."""
-    return sha256_bytes(to_json(document).encode("utf-8"))
+    """sha256 of the document's stable one-line JSON (NaN or other non-JSON values raise ValueError)."""
+    return sha256_bytes(compact_json(document).encode("utf-8"))

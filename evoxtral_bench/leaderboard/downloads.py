@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 from evoxtral_bench.leaderboard.entries import OPTIONS
-from evoxtral_bench.leaderboard.ranking import ALPHA, CORRECTION, RANK_METRIC, RULE
+from evoxtral_bench.leaderboard.ranking import ALPHA, CORRECTION, RANK_BOOT, RANK_CI, RANK_METRIC, RULE, TEST
 from evoxtral_bench.leaderboard.standings import SHOWN_METRICS, Ranked, Standing, TrackTable
 from evoxtral_bench.reporters import to_json
 
@@ -22,11 +23,28 @@ def _metrics(standing: Standing) -> dict:
     return {name: {k: standing.metrics[name][k] for k in keys} for name in SHOWN_METRICS}
 
 
+CORPUS_LEVEL = "corpus-level"
+"""The averaging of every verified row: counts summed over the utterances, then each ratio."""
+
+
+def basis(standing: Standing) -> tuple[int | None, str | None]:
+    """(n, averaging) of a row's numbers: the utterances scored here and ``corpus-level`` for a
+    verified row; the source's test size and averaging, as stated (None: not stated), for a
+    reported one."""
+    if standing.entry.verified:
+        return standing.results["benchmark"]["n"], CORPUS_LEVEL
+    return standing.entry.meta.test_size, standing.entry.meta.averaging
+
+
 def _row(standing: Standing) -> dict:
-    row: dict = {"slug": standing.slug, "kind": standing.entry.meta.kind, "track": standing.entry.track}
+    n, averaging = basis(standing)
+    row: dict = {"slug": standing.slug, "kind": standing.entry.meta.kind, "track": standing.entry.track, "n": n, "averaging": averaging}
     if standing.rank is not None:
         row["rank"] = standing.rank
+        row["rank_interval"] = list(standing.rank_interval) if standing.rank_interval else None
         row["significantly_better"] = list(standing.better)
+        row["floor"] = standing.floor
+        row["above_floor"] = standing.above_floor
     row["meta"] = standing.entry.meta.as_dict()
     row["metrics"] = _metrics(standing)
     if standing.entry.verified:
@@ -58,18 +76,28 @@ def grounding_summary(section: dict) -> dict:
 
 def _pairs(board: Ranked) -> list[dict]:
     slugs = board.compared
-    return [{"a": slugs[p.a], "b": slugs[p.b], "delta": p.delta, "p_value": p.p_value, "significant": p.significant} for p in board.pairs]
+    return [{"a": slugs[p.a], "b": slugs[p.b], "delta": p.delta, "se": p.se, "p_value": p.p_value, "significant": p.significant} for p in board.pairs]
 
 
-def _table(table: TrackTable, signature: str) -> dict:
+def _pairs_text(pairs: list[dict], indent: int) -> str:
+    """A list of pairs as JSON with one pair per line (json's C encoder: a thousand entries make
+    half a million pairs, which the indenting encoder takes minutes over)."""
+    if not pairs:
+        return "[]"
+    pad = " " * (indent + 2)
+    lines = ",\n".join(pad + json.dumps(p, ensure_ascii=False, allow_nan=False) for p in pairs)
+    return "[\n" + lines + "\n" + " " * indent + "]"
+
+
+def _table(table: TrackTable, signature: str, pairs: object) -> dict:
     board = table.ranked
     return {
         "track": table.track,
         "description": table.description,
         "recipe_hash": table.recipe_hash,
         "signature": signature,
-        "n_boot": board.n_boot,
-        "pairs": _pairs(board),
+        "floor": board.floor,
+        "pairs": pairs,
         "verified": [_row(s) for s in board.ranked],
         "reference": [_row(s) for s in board.references],
         "reported": [_row(s) for s in table.reported],
@@ -80,15 +108,28 @@ def leaderboard_json(benchmark: dict, signatures: dict[str, str], scorer: str, t
     """The whole leaderboard as one JSON document: the ranking rule, then one table per audio
     track (registry order) with its signature, its ranked rows in rank order, reference rows
     (those made from text in every table), reported rows, and every pair compared within the
-    track (Δ = a − b on the headline metric, raw p-value, significant after the Holm correction)."""
-    return to_json(
+    track (Δ = a − b on the headline metric, its se, raw p-value, significant after the Holm
+    correction); each ranked row carries its rank interval and, when the track has a floor entry,
+    its test against the floor (``above_floor``)."""
+    marks = [f"\0pairs:{i}\0" for i in range(len(tables))]
+    text = to_json(
         {
             "benchmark": benchmark,
             "scorer": scorer,
-            "ranking": {"metric": RANK_METRIC, "alpha": ALPHA, "correction": CORRECTION, "seed": OPTIONS.seed, "rule": RULE},
-            "tracks": [_table(t, signatures[t.track]) for t in tables],
+            "ranking": {
+                "metric": RANK_METRIC,
+                "test": TEST,
+                "alpha": ALPHA,
+                "correction": CORRECTION,
+                "rank_interval": {"resamples": RANK_BOOT, "ci": RANK_CI, "seed": OPTIONS.seed},
+                "rule": RULE,
+            },
+            "tracks": [_table(t, signatures[t.track], mark) for t, mark in zip(tables, marks)],
         }
     )
+    for mark, table in zip(marks, tables):  # each table's pairs, one per line, where its mark stands
+        text = text.replace(json.dumps(mark), _pairs_text(_pairs(table.ranked), 6), 1)
+    return text
 
 
 def _cell(value: object) -> object:
@@ -101,9 +142,12 @@ def _cell(value: object) -> object:
 
 
 def leaderboard_csv(verified: list[Standing], reported: list[Standing]) -> str:
-    """One row per entry: kind, reference, rank (within its track), slug, metadata (with the
-    track), then each metric with its interval."""
-    header = ["kind", "reference", "rank", "slug", *META_COLUMNS]
+    """One row per entry: kind, reference, rank (within its track) with its interval, slug,
+    ``n`` and the averaging of its numbers (:func:`basis`), metadata (with the track;
+    ``averaging`` is the row's, ``corpus-level`` for a verified one), the floor test (``floor``
+    true for the track's floor entry; ``above_floor`` true/false with Δ and p for the other ranked
+    rows, empty otherwise), then each metric with its interval."""
+    header = ["kind", "reference", "rank", "rank_low", "rank_high", "slug", "n", *META_COLUMNS, "floor", "above_floor", "above_floor_delta", "above_floor_p"]
     for name in SHOWN_METRICS:
         header += [name, f"{name}_ci_low", f"{name}_ci_high"]
     buffer = io.StringIO()
@@ -111,7 +155,12 @@ def leaderboard_csv(verified: list[Standing], reported: list[Standing]) -> str:
     writer.writerow(header)
     for standing in verified + reported:
         meta = standing.entry.meta.as_dict()
-        row = [meta["kind"], meta["reference"], standing.rank, standing.slug, *(meta[c] for c in META_COLUMNS)]
+        low, high = standing.rank_interval or (None, None)
+        above = standing.above_floor or {}
+        floor = standing.floor if standing.rank is not None else None
+        n, meta["averaging"] = basis(standing)
+        row = [meta["kind"], meta["reference"], standing.rank, low, high, standing.slug, n, *(meta[c] for c in META_COLUMNS)]
+        row += [floor, above.get("significant"), above.get("delta"), above.get("p_value")]
         for name in SHOWN_METRICS:
             m = standing.metrics[name]
             row += [m["value"], m["ci_low"], m["ci_high"]]

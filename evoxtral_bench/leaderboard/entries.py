@@ -139,7 +139,23 @@ def load_entries(root: str | Path, refs: ReferenceSet, problems: Problems) -> li
             entry = _load_entry(Path(item.path), display, refs, problems)
             if entry is not None:
                 entries.append(entry)
+    _one_floor_per_track(entries, root, problems)
     return entries
+
+
+def _one_floor_per_track(entries: list[Entry], root: Path, problems: Problems) -> None:
+    """At most one entry per track may be its floor (``baseline:``); each further one is an error."""
+    first: dict[str, str] = {}
+    for entry in entries:
+        if entry.meta.baseline is None:
+            continue
+        if entry.track in first:
+            problems.error(
+                (root / entry.slug / META).as_posix(), None, "baseline",
+                f"track {entry.track} already has its floor ({first[entry.track]}); one baseline: per track, drop this one",
+            )
+        else:
+            first[entry.track] = entry.slug
 
 
 def check(root: str | Path, problems: Problems) -> tuple[ReferenceSet | None, list[Entry]]:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from evoxtral_bench.errors import shown, type_name
+from evoxtral_bench.errors import InputError, shown, type_name
 from evoxtral_bench.scoring.metrics import METRIC_NAMES
 from evoxtral_bench.scoring.options import TRACK_CHOICES
 from evoxtral_bench.scoring.submission import Problems, text_problem
@@ -22,7 +22,10 @@ from evoxtral_bench.tracks import TEXT_ONLY
 
 MAX_META_BYTES = 64 * 1024
 PLACEHOLDER = "TODO:"
-"""Text values starting with this are placeholders from ``leaderboard new``: a warning, not an error."""
+"""Text values starting with this are placeholders from ``leaderboard new``: a warning, not an
+error, but ``leaderboard check`` does not say OK while one is left."""
+PLACEHOLDER_LEFT = "still a placeholder"
+"""How the warning for a placeholder value starts (``leaderboard check`` counts them)."""
 KINDS = ("verified", "reported")
 _DATE_RE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
@@ -48,6 +51,7 @@ class Meta:
     reference: bool = False
     in_distribution: bool | None = None
     test_size: int | None = None
+    baseline: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -165,8 +169,12 @@ def _nullable(check: Callable[[object], object]) -> Callable[[object], object]:
 
 def _url(value: object) -> str:
     text = _text(500)(value)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in text):
+    try:
+        parts = urlsplit(text)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:  # a stray bracket ("Invalid IPv6 URL"), a bad IPv6 address, a port out of range
+        valid = False
+    if not valid or any(c.isspace() for c in text):
         raise _Invalid(f"{text!r} is not an http(s) URL")
     return text
 
@@ -191,6 +199,15 @@ def _date(value: object) -> str:
     return text
 
 
+def check_date(text: str, option: str = "--date") -> str:
+    """``text`` if it is a date as ``meta.yaml`` takes it (YYYY-MM-DD, YYYY-MM or YYYY, a calendar
+    date), else an :class:`InputError` naming ``option``."""
+    try:
+        return _date(text)
+    except _Invalid as exc:
+        raise InputError(f"{option}: {exc}") from None
+
+
 def _kind(value: object) -> str:
     if value not in KINDS:
         raise _Invalid(f"expected one of {', '.join(KINDS)}, got {shown(value)}")
@@ -209,6 +226,17 @@ def _test_size(value: object) -> int:
     if value < 1:
         raise _Invalid(f"expected a positive integer, got {value}")
     return value
+
+
+BASELINES = ("text-prior",)
+"""Values of ``baseline:``: ``text-prior`` marks the track's text-only prior (no audio), the floor
+every ranked entry of the track is tested against (docs/spec.md §8.5)."""
+
+
+def _baseline(value: object) -> str:
+    if value not in BASELINES:
+        raise _Invalid(f"expected {', '.join(BASELINES)} (the track's text-only prior, its table's floor), got {shown(value)}")
+    return str(value)
 
 
 def _track(value: object) -> str:
@@ -245,6 +273,7 @@ FIELDS: dict[str, Callable[[object], object]] = {
     "in_distribution": _bool,
     "track": _track,
     "test_size": _test_size,
+    "baseline": _baseline,
 }
 REQUIRED = ("name", "organization", "url", "base_model", "params_b", "license", "date", "kind", "track")
 TRACK_HELP = f"the audio track the predictions were made on: one of {', '.join(TRACK_CHOICES)} ({TEXT_ONLY}: made from text, no audio)"
@@ -393,9 +422,14 @@ def read_meta(path: Path, display: str, problems: Problems) -> Meta | None:
                 display, None, "in_distribution",
                 "missing (required for kind: verified): true if the system was trained or tuned on this benchmark's train split, else false",
             )
+    if "baseline" in raw and (kind != "verified" or raw.get("reference") is True):
+        problems.error(
+            display, lines["baseline"], "baseline",
+            "only a ranked entry (kind: verified, not reference: true) can be its track's floor; drop baseline:",
+        )
     if len(problems.errors) > before:
         return None
     for key, value in values.items():
         if isinstance(value, str) and value.startswith(PLACEHOLDER):
-            problems.warning(display, lines[key], key, f"still a placeholder ({value!r}); fill it in before submitting")
+            problems.warning(display, lines[key], key, f"{PLACEHOLDER_LEFT} ({value!r}); fill it in before submitting")
     return Meta(**values)  # type: ignore[arg-type]

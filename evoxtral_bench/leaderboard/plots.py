@@ -8,30 +8,71 @@ from pathlib import Path
 
 import numpy as np
 
-from evoxtral_bench.files import sha256_bytes
+from evoxtral_bench.files import compact_json, sha256_bytes
 from evoxtral_bench.leaderboard.ranking import RANK_METRIC
 from evoxtral_bench.leaderboard.standings import Ranked, Standing
-from evoxtral_bench.reporters import to_json
 from evoxtral_bench.scoring.metrics import METRICS
 from evoxtral_bench.scoring.tags import tag_table
 
 HEADLINE = METRICS[RANK_METRIC].label
 PLOTS = {
-    "wer_vs_tag_f1.svg": f"WER against {HEADLINE} with 95% intervals, every entry named (grey squares: reference rows); "
-    "the dashed line joins the Pareto front",
+    "wer_vs_tag_f1.svg": f"WER against {HEADLINE} with 95% intervals, each entry marked by its key letter (grey squares: "
+    "reference rows); the dashed line joins the Pareto front",
     "forest_tag_f1.svg": f"{HEADLINE} with 95% intervals, in rank order (=k: a shared rank; the colour changes with the rank); "
     "reference rows in grey, unranked",
-    "per_tag_f1.svg": "Per-tag F1 of each verified entry (grey: tag neither predicted nor in the references)",
+    "per_tag_f1.svg": "Per-tag F1 (%) of each verified entry, support in brackets (grey: tag neither predicted nor in the references)",
 }
+"""Each figure's file name and caption. Every figure is drawn twice: for a wide column and, as
+:func:`narrow`, for a phone (about 3.6 inches wide, so that its text renders near its size in
+points); the page picks one by the screen's width."""
+NARROW_BELOW_PX = 600
+"""Screens at most this wide (CSS px) get the narrow figures."""
+MIN_FONT_PT = 9
+"""No text in a figure is smaller (at a phone's width, the narrow figure renders at about 1 CSS px
+per 0.75 pt, so this is about 12 px)."""
 _RC = {
     "svg.hashsalt": "evoxtral-bench",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays text: selectable, searchable and measurable in a browser
     "font.family": "DejaVu Sans",
-    "font.size": 9,
+    "font.size": 10,
+    "axes.labelsize": 10,
+    "xtick.labelsize": MIN_FONT_PT,
+    "ytick.labelsize": MIN_FONT_PT,
+    "legend.fontsize": MIN_FONT_PT,
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
 _ACCENT, _SECOND, _MUTED = "#3558a8", "#d07a1f", "#9aa3b2"
+NARROW_WIDTH = 3.4
+"""Inches: the narrow figures' width (326 px; a 390 px phone shows them about 340 px wide)."""
+NARROW_FITS = 8
+"""Up to this many verified rows, the narrow heat map is :data:`NARROW_WIDTH` wide; with more, it
+grows (0.24 inch a column) and the page lets it scroll in its box rather than shrink its text."""
+
+
+def narrow(name: str) -> str:
+    """The file name of a figure's phone-sized rendering: ``x.svg`` -> ``x.narrow.svg``."""
+    return name.removesuffix(".svg") + ".narrow.svg"
+
+
+FILES: tuple[str, ...] = tuple(f for name in PLOTS for f in (name, narrow(name)))
+"""Every file :func:`render` writes."""
+
+
+def key_letter(index: int) -> str:
+    """The key of the ``index``-th verified row (0-based): A … Z, AA, AB, …"""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def keys(board: Ranked) -> dict[str, str]:
+    """slug -> key letter of every verified row, in board order (ranked rows by rank, then
+    reference rows): the letters the figures mark entries with, listed under them on the page."""
+    return {s.slug: key_letter(i) for i, s in enumerate(board.verified)}
 
 
 def _label(standing: Standing, width: int = 28) -> str:
@@ -72,11 +113,54 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
     return front
 
 
-def _scatter(figure, board: Ranked) -> None:
+_DIRECTIONS = [(1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1)]
+_RADII = (8.0, 13.0, 20.0, 30.0, 42.0, 56.0)
+_LEADER_FROM = 13.0
+"""Points: labels placed this far from their point or farther get a leader line."""
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Area shared by two (x0, y0, x1, y1) boxes."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def place_labels(
+    points: list[tuple[float, float]], sizes: list[tuple[float, float]], area: tuple[float, float, float, float], marker: float = 4.0
+) -> list[tuple[float, float]]:
+    """Label offsets (points, from each label's point to its centre) that keep every label inside
+    ``area`` and off the other labels and the points, where it can: for each point in turn, the
+    first of 8 directions × growing radii whose box collides with nothing placed; else the one
+    with the least overlap. ``points`` and ``area`` are in points of the figure, ``sizes`` the
+    labels' (width, height) in points, ``marker`` the half-size of a point's box."""
+    placed: list[tuple[float, float, float, float]] = []
+    dots = [(x - marker, y - marker, x + marker, y + marker) for x, y in points]
+    out = []
+    for (x, y), (w, h) in zip(points, sizes):
+        best, best_cost = None, math.inf
+        for radius in _RADII:
+            for dx, dy in _DIRECTIONS:
+                norm = math.hypot(dx, dy)
+                cx = x + dx / norm * (radius + w / 2 * abs(dx) / norm)
+                cy = y + dy / norm * (radius + h / 2 * abs(dy) / norm)
+                box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+                outside = max(0.0, area[0] - box[0]) + max(0.0, box[2] - area[2]) + max(0.0, area[1] - box[1]) + max(0.0, box[3] - area[3])
+                cost = 1e6 * outside + sum(_overlap(box, o) for o in placed + dots)
+                if cost < best_cost:
+                    best, best_cost = (cx - x, cy - y, box), cost
+            if best_cost == 0:
+                break
+        dx, dy, box = best
+        placed.append(box)
+        out.append((dx, dy))
+    return out
+
+
+def _scatter(figure, board: Ranked, wide: bool) -> None:
     axes = figure.subplots()
     rows = board.verified
     if not rows:
         return _empty(axes)
+    letters = keys(board)
     wer = [_pct(r.metrics["wer"]) for r in rows]
     f1 = [_pct(r.metrics[RANK_METRIC]) for r in rows]
     for reference, color, marker, name in ((False, _ACCENT, "o", "ranked entry"), (True, _MUTED, "s", "reference row")):
@@ -86,7 +170,7 @@ def _scatter(figure, board: Ranked) -> None:
         axes.errorbar(
             [wer[i][0] for i in index], [f1[i][0] for i in index],
             xerr=[[wer[i][1] for i in index], [wer[i][2] for i in index]], yerr=[[f1[i][1] for i in index], [f1[i][2] for i in index]],
-            fmt="none", ecolor=_MUTED, elinewidth=1, capsize=2,
+            fmt="none", ecolor=_MUTED, elinewidth=1, capsize=2, alpha=0.7,
         )
         for k, i in enumerate(index):  # one marker per entry, so each carries its slug (gid) in the SVG
             axes.plot([wer[i][0]], [f1[i][0]], marker, color=color, markersize=5, label=None if k else name, gid=f"point-{rows[i].slug}")
@@ -94,14 +178,7 @@ def _scatter(figure, board: Ranked) -> None:
     front = [ranked[k] for k in pareto_front([(wer[i][0], f1[i][0]) for i in ranked])]
     if len(front) >= 2:
         axes.step([wer[i][0] for i in front], [f1[i][0] for i in front], where="post", linestyle="--", color=_SECOND, label="Pareto front", gid="pareto-front")
-    # every point named; by position (lower first), labels alternate below and above
     right = max(5.0, 1.15 * max(w[0] + w[2] for w in wer))
-    for k, i in enumerate(sorted(range(len(rows)), key=lambda i: (wer[i][0], f1[i][0], rows[i].slug))):
-        left = wer[i][0] > 0.55 * right  # right half: the label goes to the left of its point
-        axes.annotate(
-            _label(rows[i], 30), (wer[i][0], f1[i][0]), textcoords="offset points", xytext=(-6 if left else 6, 3 if k % 2 else -10),
-            ha="right" if left else "left", fontsize=7, gid=f"label-{rows[i].slug}", parse_math=False,
-        )
     left_edge = min(w[0] - w[1] for w in wer)
     left_edge = -0.02 * right if left_edge < 0.3 * right else left_edge - 0.05 * (right - left_edge)
     axes.set_xlim(left_edge, right)  # zoomed to the points, so that close entries spread out
@@ -109,9 +186,26 @@ def _scatter(figure, board: Ranked) -> None:
     pad = max(3.0, 0.08 * (high - low))
     axes.set_ylim(max(-2.0, low - pad), min(102.0, high + pad))
     axes.set_xlabel("WER (%)  ↓ lower is better")
-    axes.set_ylabel(f"{HEADLINE} (%)  ↑")
+    axes.set_ylabel(f"{HEADLINE} (%)  ↑" if wide else "Pos. tag F1 (%)  ↑")
     axes.grid(True, color="#e3e6ec", linewidth=0.6)
-    axes.legend(loc="best", frameon=False, fontsize=8)
+    axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=3 if wide else 2, frameon=False, borderaxespad=0.2, handlelength=1.5, columnspacing=1.0)
+    # every point marked by its key letter, placed off the other labels and points (leader lines when far)
+    to_points = axes.transData + figure.dpi_scale_trans.inverted()  # data -> inches
+    at = [tuple(72 * v for v in to_points.transform((w[0], f[0]))) for w, f in zip(wer, f1)]
+    box = axes.get_position()
+    width, height = figure.get_size_inches()
+    area = (72 * box.x0 * width + 2, 72 * box.y0 * height + 2, 72 * box.x1 * width - 2, 72 * box.y1 * height - 2)
+    size = MIN_FONT_PT + 1
+    sizes = [(0.68 * size * len(letters[r.slug]) + 3, size + 3) for r in rows]
+    order = sorted(range(len(rows)), key=lambda i: (-f1[i][0], wer[i][0], rows[i].slug))
+    offsets = place_labels([at[i] for i in order], [sizes[i] for i in order], area)
+    for i, (dx, dy) in zip(order, offsets):
+        far = math.hypot(dx, dy) >= _LEADER_FROM + max(sizes[i]) / 2
+        axes.annotate(
+            letters[rows[i].slug], (wer[i][0], f1[i][0]), textcoords="offset points", xytext=(dx, dy), ha="center", va="center",
+            fontsize=size, fontweight="bold", color="#1c2230", gid=f"label-{rows[i].slug}", parse_math=False,
+            arrowprops={"arrowstyle": "-", "color": _MUTED, "linewidth": 0.7, "shrinkA": 5, "shrinkB": 2} if far else None,
+        )
 
 
 def rank_text(standing: Standing, shared: bool) -> str:
@@ -127,12 +221,13 @@ def shared_ranks(board: Ranked) -> set[int]:
     return {r for r in ranks if ranks.count(r) > 1}
 
 
-def _forest(figure, board: Ranked) -> None:
+def _forest(figure, board: Ranked, wide: bool) -> None:
     axes = figure.subplots()
     rows = board.verified
     if not rows:
         return _empty(axes)
     shared = shared_ranks(board)
+    letters = keys(board)
     ranks = sorted({r.rank for r in board.ranked})
     colors = [_MUTED if row.rank is None else (_ACCENT if ranks.index(row.rank) % 2 == 0 else _SECOND) for row in rows]
     for color in dict.fromkeys(colors):  # one call per colour: drawing is per artist
@@ -142,22 +237,26 @@ def _forest(figure, board: Ranked) -> None:
             [p[0] for p in points], index, xerr=[[p[1] for p in points], [p[2] for p in points]],
             fmt="s" if color == _MUTED else "o", color=color, ecolor=color, capsize=3, markersize=5,
         )
-    axes.set_yticks(range(len(rows)), [f"{rank_text(r, r.rank in shared)}  {_label(r, 40)}" for r in rows], parse_math=False)
+    width = 34 if wide else 16
+    axes.set_yticks(range(len(rows)), [f"{letters[r.slug]}  {rank_text(r, r.rank in shared)}  {_label(r, width)}" for r in rows], parse_math=False)
     for tick, row in zip(axes.get_yticklabels(), rows):
         tick.set_gid(f"forest-label-{row.slug}")
     axes.set_ylim(len(rows) - 0.5, -0.5)
     axes.set_xlim(-2, 102)
-    axes.set_xlabel(f"{HEADLINE} (%) with 95% interval  ↑")
+    axes.set_xlabel(f"{HEADLINE} (%) with 95% interval  ↑" if wide else "Pos. tag F1 (%), 95% interval  ↑")
     axes.grid(True, axis="x", color="#e3e6ec", linewidth=0.6)
 
 
-def _heatmap(figure, board: Ranked) -> None:
+def _heatmap(figure, board: Ranked, wide: bool) -> None:
+    """Entries × tags on a wide figure; tags × entries (columns: key letters, no colour bar) on a
+    narrow one, so that a phone shows it whole for up to :data:`NARROW_FITS` entries. Cells: F1 in %."""
     from matplotlib import colormaps
 
     axes = figure.subplots()
     rows = board.verified
     if not rows:
         return _empty(axes)
+    letters = keys(board)
     labels = list(tag_table().canonical)
     grid = np.full((len(rows), len(labels)), np.nan)
     support = {label: 0 for label in labels}
@@ -167,19 +266,29 @@ def _heatmap(figure, board: Ranked) -> None:
             if tag is not None:
                 grid[i, j] = tag["f1"]["value"]
                 support[label] = tag["support"]
+    tag_names = [f"{label} ({support[label]})" for label in labels]
+    entry_names = [f"{letters[r.slug]}  {_label(r)}" for r in rows] if wide else [letters[r.slug] for r in rows]
+    if not wide:
+        grid = grid.T
     colors = colormaps["viridis"].with_extremes(bad="#d9dde5")
     image = axes.imshow(np.ma.masked_invalid(grid), cmap=colors, vmin=0, vmax=1, aspect="auto")
-    axes.set_xticks(range(len(labels)), [f"{label} ({support[label]})" for label in labels], rotation=50, ha="right", parse_math=False)
-    axes.set_yticks(range(len(rows)), [_label(r) for r in rows], parse_math=False)
+    if wide:
+        axes.set_xticks(range(len(labels)), tag_names, rotation=50, ha="right", rotation_mode="anchor", parse_math=False)
+        axes.set_yticks(range(len(rows)), entry_names, parse_math=False)
+    else:
+        axes.set_xticks(range(len(rows)), entry_names, parse_math=False)
+        axes.xaxis.tick_top()
+        axes.set_yticks(range(len(labels)), tag_names, parse_math=False)
     axes.tick_params(length=0)
     for spine in axes.spines.values():
         spine.set_visible(False)
     if len(rows) <= 25:
-        for i in range(len(rows)):
-            for j in range(len(labels)):
+        for i in range(grid.shape[0]):
+            for j in range(grid.shape[1]):
                 if not np.isnan(grid[i, j]):
-                    axes.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7, color="white" if grid[i, j] < 0.6 else "black")
-    figure.colorbar(image, ax=axes, fraction=0.03, pad=0.02, label="F1")
+                    axes.text(j, i, f"{100 * grid[i, j]:.0f}", ha="center", va="center", fontsize=MIN_FONT_PT, color="white" if grid[i, j] < 0.6 else "black")
+    if wide:
+        figure.colorbar(image, ax=axes, fraction=0.03, pad=0.02, label="F1 (%)", format=lambda v, _: f"{100 * v:.0f}")
 
 
 def code_version() -> str:
@@ -193,26 +302,28 @@ def inputs(board: Ranked) -> str:
     """Everything the figures show, as stable JSON: each verified row's name, slug, rank and
     results (in board order, ranked rows first). Equal inputs and code draw equal figures."""
     rows = [{"slug": s.slug, "name": s.entry.meta.name, "rank": s.rank, "results": s.results} for s in board.verified]
-    return to_json({"ranked": len(board.ranked), "rows": rows})
+    return compact_json({"ranked": len(board.ranked), "rows": rows})
 
 
 def render(board: Ranked) -> dict[str, bytes]:
-    """File name -> SVG bytes for the three figures (ranked rows, then reference rows)."""
+    """File name -> SVG bytes for the three figures, each wide and :func:`narrow` (ranked rows,
+    then reference rows)."""
     import matplotlib
     from matplotlib.figure import Figure
 
     n = len(board.verified)
     out = {}
     with matplotlib.rc_context(_RC):
-        for name, draw, size, layout in (
-            # fixed margins for the scatter: constrained layout costs as much as drawing its labels
-            ("wer_vs_tag_f1.svg", _scatter, (6.4, 4.8), None),
-            ("forest_tag_f1.svg", _forest, (7.2, 1.2 + 0.3 * max(n, 1)), "constrained"),
-            ("per_tag_f1.svg", _heatmap, (9.0, 2.0 + 0.3 * max(n, 1)), "constrained"),
+        for name, draw, wide_size, narrow_size in (
+            ("wer_vs_tag_f1.svg", _scatter, (6.4, 4.8), (NARROW_WIDTH, 3.9)),
+            ("forest_tag_f1.svg", _forest, (6.4, 1.4 + 0.3 * max(n, 1)), (NARROW_WIDTH, 1.3 + 0.3 * max(n, 1))),
+            ("per_tag_f1.svg", _heatmap, (9.0, 2.4 + 0.3 * max(n, 1)), (NARROW_WIDTH if n <= NARROW_FITS else 1.5 + 0.24 * n, 1.0 + 0.27 * len(tag_table().canonical))),
         ):
-            figure = Figure(figsize=size, layout=layout)
-            if layout is None:
-                figure.subplots_adjust(left=0.1, right=0.97, bottom=0.11, top=0.97)
-            draw(figure, board)
-            out[name] = _svg(figure)
+            for file, wide, size in ((name, True, wide_size), (narrow(name), False, narrow_size)):
+                # fixed margins for the scatter: its labels are placed before drawing, in the final axes
+                figure = Figure(figsize=size, layout=None if draw is _scatter else "constrained")
+                if draw is _scatter:
+                    figure.subplots_adjust(left=0.11 if wide else 0.19, right=0.97, bottom=0.11 if wide else 0.13, top=0.92 if wide else 0.88)
+                draw(figure, board, wide)
+                out[file] = _svg(figure)
     return out

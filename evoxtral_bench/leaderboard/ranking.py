@@ -1,55 +1,56 @@
 """Ranks: 1 + the number of entries of the same audio track significantly better on the
 headline metric (entries are ranked only within their track: :func:`.standings.by_track`).
 
-Every pair of ranked entries of a track is compared on the headline metric (:data:`RANK_METRIC`) by a
-paired bootstrap over utterances: the resamples are the ones ``evoxtral-bench compare
---bootstrap B`` draws (they depend only on N, B and the seed), so each pair's Δ and p-value
-are exactly those ``compare`` reports. The p-values of the track's pairs are corrected together by
-Holm–Bonferroni at :data:`ALPHA`; entry *j* is significantly better than *i* when their pair is
-rejected and *j*'s value is the higher. Entries sharing a rank are shown as ``=k``.
-Reference rows (oracles) are never part of the family and never ranked.
+Every pair of ranked entries of a track is compared on the headline metric (:data:`RANK_METRIC`,
+a ratio of summed counts) by a paired test on the per-**unit** sufficient statistics
+(docs/spec.md §8.5): the delta method linearizes each entry's ratio around its value, so the
+difference of two entries is (to first order) a sum over independent units, whose variance is
+estimated from the units themselves; t = Δ / se has G − 1 degrees of freedom for G units. The
+p-values are continuous (as small as the data warrant), so Holm's correction at any number of
+pairs m needs no resampling at all and each pair costs O(G), whatever m.
 
-B is :func:`resamples_for` the number of pairs: a bootstrap p-value is never below
-2 / (B + 1), and Holm's first step needs p ≤ α / m, so with the scorer's 1000 resamples no pair
-could ever be significant once there are more than 25 pairs (8 entries).
+A unit is an utterance, or a group of utterances that must be resampled together (the
+renderings of one script): ``groups`` gives each utterance's integer group; ``None`` makes each
+utterance its own unit.
+
+The p-values of a track's pairs are corrected together by Holm–Bonferroni at :data:`ALPHA`;
+entry *j* is significantly better than *i* when their pair is rejected and *j*'s value is the
+higher. Entries sharing a rank are shown as ``=k``. Reference rows (oracles) are never part of
+the family and never ranked. Each rank comes with a bootstrap interval (:func:`rank_intervals`).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
 from evoxtral_bench.leaderboard.entries import OPTIONS
-from evoxtral_bench.scoring.bootstrap import paired_p_values, resample_counts
+from evoxtral_bench.scoring.bootstrap import resample_counts
 from evoxtral_bench.scoring.metrics import TAG_F1_POS
 from evoxtral_bench.scoring.stats import StatsTable
 
 RANK_METRIC = TAG_F1_POS.name
 ALPHA = 0.05
 CORRECTION = "holm"
+TEST = "paired delta-method t-test over units"
+TEST_VERSION = "pairs:v1"
+"""Changes whenever :func:`pair_tests` would give other numbers (part of every pair's cache key)."""
 COLUMNS: tuple[str, ...] = (TAG_F1_POS.formula.num, *TAG_F1_POS.formula.den)
 """The per-utterance counts the headline metric is a ratio of."""
-HEADROOM = 2
-"""B is chosen so that the smallest attainable p is Holm's first threshold divided by this."""
+RANK_BOOT = OPTIONS.n_boot
+"""Resamples of the units behind each rank interval (fixed: it does not grow with the entries)."""
+RANK_CI = OPTIONS.ci
 RULE = (
     f"Rank = 1 + the number of entries of the same audio track significantly better on {TAG_F1_POS.label}: "
-    f"entries are ranked only within their track; every pair of ranked entries of a track is compared by a paired "
-    f"bootstrap (seed {OPTIONS.seed}, as evoxtral-bench compare; B = the larger of {OPTIONS.n_boot} and {2 * HEADROOM}·m/α resamples for m pairs, so that a "
-    f"clear difference can pass the correction), and the p-values of the track's pairs are corrected together by Holm–Bonferroni at α = {ALPHA:g}. "
-    "Entries that share a rank show =k. Reference rows (oracles) are shown apart and never ranked; those made from "
-    "text (track none) are shown in every track's table."
+    "entries are ranked only within their track; every pair of ranked entries of a track is compared by a paired "
+    "delta-method t-test on the per-utterance counts (t = Δ / se, the ratio linearized per utterance, G − 1 degrees of freedom), "
+    f"and the p-values of the track's pairs are corrected together by Holm–Bonferroni at α = {ALPHA:g}. "
+    f"The rank interval is the {RANK_CI:.0%} bootstrap interval of the entry's rank ({RANK_BOOT} resamples of the utterances, "
+    f"seed {OPTIONS.seed}). Entries that share a rank show =k. Reference rows (oracles) are shown apart and never ranked; "
+    "those made from text (track none) are shown in every track's table."
 )
-
-
-def resamples_for(entries: int) -> int:
-    """Resamples for ranking ``entries`` entries: at least the scorer's default, and enough that
-    the smallest attainable p, 2 / (B + 1), is at most α / (HEADROOM · m) for m pairs."""
-    m = entries * (entries - 1) // 2
-    return max(OPTIONS.n_boot, math.ceil(2 * HEADROOM * m / Fraction(str(ALPHA))) - 1)  # exact: no float rounding
 
 
 def headline_counts(table: StatsTable) -> list[list[int]]:
@@ -58,55 +59,137 @@ def headline_counts(table: StatsTable) -> list[list[int]]:
     return table.matrix[:, index].astype(np.int64).tolist()
 
 
-def resampled_values(counts: Sequence[np.ndarray], n_boot: int, seed: int = OPTIONS.seed) -> np.ndarray:
-    """(entries, n_boot) headline values on the shared resamples of every entry's (N, 3) counts."""
-    stacked = np.hstack([np.asarray(c, dtype=np.float64) for c in counts])
-    n, k = stacked.shape[0], len(COLUMNS)
-    out = np.empty((len(counts), n_boot))
-    row = 0
-    for draws in resample_counts(n, n_boot, seed):
-        sums = draws @ stacked
-        for e in range(len(counts)):
-            value, _ = TAG_F1_POS.formula(dict(zip(COLUMNS, sums[:, e * k : (e + 1) * k].T)))
-            out[e, row : row + len(draws)] = value
-        row += len(draws)
+def unit_counts(counts: np.ndarray, groups: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+    """(G, K) float64 sums of an (N, K) per-utterance count matrix over the units: the groups of
+    ``groups`` (one integer per utterance; units in increasing group order), or each utterance
+    when ``groups`` is None."""
+    counts = np.asarray(counts, dtype=np.float64)
+    if groups is None:
+        return counts
+    groups = np.asarray(groups)
+    if groups.shape != (counts.shape[0],):
+        raise ValueError(f"groups: expected one group per utterance ({counts.shape[0]}), got shape {groups.shape}")
+    _, unit = np.unique(groups, return_inverse=True)
+    out = np.zeros((int(unit.max()) + 1, counts.shape[1]))
+    np.add.at(out, unit, counts)
     return out
 
 
-def holm(p_values: Sequence[float], alpha: float = ALPHA) -> list[bool]:
+def linearized(units: np.ndarray) -> tuple[float, np.ndarray]:
+    """The headline value of (G, k) unit counts (:data:`COLUMNS`: numerator, then the
+    denominator's columns) and each unit's first-order contribution to its error: for the F1
+    headline F = 2·Σtp / Σ(pred + ref), e_u = (2·tp_u − F·(pred_u + ref_u)) / Σ(pred + ref)
+    (Σ_u e_u = 0). An undefined value (no tags at all) is 0 with e = 0."""
+    num = TAG_F1_POS.formula.scale * units[:, 0]
+    den = units[:, 1:].sum(axis=1)
+    total = den.sum()
+    if total <= 0:
+        return 0.0, np.zeros(len(units))
+    value = num.sum() / total
+    return float(value), (num - value * den) / total
+
+
+def t_p_values(delta: np.ndarray, se: np.ndarray, units: int) -> np.ndarray:
+    """Two-sided p of t = Δ / se with ``units`` − 1 degrees of freedom (Student's t).
+
+    se = 0 leaves no sampling variation to first order: p = 1 when Δ = 0, else 0.
+    """
+    from scipy.special import stdtr
+
+    delta, se = np.asarray(delta, dtype=np.float64), np.asarray(se, dtype=np.float64)
+    t = np.divide(np.abs(delta), se, out=np.full(delta.shape, np.inf), where=se > 0)
+    p = np.minimum(1.0, 2.0 * stdtr(max(units - 1, 1), -t))
+    return np.where((se > 0) | (delta != 0), p, 1.0)
+
+
+def t_intervals(delta: np.ndarray, se: np.ndarray, units: int, ci: float = OPTIONS.ci) -> tuple[np.ndarray, np.ndarray]:
+    """The ``ci`` intervals Δ ± t·se that go with :func:`t_p_values` (same Student t, ``units`` − 1
+    degrees of freedom): 0 lies outside exactly when p < 1 − ``ci``."""
+    from scipy.special import stdtrit
+
+    delta, se = np.asarray(delta, dtype=np.float64), np.asarray(se, dtype=np.float64)
+    half = stdtrit(max(units - 1, 1), 0.5 + ci / 2) * se
+    return delta - half, delta + half
+
+
+def pair_tests(
+    units: Sequence[np.ndarray], known: Callable[[int, int], tuple[float, float] | None] = lambda a, b: None
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Δ = a − b and its standard error for every pair a < b of entries (in that order), from each
+    entry's (G, 3) unit counts; pairs ``known(a, b)`` answers are taken from it (a cache) and the
+    others computed: se² = G / (G − 1) · Σ_u (e_u(a) − e_u(b))². Also returns the computed pairs."""
+    n = len(units)
+    lin = [linearized(u) for u in units]
+    values = np.array([v for v, _ in lin])
+    e = np.array([x for _, x in lin]) if n else np.zeros((0, 0))
+    g = e.shape[1] if n else 0
+    scale = g / (g - 1) if g > 1 else 1.0
+    delta, se, computed = [], [], []
+    for a in range(n - 1):
+        row_d = values[a] - values[a + 1 :]
+        row_s = np.empty(n - a - 1)
+        missing = []
+        for j, b in enumerate(range(a + 1, n)):
+            found = known(a, b)
+            if found is None:
+                missing.append(j)
+            else:
+                row_d[j], row_s[j] = found
+        if missing:
+            idx = np.asarray(missing)
+            diff = e[a] - e[a + 1 + idx]
+            row_s[idx] = np.sqrt(scale * (diff * diff).sum(axis=1))  # row by row: the same bits in any batch
+            computed.extend((a, a + 1 + j) for j in missing)
+        delta.append(row_d)
+        se.append(row_s)
+    if not delta:
+        return np.zeros(0), np.zeros(0), computed
+    return np.concatenate(delta), np.concatenate(se), computed
+
+
+def holm(p_values: Sequence[float] | np.ndarray, alpha: float = ALPHA) -> list[bool]:
     """Holm–Bonferroni step-down: which hypotheses are rejected at family-wise level ``alpha``.
 
     Sorted ascending (ties by input order), the k-th smallest (0-based) is rejected while
     ``p <= alpha / (m - k)``; testing stops at the first that is not.
     """
-    m = len(p_values)
-    rejected = [False] * m
-    for k, i in enumerate(sorted(range(m), key=lambda i: (p_values[i], i))):
-        if p_values[i] > alpha / (m - k):
-            break
-        rejected[i] = True
-    return rejected
+    p = np.asarray(p_values, dtype=np.float64)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    passes = p[order] <= alpha / (m - np.arange(m))
+    stop = m if passes.all() else int(np.argmin(passes))
+    rejected = np.zeros(m, dtype=bool)
+    rejected[order[:stop]] = True
+    return rejected.tolist()
 
 
 @dataclass(frozen=True)
 class Pair:
-    """Entries ``a`` < ``b`` (indices): Δ = a − b on the headline metric, its p-value, Holm's verdict."""
+    """Entries ``a`` < ``b`` (indices): Δ = a − b on the headline metric, its standard error and
+    p-value, Holm's verdict."""
 
     a: int
     b: int
     delta: float
+    se: float
     p_value: float
     significant: bool
 
 
-def pairs(values: Sequence[float], resampled: np.ndarray, alpha: float = ALPHA) -> list[Pair]:
-    """Every pair of entries, with paired-bootstrap p-values and the Holm correction over all."""
-    index = [(a, b) for a in range(len(values)) for b in range(a + 1, len(values))]
-    p: list[float] = []
-    for a in range(len(values) - 1):  # every b > a at once
-        p.extend(paired_p_values(resampled[a] - resampled[a + 1 :]).tolist())
+def pairs(
+    units: Sequence[np.ndarray],
+    known: Callable[[int, int], tuple[float, float] | None] = lambda a, b: None,
+    alpha: float = ALPHA,
+) -> tuple[list[Pair], list[tuple[int, int]]]:
+    """Every pair of entries (unit counts in ``units``), tested by :func:`pair_tests` and
+    corrected by Holm over all; also the pairs that were computed rather than ``known``."""
+    delta, se, computed = pair_tests(units, known)
+    g = len(units[0]) if len(units) else 0
+    p = t_p_values(delta, se, g)
     rejected = holm(p, alpha)
-    return [Pair(a, b, float(values[a] - values[b]), pv, r) for (a, b), pv, r in zip(index, p, rejected)]
+    index = [(a, b) for a in range(len(units)) for b in range(a + 1, len(units))]
+    found = [Pair(a, b, float(d), float(s), float(pv), r) for (a, b), d, s, pv, r in zip(index, delta.tolist(), se.tolist(), p.tolist(), rejected)]
+    return found, computed
 
 
 def better_than(n: int, found: Sequence[Pair]) -> list[list[int]]:
@@ -123,3 +206,30 @@ def better_than(n: int, found: Sequence[Pair]) -> list[list[int]]:
 def ranks(n: int, found: Sequence[Pair]) -> list[int]:
     """1 + the number of entries significantly better than each entry."""
     return [1 + len(b) for b in better_than(n, found)]
+
+
+def rank_intervals(
+    units: Sequence[np.ndarray], n_boot: int = RANK_BOOT, seed: int = OPTIONS.seed, ci: float = RANK_CI
+) -> tuple[list[int], list[int]]:
+    """Bootstrap interval of each entry's rank: on each of ``n_boot`` shared resamples of the units
+    (:func:`.scoring.bootstrap.resample_counts`), an entry's rank is 1 + the number of entries with
+    a strictly higher headline value; the interval runs from the (1 − ci)/2 quantile of those ranks
+    (numpy's ``lower``) to the (1 + ci)/2 quantile (``higher``), so both ends are ranks that occurred."""
+    n = len(units)
+    if n == 0:
+        return [], []
+    stacked = np.hstack([np.asarray(u, dtype=np.float64) for u in units])
+    k = len(COLUMNS)
+    boot_ranks = np.empty((n_boot, n), dtype=np.int64)
+    row = 0
+    for draws in resample_counts(stacked.shape[0], n_boot, seed):
+        sums = (draws @ stacked).reshape(len(draws), n, k)
+        value, _ = TAG_F1_POS.formula(dict(zip(COLUMNS, np.moveaxis(sums, 2, 0))))
+        ordered = np.sort(value, axis=1)
+        # entries with a strictly higher value = n - (entries <= value)
+        above = n - np.stack([np.searchsorted(ordered[i], value[i], side="right") for i in range(len(value))])
+        boot_ranks[row : row + len(draws)] = 1 + above
+        row += len(draws)
+    low = np.quantile(boot_ranks, (1 - ci) / 2, axis=0, method="lower")
+    high = np.quantile(boot_ranks, (1 + ci) / 2, axis=0, method="higher")
+    return [int(x) for x in low], [int(x) for x in high]

@@ -5,6 +5,7 @@ value a template inserts is HTML-escaped unless it is :class:`markupsafe.Markup`
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -14,17 +15,19 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from evoxtral_bench.errors import InputError
+from evoxtral_bench.leaderboard import pairwise, plots
 from evoxtral_bench.leaderboard.entries import OPTIONS
 from evoxtral_bench.leaderboard.plots import PLOTS, rank_text, shared_ranks
 from evoxtral_bench.leaderboard.ranking import RANK_METRIC, RULE
 from evoxtral_bench.leaderboard.samples import diff_html
-from evoxtral_bench.leaderboard.standings import Standing, TrackTable, track_description
+from evoxtral_bench.leaderboard.standings import Standing, TrackTable, reported_order, track_description
 from evoxtral_bench.reporters import is_percent, label
 from evoxtral_bench.scoring.core import ReferenceSet
 from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS
 
 _CHECKOUT = Path(__file__).resolve().parents[2] / "leaderboard"
-ASSETS = _CHECKOUT if (_CHECKOUT / "__init__.py").is_file() else Path(str(resources.files("evoxtral_bench.leaderboard.assets")))
+_IN_CHECKOUT = (_CHECKOUT.parent / "pyproject.toml").is_file() and (_CHECKOUT / "templates").is_dir()
+ASSETS = _CHECKOUT if _IN_CHECKOUT else Path(str(resources.files("evoxtral_bench.leaderboard.assets")))
 """Templates and static files: the top-level ``leaderboard/`` folder, carried by the wheel as
 the package ``evoxtral_bench.leaderboard.assets`` (see pyproject.toml). A source checkout uses
 its own folder (an editable install elsewhere would otherwise map the package to its folder)."""
@@ -32,6 +35,9 @@ TEMPLATES = ASSETS / "templates"
 STATIC = ("style.css", "leaderboard.js")
 TABLE_METRICS: tuple[str, ...] = (RANK_METRIC, "tag_f1", "wer", "emphasis_f1", "tag_hallucination_rate")
 """The metric columns of the main table (the rest are on each entry's page and in the downloads)."""
+REPORTED_METRICS: tuple[str, ...] = tuple(m for m in TABLE_METRICS if m != RANK_METRIC)
+"""The metric columns of the reported entries' table: the main table's, less the ranking metric,
+which no source quotes."""
 
 
 @dataclass(frozen=True)
@@ -82,34 +88,61 @@ def _number(name: str, value: float, digits: int) -> str:
     return f"{100 * value:.{digits}f}" if is_percent(name) else f"{value:.{digits}f}"
 
 
+def _signed(delta: float) -> str:
+    """A difference of the ranking metric in points with its sign: ``+12.3``, ``−4.0``, ``0.0``."""
+    text = _number(RANK_METRIC, abs(delta), 1)
+    return text if float(text) == 0 else ("+" if delta > 0 else "−") + text
+
+
+def _p_text(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def _sort_value(metric: dict) -> str:
     return "" if metric["value"] is None or not metric["defined"] else repr(metric["value"])
 
 
+def _th(text: str, sort: str, first: str, title: str | None = None, css: str | None = None, higher_is_better: bool | None = None) -> dict:
+    """A sortable header cell: text, sort type, first sort direction, title, class and (metric
+    columns) whether higher is better."""
+    return {"text": text, "sort": sort, "first": first, "title": title, "css": css, "higher_is_better": higher_is_better}
+
+
 def _columns() -> list[dict]:
-    """The main table's header cells: text, sort type, first sort direction, title, class and
-    (metric columns) whether higher is better."""
-
-    def th(text: str, sort: str, first: str, title: str | None = None, css: str | None = None, higher_is_better: bool | None = None) -> dict:
-        return {"text": text, "sort": sort, "first": first, "title": title, "css": css, "higher_is_better": higher_is_better}
-
-    cells = [th("Rank", "num", "ascending"), th("Entry", "text", "ascending", css="text")]
+    """The main table's header cells."""
+    cells = [_th("Rank", "num", "ascending"), _th("Entry", "text", "ascending", css="text")]
     for name in TABLE_METRICS:
         hib = METRICS[name].higher_is_better
         title = f"{label(name)}: {'higher' if hib else 'lower'} is better" + (" · the ranking metric" if name == RANK_METRIC else "")
-        cells.append(th(METRICS[name].short, "num", "descending" if hib else "ascending", title, "headline" if name == RANK_METRIC else None, hib))
+        cells.append(_th(METRICS[name].short, "num", "descending" if hib else "ascending", title, "headline" if name == RANK_METRIC else None, hib))
     return cells + [
-        th(
+        _th(
             "Gap",
             "num",
             "descending",
             "grounding gap: tag F1 on the full audio minus tag F1 on the masked track (events silenced), "
             "with its paired-bootstrap interval; about 0 for a system that guesses tags from the words",
         ),
-        th("Track", "text", "ascending", "the audio track the predictions were made on (none: made from text)", "text"),
-        th("Params", "num", "ascending", "parameters (M: millions, B: billions)"),
-        th("In-dist.", "num", "descending", "trained or tuned on this benchmark's train split (•), or not (–); —: not stated"),
+        _th("Track", "text", "ascending", "the audio track the predictions were made on (none: made from text)", "text"),
+        _th("Params", "num", "ascending", "parameters (M: millions, B: billions)"),
+        _th("In-dist.", "num", "descending", "trained or tuned on this benchmark's train split (•), or not (–); —: not stated"),
     ]
+
+
+def _reported_columns() -> list[dict]:
+    """The header of the reported entries' table: entry, source, test size, averaging, track,
+    :data:`REPORTED_METRICS` as quoted, parameters."""
+    cells = [
+        _th("Entry", "text", "ascending", css="text"),
+        _th("Source", "text", "ascending", "where the numbers are quoted from", "text"),
+        _th("Test size", "num", "descending", "utterances of the source's own test set (n)"),
+        _th("Averaging", "text", "ascending", "how the source averaged its scores (e.g. a mean of per-utterance scores)", "text"),
+        _th("Track", "text", "ascending", "the audio the source's numbers were measured on", "text"),
+    ]
+    for name in REPORTED_METRICS:
+        hib = METRICS[name].higher_is_better
+        cells.append(_th(METRICS[name].short, "num", "descending" if hib else "ascending", f"{label(name)}, as quoted: {'higher' if hib else 'lower'} is better", None, hib))
+    return cells + [_th("Params", "num", "ascending", "parameters (M: millions, B: billions)")]
 
 
 def _group(standing: Standing) -> str:
@@ -184,14 +217,23 @@ def _environment() -> Environment:
         shared_ranks=shared_ranks,
         track_description=track_description,
         diff_html=diff_html,
+        signed=_signed,
+        p_text=_p_text,
+        zip=zip,
         group=_group,
         per_tag=_per_tag,
         plots=PLOTS,
+        narrow=plots.narrow,
+        narrow_below=plots.NARROW_BELOW_PX,
+        narrow_fits=plots.NARROW_FITS,
+        plot_keys=plots.keys,
         metrics=TABLE_METRICS,
         rank_metric=RANK_METRIC,
         headline=label(RANK_METRIC),
         headline_short=METRICS[RANK_METRIC].short,
         header=_columns(),
+        reported_header=_reported_columns(),
+        reported_metrics=REPORTED_METRICS,
         columns=6 + len(TABLE_METRICS),
         breakdown_metrics=METRIC_NAMES,
         breakdown_header=[f"{METRICS[m].short} {METRICS[m].arrow}" for m in METRIC_NAMES],
@@ -211,13 +253,36 @@ def index_page(tables: list[TrackTable], signatures: dict[str, str], context: Co
         context=context,
         tables=tables,
         signatures=signatures,
+        reported=reported_order(list({s.slug: s for t in tables for s in t.reported}.values())),
         n_boot=OPTIONS.n_boot,
         seed=OPTIONS.seed,
         rank_rule=RULE,
     )
 
 
-def entry_page(standing: Standing, refs: ReferenceSet, context: Context) -> bytes:
+def compare_page(table: TrackTable, signature: str, context: Context) -> bytes:
+    """The track's matrix of paired differences (:mod:`.pairwise`)."""
+    return _render(
+        "compare.html",
+        title=f"Compare · {table.track} · Evoxtral-Bench",
+        root="../",
+        context=context,
+        t=table,
+        rows=pairwise.matrix(table.ranked),
+        names={s.slug: s.entry.meta.name for s in table.ranked.ranked},
+        shared=shared_ranks(table.ranked),
+        signature=signature,
+        rank_rule=RULE,
+    )
+
+
+def compare_href(track: str) -> str:
+    """A track's compare view, relative to the site's root."""
+    return f"compare/{track}.html"
+
+
+def entry_page(standing: Standing, refs: ReferenceSet, context: Context, compared: Sequence[tuple[str, bool]] = ()) -> bytes:
+    """An entry's page; ``compared``: (track, whether ranked there) of every table that shows it."""
     meta = standing.entry.meta
     texts = {r.id: (r.tagged_text, p) for r, p in zip(refs.rows, standing.entry.system.texts)} if standing.entry.verified else {}
     quoted = {k: v for k, v in standing.metrics.items() if k != RANK_METRIC}
@@ -230,15 +295,23 @@ def entry_page(standing: Standing, refs: ReferenceSet, context: Context) -> byte
         texts=texts,
         meta_rows=_meta_rows(standing),
         quoted=quoted,
+        compared=[(track, compare_href(track), ranked) for track, ranked in compared],
     )
 
 
 def render(tables: list[TrackTable], signatures: dict[str, str], refs: ReferenceSet, context: Context) -> dict[str, bytes]:
-    """Relative path -> bytes for the pages and static assets (one page per entry, even for a
-    reference row made from text that is shown in every track's table)."""
+    """Relative path -> bytes for the pages and static assets: the index, one compare view per
+    track and one page per entry (even for a reference row made from text that is shown in every
+    track's table), which links to the compare view of every track whose table shows it."""
     files = {f"assets/{name}": _asset(f"static/{name}") for name in STATIC}
     files["index.html"] = index_page(tables, signatures, context)
+    compared: dict[str, list[tuple[str, bool]]] = {}
+    for table in tables:
+        files[compare_href(table.track)] = compare_page(table, signatures[table.track], context)
+        ranked = {s.slug for s in table.ranked.ranked}
+        for standing in table.ranked.verified + table.reported:
+            compared.setdefault(standing.slug, []).append((table.track, standing.slug in ranked))
     for table in tables:
         for standing in table.ranked.verified + table.reported:
-            files[f"entries/{standing.slug}/index.html"] = entry_page(standing, refs, context)
+            files[f"entries/{standing.slug}/index.html"] = entry_page(standing, refs, context, compared[standing.slug])
     return files

@@ -3,6 +3,7 @@ one table per audio track (:func:`by_track`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,8 +25,11 @@ class Standing:
 
     ``metrics`` has :data:`SHOWN_METRICS` as in a results document (``value`` None: not
     reported). Verified rows also carry the results document and the sample utterance ids;
-    ranked rows (verified, not reference) carry ``rank`` and ``better``, the slugs of the
-    entries significantly better on the headline metric.
+    ranked rows (verified, not reference) carry ``rank``, its bootstrap interval
+    ``rank_interval`` (low, high), ``better`` (the slugs of the entries significantly better on
+    the headline metric) and, when the track has a floor entry (:attr:`Ranked.floor`) and this is
+    not it, ``above_floor``: Δ = this − floor, its se and p, and ``significant`` (the pair's Holm
+    verdict with Δ > 0).
     """
 
     entry: Entry
@@ -34,6 +38,8 @@ class Standing:
     better: tuple[str, ...] = ()
     results: dict | None = None
     samples: dict | None = None
+    rank_interval: tuple[int, int] | None = None
+    above_floor: dict | None = None
 
     @property
     def slug(self) -> str:
@@ -43,21 +49,42 @@ class Standing:
     def reference(self) -> bool:
         return self.entry.meta.reference
 
+    @property
+    def floor(self) -> bool:
+        """Whether this row is its track's floor (the text-only prior, :data:`.meta.BASELINES`)."""
+        return self.rank is not None and self.entry.meta.baseline is not None
+
 
 @dataclass(frozen=True)
 class Ranked:
     """The verified rows: ranked ones in rank order, reference rows apart, and every compared
-    pair (``Pair.a`` and ``Pair.b`` index ``compared``, the ranked slugs by headline value)."""
+    pair (``Pair.a`` and ``Pair.b`` index ``compared``, the ranked slugs by headline value);
+    ``floor`` is the slug of the track's floor entry (None without one); ``computed`` the pairs
+    tested in this build (the rest came from :class:`Memo`) as (slug a, slug b, Δ, se), and
+    ``intervals_computed`` whether the rank intervals were."""
 
     ranked: list[Standing]
     references: list[Standing]
     pairs: list[Pair]
     compared: tuple[str, ...] = ()
-    n_boot: int = 0  # the resamples of the pairwise comparisons (:func:`.ranking.resamples_for`)
+    floor: str | None = None
+    computed: tuple[tuple[str, str, float, float], ...] = ()
+    intervals_computed: bool = False
+    units: int = 0  # the resampling units of the pair tests (their t has units − 1 degrees of freedom)
 
     @property
     def verified(self) -> list[Standing]:
         return self.ranked + self.references
+
+
+@dataclass(frozen=True)
+class Memo:
+    """What earlier builds already computed: ``pair(a, b)`` gives (Δ = a − b, se) of two ranked
+    slugs or None, ``intervals(slugs)`` the rank intervals of exactly these slugs (in this order)
+    or None."""
+
+    pair: Callable[[str, str], tuple[float, float] | None] = lambda a, b: None
+    intervals: Callable[[tuple[str, ...]], tuple[list[int], list[int]] | None] = lambda slugs: None
 
 
 def reported(entry: Entry) -> Standing:
@@ -76,30 +103,54 @@ def _metrics(results: dict) -> dict[str, dict]:
     return {name: results["extras"][name] if name == RANK_METRIC else results["metrics"][name] for name in SHOWN_METRICS}
 
 
-def verified(entries: list[Entry], scored: dict[str, dict]) -> Ranked:
+def floor_of(entries: list[Entry]) -> Entry | None:
+    """The floor of a track's ranked ``entries``: the one whose meta.yaml names a ``baseline``
+    (``leaderboard check`` allows at most one per track); None without one."""
+    return next((e for e in sorted(entries, key=lambda e: e.slug) if e.meta.baseline is not None), None)
+
+
+def verified(entries: list[Entry], scored: dict[str, dict], *, groups: Sequence[int] | None = None, memo: Memo = Memo()) -> Ranked:
     """Ranks (see :mod:`.ranking`) of the verified entries that are not reference rows.
 
     ``scored[slug]`` holds ``results``, ``samples`` and ``counts`` (the per-utterance headline
-    counts). Ranked rows are ordered by rank, then headline value (highest first), then slug;
-    reference rows by headline value, then slug.
+    counts); ``groups`` the resampling unit of each utterance (None: each its own);
+    ``memo`` what earlier builds computed. Ranked rows are ordered by rank, then headline value
+    (highest first), then slug; reference rows by headline value, then slug.
     """
     value = lambda e: scored[e.slug]["results"]["extras"][RANK_METRIC]["value"]  # noqa: E731
     order = sorted((e for e in entries if not e.meta.reference), key=lambda e: (-value(e), e.slug))
-    values = [value(e) for e in order]
-    n_boot = ranking.resamples_for(len(order))
-    found: list[Pair] = []
-    if len(order) > 1:
-        found = ranking.pairs(values, ranking.resampled_values([np.asarray(scored[e.slug]["counts"]) for e in order], n_boot))
+    slugs = tuple(e.slug for e in order)
+    units = [ranking.unit_counts(np.asarray(scored[e.slug]["counts"]), groups) for e in order]
+    found, computed = ranking.pairs(units, lambda a, b: memo.pair(slugs[a], slugs[b]))
     better = ranking.better_than(len(order), found)
+    intervals = memo.intervals(slugs) if slugs else ([], [])
+    fresh = intervals is None
+    if intervals is None:
+        intervals = ranking.rank_intervals(units)
+    floor = floor_of(order)
+    at = {(p.a, p.b): p for p in found}
 
-    def row(entry: Entry, rank: int | None = None, above: tuple[str, ...] = ()) -> Standing:
+    def above(i: int) -> dict | None:
+        if floor is None or order[i] is floor:
+            return None
+        f = slugs.index(floor.slug)
+        pair = at[(min(i, f), max(i, f))]
+        sign = 1.0 if pair.a == i else -1.0
+        delta = sign * pair.delta
+        return {"delta": delta, "se": pair.se, "p_value": pair.p_value, "significant": pair.significant and delta > 0}
+
+    def row(entry: Entry, rank: int | None = None, up: tuple[str, ...] = (), interval: tuple[int, int] | None = None, floor_test: dict | None = None) -> Standing:
         doc = scored[entry.slug]
-        return Standing(entry, _metrics(doc["results"]), rank, above, doc["results"], doc["samples"])
+        return Standing(entry, _metrics(doc["results"]), rank, up, doc["results"], doc["samples"], interval, floor_test)
 
-    ranked = [row(e, 1 + len(b), tuple(order[j].slug for j in b)) for e, b in zip(order, better)]
+    ranked = [
+        row(e, 1 + len(b), tuple(slugs[j] for j in b), (intervals[0][i], intervals[1][i]), above(i))
+        for i, (e, b) in enumerate(zip(order, better))
+    ]
     ranked.sort(key=lambda s: s.rank)  # stable: equal ranks keep the value order
     references = [row(e) for e in sorted((e for e in entries if e.meta.reference), key=lambda e: (-value(e), e.slug))]
-    return Ranked(ranked, references, found, tuple(e.slug for e in order), n_boot)
+    done = tuple((slugs[a], slugs[b], at[(a, b)].delta, at[(a, b)].se) for a, b in computed)
+    return Ranked(ranked, references, found, slugs, floor.slug if floor else None, done, fresh, len(units[0]) if units else 0)
 
 
 @dataclass(frozen=True)
@@ -134,11 +185,12 @@ def tracks_of(entries: list[Entry]) -> list[str]:
     return names or ([TEXT_ONLY] if TEXT_ONLY in present else [])
 
 
-def by_track(entries: list[Entry], scored: dict[str, dict]) -> list[TrackTable]:
-    """One :class:`TrackTable` per track of :func:`tracks_of`; ``scored`` as for :func:`verified`."""
+def by_track(entries: list[Entry], scored: dict[str, dict], *, groups: Sequence[int] | None = None, memo: Memo = Memo()) -> list[TrackTable]:
+    """One :class:`TrackTable` per track of :func:`tracks_of`; ``scored``, ``groups`` and ``memo``
+    as for :func:`verified`."""
     tables = []
     for name in tracks_of(entries):
         members = [e for e in entries if e.track in (name, TEXT_ONLY)]
-        ranked = verified([e for e in members if e.verified], scored)
+        ranked = verified([e for e in members if e.verified], scored, groups=groups, memo=memo)
         tables.append(TrackTable(name, ranked, reported_order([reported(e) for e in members if not e.verified])))
     return tables

@@ -5,10 +5,9 @@ from __future__ import annotations
 import gc
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
@@ -41,6 +40,7 @@ from evoxtral_bench.scoring.results import (
 )
 from evoxtral_bench.scoring.stats import StatsTable, count_tables, label_columns, pooled_counts
 from evoxtral_bench.scoring.submission import (
+    Prediction,
     Problems,
     Reference,
     Source,
@@ -49,7 +49,7 @@ from evoxtral_bench.scoring.submission import (
     read_references,
     select_split,
 )
-from evoxtral_bench.scoring.tags import tag_table
+from evoxtral_bench.scoring.tags import split_tags, tag_table
 from evoxtral_bench.tracks import REFERENCE_SETS, ReferenceSetSpec, rendering_id
 
 SHIPPED_DIR = "evoxtral_bench/corpus/data"
@@ -66,7 +66,8 @@ class ReferenceSet:
     sha256: str
     split: str
     rows: list[Reference]
-    known_ids: set[str]
+    known_ids: dict[str, tuple[str, ...]]
+    """Every id of the references (all splits) -> its split labels."""
     groups: np.ndarray | None = None
     """The resampling cluster (script) of each row, 0..G−1, when rows share a ``group``; None: each row its own."""
 
@@ -101,8 +102,10 @@ class System:
 
 
 def shipped_references(reference_set: ReferenceSetSpec = REFERENCE_SETS["v1"]) -> Path:
-    """Path of a reference file shipped in the package (default: the corpus, whose test split is v1)."""
-    return Path(str(resources.files("evoxtral_bench.corpus.data").joinpath(reference_set.file)))
+    """Path of a reference file shipped in the package (default: the corpus, whose test split is
+    v1), beside this module's package: a plain path, so that a cold start does not import
+    importlib.resources and its zipfile readers."""
+    return Path(__file__).resolve().parent.parent / "corpus" / "data" / reference_set.file
 
 
 def load_references(
@@ -146,12 +149,12 @@ def load_references(
         labels = sorted({s for r in rows for s in r.splits})
         problems.error(path, None, "split", f"no row has split {split!r}; labels present: {', '.join(labels)}")
         return None
-    known = {r.id for r in rows}
+    known = {r.id: r.splits for r in rows}
     if shipped and renderings > 1:
         selected = [
             r._replace(id=rendering_id(r.id, k, renderings), group=r.id) for r in selected for k in range(1, renderings + 1)
         ]
-        known = {rendering_id(i, k, renderings) for i in known for k in range(1, renderings + 1)}
+        known = {rendering_id(i, k, renderings): splits for i, splits in known.items() for k in range(1, renderings + 1)}
     return ReferenceSet(path, records.sha256, split or "all", selected, known, _groups(selected))
 
 
@@ -170,9 +173,18 @@ def _groups(rows: list[Reference]) -> np.ndarray | None:
 
 
 def load_system(
-    source: Source, refs: ReferenceSet, options: Options, problems: Problems, *, strict: bool = False, label: str = "<predictions>"
+    source: Source,
+    refs: ReferenceSet,
+    options: Options,
+    problems: Problems,
+    *,
+    strict: bool = False,
+    label: str = "<predictions>",
+    report_oov: bool = False,
 ) -> System | None:
-    """Read and validate one submission against ``refs`` (None after recording errors)."""
+    """Read and validate one submission against ``refs`` (None after recording errors);
+    ``report_oov``: also warn about out-of-vocabulary tags (``validate``; ``score`` reports them
+    in the results)."""
     adapt = adapters.get(options.adapter, lenient=options.lenient) if options.adapter else None
     records = read_records(source, problems, text_field="prediction", label=label)
     found = read_predictions(
@@ -184,12 +196,50 @@ def load_system(
         strict=strict,
         legacy=options.legacy,
         scope=refs.path,
+        split=refs.split,
     )
     if any(p.path == records.label for p in problems.errors):
         return None
     preds = found.predictions
+    if report_oov:
+        oov_warning(records.label, preds.values(), problems)
     texts = [preds[r.id].text if r.id in preds else "" for r in refs.rows]
     return System(records.label, records.sha256, texts, len(preds), len(found.missing), len(found.extra), found.malformed_spans)
+
+
+MAX_OOV_LISTED = 10
+"""The most out-of-vocabulary labels one ``validate`` warning lists (the most frequent)."""
+
+
+def oov_warning(path: str, predictions: Iterable[Prediction], problems: Problems) -> None:
+    """One warning listing the out-of-vocabulary tag labels of ``predictions`` (after aliases):
+    count, first line, and the nearest canonical label (rapidfuzz's normalized Levenshtein
+    similarity, the best when at least 0.5), so a misspelt tag can be fixed before scoring."""
+    from rapidfuzz import distance, process
+
+    table = tag_table()
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for prediction in predictions:
+        for label in split_tags(prediction.text, table)[1]:
+            if label not in table.canonical:
+                counts[label] += 1
+                first[label] = min(first.get(label, prediction.line), prediction.line)
+    if not counts:
+        return
+    listed = []
+    for label, count in sorted(counts.items(), key=lambda kv: (-kv[1], first[kv[0]]))[:MAX_OOV_LISTED]:
+        near = process.extractOne(label, list(table.canonical), scorer=distance.Levenshtein.normalized_similarity, score_cutoff=0.5)
+        hint = f"nearest canonical label [{near[0]}]" if near else "no canonical label is near"
+        listed.append(f"[{label}]×{count} (first on line {first[label]}; {hint})")
+    more = f", and {len(counts) - MAX_OOV_LISTED} more labels" if len(counts) > MAX_OOV_LISTED else ""
+    problems.warning(
+        path,
+        None,
+        "prediction",
+        f"{sum(counts.values())} out-of-vocabulary tags, scored as predicted tags under their own names "
+        f"(`evoxtral-bench tags` lists the vocabulary): {', '.join(listed)}{more}",
+    )
 
 
 def build_table(system_texts: list[str], refs: ReferenceSet, options: Options) -> tuple[StatsTable, Counter[str]]:
@@ -226,13 +276,42 @@ def build_tables(
     shares = min(workers, len(systems)) if len(references) >= PARALLEL_MIN_ROWS else 1
     if shares <= 1:
         return _count(systems, references, options.normalizer)
-    from concurrent.futures import ProcessPoolExecutor  # on use: a cold start imports no multiprocessing
-
     groups = [systems[i::shares] for i in range(shares)]  # system k goes to share k mod shares
-    with ProcessPoolExecutor(max_workers=shares - 1) as pool:
-        futures = [pool.submit(_count, group, references, options.normalizer) for group in groups[1:]]
-        counted = [_count(groups[0], references, options.normalizer), *(f.result() for f in futures)]
+    with worker_pool(shares - 1) as pool:
+        pending = [pool.apply_async(_count, (group, references, options.normalizer)) for group in groups[1:]]
+        counted = [_count(groups[0], references, options.normalizer), *(r.get() for r in pending)]
     return [counted[k % shares][k // shares] for k in range(len(systems))]
+
+
+@contextmanager
+def worker_pool(processes: int) -> Iterator[object]:
+    """A :class:`multiprocessing.pool.Pool` whose workers ignore SIGINT: Ctrl-C (sent by a
+    terminal to the whole process group) interrupts this process only, which then terminates
+    the workers on the way out, so no worker prints a traceback or outlives the run. SIGINT is
+    held back while the workers start (they inherit the mask), so none is interrupted before it
+    ignores the signal; one that arrives meanwhile is delivered here right after."""
+    import multiprocessing  # on use: a cold start imports no multiprocessing
+    import signal
+
+    held = hasattr(signal, "pthread_sigmask")
+    if held:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = multiprocessing.get_context().Pool(processes, initializer=_ignore_sigint)
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    with pool:  # leaving it, normally or by an exception, terminates the workers
+        yield pool
+
+
+def _ignore_sigint() -> None:
+    """A worker's initializer: SIGINT ignored (the parent handles Ctrl-C), then unblocked."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _count(systems: list[list[str]], references: list[str], normalizer: str) -> list[tuple[StatsTable, Counter[str]]]:

@@ -41,7 +41,8 @@ def f1(tp: str, pred: str, ref: str) -> Ratio:
 class MetricDef:
     """One metric: how it is computed and how it is shown (the one owner of both).
 
-    ``unit`` is ``"%"`` for ratios shown ×100 or ``"words"`` for a mean distance; ``formula`` is
+    ``unit`` is what a value is: ``"fraction"`` for a ratio in [0, 1] (reports show it ×100, as
+    %) or ``"words"`` for a mean distance; ``formula`` is
     None for a metric computed otherwise (``tag_macro_f1``, a mean of per-label F1).
     """
 
@@ -51,7 +52,7 @@ class MetricDef:
     description: str
     label: str
     short: str
-    unit: str = "%"
+    unit: str = "fraction"
 
     @property
     def arrow(self) -> str:

@@ -130,15 +130,74 @@ OPTION_NAMES: dict[str, str] = {
 """Public keyword (API argument, CLI ``--flag``) -> :class:`Options` field."""
 
 
+OPTION_TYPES: dict[str, str] = {
+    "normalizer": "str",
+    "legacy": "bool",
+    "adapter": "str?",
+    "lenient": "bool",
+    "bootstrap": "int",
+    "seed": "int",
+    "ci": "float",
+    "track": "str",
+    "benchmark_version": "int?",
+    "split": "str?",
+    "strict": "bool",
+    "workers": "int",
+}
+"""The type of every public option (API keyword; ``str?``, ``int?``: or None): the scoring
+options of :data:`OPTION_NAMES` and the run options ``split``, ``strict``, ``workers``."""
+_EXPECTED = {
+    "str": "a string",
+    "str?": "a string or None",
+    "bool": "True or False",
+    "int": "an integer",
+    "int?": "an integer or None",
+    "float": "a number",
+}
+
+
+def typed(name: str, value: object) -> object:
+    """``value`` of option ``name`` as the plain Python type :data:`OPTION_TYPES` gives it, or an
+    :class:`InputError` naming the option. A numpy scalar is converted first (``np.float32(0.9)``
+    is the float it holds, ``np.True_`` is True); a bool option takes only a bool (``"no"`` is
+    refused, not read as true); an int option refuses a bool and a float; a float option takes
+    an int or a float."""
+    kind = OPTION_TYPES[name]
+    if hasattr(value, "item") and type(value).__module__ == "numpy":  # a numpy scalar: the Python value it holds
+        value = value.item()
+    if kind.endswith("?") and value is None:
+        return None
+    base = kind.rstrip("?")
+    ok = {
+        "str": isinstance(value, str),
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+    }[base]
+    if not ok:
+        raise InputError(f"option {name} must be {_EXPECTED[kind]}, got {shown(value, 40)} ({type(value).__name__})")
+    return {"str": str, "bool": bool, "int": int, "float": float}[base](value)  # subclasses -> the plain type
+
+
 def options_from(**keywords: object) -> Options:
-    """Checked :class:`Options` from public keywords (``bootstrap=``, ``ci=``, …); unknown
-    keywords are an :class:`InputError`. The API and the CLI both build options here."""
+    """Checked :class:`Options` from public keywords (``bootstrap=``, ``ci=``, …): each value's
+    type by :func:`typed`, then the values (:meth:`Options.check`); unknown keywords are an
+    :class:`InputError`. The API and the CLI both build options here."""
     unknown = sorted(set(keywords) - set(OPTION_NAMES))
     if unknown:
         raise InputError(f"unknown scoring option(s) {', '.join(unknown)}; expected {', '.join(OPTION_NAMES)}")
-    options = Options(**{OPTION_NAMES[k]: v for k, v in keywords.items()})
+    options = Options(**{OPTION_NAMES[k]: typed(k, v) for k, v in keywords.items()})
     options.check()
     return options
+
+
+def run_options(*, split: object = None, strict: object = False, workers: object = 1) -> tuple[str | None, bool, int]:
+    """The API's options outside the signature, checked like :func:`options_from`'s:
+    ``split`` (None or a label), ``strict``, ``workers`` (1 or more)."""
+    checked_split, checked_strict, checked_workers = typed("split", split), typed("strict", strict), typed("workers", workers)
+    if checked_workers < 1:
+        raise InputError(f"workers must be 1 or more, got {_short(checked_workers)}")
+    return checked_split, checked_strict, checked_workers
 
 
 def _short(value: int) -> str:

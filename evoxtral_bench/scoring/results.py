@@ -8,9 +8,11 @@ twice. ``to_pandas()`` and friends give the tables as DataFrames (pandas importe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import json_text
 from evoxtral_bench.scoring.metrics import METRICS
 from evoxtral_bench.scoring.options import Signature
@@ -154,6 +156,17 @@ class SubmissionInfo:
         return cls(d["path"], d["sha256"], d["predictions"], d["missing"], d["extra"], dict(d["oov_labels"]), d.get("malformed_spans", 0))
 
 
+@contextmanager
+def _document(kind: str) -> Iterator[None]:
+    """Turn what reading a malformed document raises into one :class:`InputError` naming it."""
+    try:
+        yield
+    except KeyError as exc:
+        raise InputError(f"not a {kind}: the key {exc.args[0]!r} is missing") from None
+    except (TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise InputError(f"not a {kind}: {type(exc).__name__}: {exc}") from None
+
+
 def _frame(rows: list[dict], index: str, columns: list[str]):
     import pandas  # a core dependency, imported on use so that scoring starts fast
 
@@ -173,7 +186,7 @@ def _estimate_row(name: str, e: Estimate) -> dict:
         "ci_high": e.ci_high,
         "defined": e.defined,
         "higher_is_better": _higher_is_better(name),
-        "unit": info.unit if info else "%",
+        "unit": info.unit if info else "fraction",
     }
 
 
@@ -212,6 +225,12 @@ class Results:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Results:
+        """The results from their document (:meth:`to_dict`); :class:`InputError` for anything else."""
+        with _document("results document (evoxtral-bench score --format json)"):
+            return cls._from_dict(d)
+
+    @classmethod
+    def _from_dict(cls, d: Mapping) -> Results:
         return cls(
             benchmark=BenchmarkInfo.from_dict(d["benchmark"]),
             submission=SubmissionInfo.from_dict(d["submission"]),
@@ -318,6 +337,12 @@ class Comparison:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Comparison:
+        """The comparison from its document (:meth:`to_dict`); :class:`InputError` for anything else."""
+        with _document("comparison document (evoxtral-bench compare --format json)"):
+            return cls._from_dict(d)
+
+    @classmethod
+    def _from_dict(cls, d: Mapping) -> Comparison:
         line = d["signature"].removesuffix("|paired:yes")
         return cls(
             benchmark=BenchmarkInfo.from_dict(d["benchmark"]),

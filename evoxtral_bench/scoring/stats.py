@@ -153,10 +153,12 @@ def chunk_words(chunks: list[str], normalizer: Normalizer, chunkwise: bool) -> t
         if joined.count(_MARK) == len(chunks) - 1:
             marked = normalizer(joined)  # words and marks, each after one space
             gaps = []
-            at = -1
+            at, spaces = -1, 0
             for j in range(len(chunks) - 1):
-                at = marked.index(_MARK, at + 1)
-                gaps.append(marked.count(" ", 0, at) - j)  # the words and marks before it, less the marks
+                found = marked.index(_MARK, at + 1)
+                spaces += marked.count(" ", at + 1, found)  # counted once: linear in the text
+                at = found
+                gaps.append(spaces - j)  # the words and marks before it, less the marks
             return marked.replace(_MARK, "").split(), gaps
     words: list[str] = []
     gaps = []

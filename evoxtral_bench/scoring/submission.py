@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,13 +211,19 @@ def read_records(source: Source, problems: Problems, *, text_field: str, label: 
         problems.error(label, None, None, f"expected a path, a mapping of id to text or a sequence of records, got {type(source).__name__}")
         return Records(label, "", [])
     items: list[tuple[int, dict]] = []
+    lines: list[str] = []
     for number, row in enumerate(rows, start=1):
-        if isinstance(row, Mapping):
-            items.append((number, dict(row)))
-        else:
+        if not isinstance(row, Mapping):
             problems.error(label, number, None, f"expected a record (mapping), got {type(row).__name__}")
-    lines = jsonl_text((obj for _, obj in items), default=repr)
-    return Records(label, sha256_bytes(lines.encode("utf-8", "surrogatepass")), items)
+            continue
+        try:  # the line the record would be in a file: its share of the sha256
+            lines.append(jsonl_text([row], default=repr))
+        except (ValueError, RecursionError) as exc:  # a record that contains itself, or nesting too deep to write
+            reason = "it contains itself (a circular reference)" if isinstance(exc, ValueError) else "it is nested too deep"
+            problems.error(label, number, None, f"the record cannot be written as a JSON line: {reason}")
+            continue
+        items.append((number, dict(row)))
+    return Records(label, sha256_bytes("".join(lines).encode("utf-8", "surrogatepass")), items)
 
 
 def _json_lines(path: str, problems: Problems) -> Iterator[tuple[int, dict]]:
@@ -432,21 +439,49 @@ def select_split(references: list[Reference], split: str | None) -> list[Referen
     return [r for r in references if split in r.splits]
 
 
+def _scored(scope: str, split: str) -> str:
+    return f"split {split} of {scope}" if split != "all" else scope
+
+
+def _unknown_id(pid: str, scope: str, split: str) -> str:
+    """The message for an id that no reference row has, with the two ways out."""
+    scoring = f"; scoring its split {split}" if split != "all" else ""
+    return (
+        f"{shown(pid)} is not an id of {scope} (in any split{scoring}): use the ids of those references, "
+        "or give the references your ids come from with --references FILE (and --split LABEL)"
+    )
+
+
+def _nothing_scored(extra: list[str], known_ids: Mapping[str, tuple[str, ...]], scope: str, split: str, n: int) -> str:
+    """The message for a file with no prediction for any of the ``n`` scored ids."""
+    where = _scored(scope, split)
+    if not extra:
+        return f"no prediction for any of the {n:,} ids of {where}: nothing to score"
+    by_split = Counter(label for pid in extra for label in known_ids[pid] or ("(no split label)",))
+    splits = ", ".join(f"{label} ({count:,})" for label, count in sorted(by_split.items(), key=lambda kv: (-kv[1], kv[0])))
+    labelled = [label for label, _ in by_split.most_common() if label != "(no split label)"]
+    fix = f"score them with --split {labelled[0]}, or " if labelled else ""
+    return f"none of the {len(extra):,} predictions is for an id of {where}: their ids are of split {splits}; {fix}predict the {n:,} ids of {where}"
+
+
 def read_predictions(
     records: Records,
     problems: Problems,
     *,
     scored_ids: set[str],
-    known_ids: set[str],
+    known_ids: Mapping[str, tuple[str, ...]],
     adapt: Callable[[str], str] | None = None,
     strict: bool = False,
     legacy: bool = False,
     scope: str = "the references",
+    split: str = "all",
 ) -> PredictionFile:
-    """Read ``{"id", "prediction"}`` lines, keeping the ids in ``scored_ids``.
+    """Read ``{"id", "prediction"}`` lines, keeping the ids in ``scored_ids`` (those of ``split``
+    in ``scope``; ``known_ids`` maps every id of ``scope`` to its split labels).
 
     An id outside ``known_ids`` is an error; one that is known but not scored (another split)
-    is a warning. Ids of ``scored_ids`` missing from the file are a warning (an error with
+    is a warning, and a file none of whose predictions is scored is an error naming the splits
+    its ids belong to. Ids of ``scored_ids`` missing from the file are a warning (an error with
     ``strict``) and are scored as empty predictions by the caller. Malformed markup is scored
     as punctuation with a warning (an error with ``strict``, never with ``legacy``).
     """
@@ -461,13 +496,15 @@ def read_predictions(
         if pid is None:
             continue
         if pid not in known_ids:
-            problems.error(path, number, "id", f"{pid!r} is not an id of {scope}")
+            problems.error(path, number, "id", _unknown_id(pid, scope, split))
         elif pid not in scored_ids:
             extra.append(pid)
         elif text is not None:
             out[pid] = Prediction(pid, text, number)
     markup.summary(path, problems)
-    if extra:
+    if not out and scored_ids and not any(p.path == path for p in problems.errors):
+        problems.error(path, None, "id", _nothing_scored(extra, known_ids, scope, split, len(scored_ids)))
+    elif extra:
         problems.warning(path, None, None, f"{len(extra)} predictions for ids outside the scored split were ignored (first: {extra[0]!r})")
     broken = any(p.path == path for p in problems.errors)
     missing = sorted(scored_ids - seen.keys())

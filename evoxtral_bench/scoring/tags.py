@@ -12,7 +12,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import NamedTuple
 
 if sys.version_info >= (3, 11):
@@ -59,7 +59,7 @@ def _canonicalize(raw: str, table: TagTable) -> str:
 def tag_table() -> TagTable:
     """The tag table shipped with the package (``evoxtral_bench/scoring/tags.toml``; TOML, read by
     the standard library: a cold start imports no YAML parser)."""
-    raw = tomllib.loads(resources.files("evoxtral_bench.scoring").joinpath("tags.toml").read_text("utf-8"))
+    raw = tomllib.loads(Path(__file__).with_name("tags.toml").read_text("utf-8"))
     return TagTable(
         version=int(raw["version"]),
         canonical=dict(raw["canonical"]),

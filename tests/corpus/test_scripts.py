@@ -1,12 +1,15 @@
 """The shipped corpus: constraints, fixed splits, statistics, and the validator's teeth."""
 
 import json
+import random
+import time
 from collections import Counter
 
 import pytest
 
 from evoxtral_bench.corpus import scripts as corpus
 from evoxtral_bench.scoring.tags import parse, tag_table
+from evoxtral_bench.tracks import get_track
 
 ROWS = corpus.load()
 
@@ -51,14 +54,14 @@ def test_splits_are_about_80_10_10_and_spread_over_domains():
 
 
 def test_no_near_duplicates():
-    assert corpus.near_duplicates(ROWS) == []
+    assert corpus.near_duplicates(ROWS) == ([], True)
 
 
 def test_near_duplicate_detector_on_a_hand_made_pair():
     a = corpus.Reference("evx-00001", "the quick brown fox jumps over the lazy dog today", ("train",), "podcast", "plain", 1)
     b = corpus.Reference("evx-00002", "the quick brown fox jumps over the lazy cat today", ("train",), "podcast", "plain", 2)
     # 3-grams: 8 each, 6 shared, union 10 -> Jaccard 0.6 > 0.5
-    [(x, y, jaccard)] = corpus.near_duplicates([a, b])
+    [(x, y, jaccard)] = corpus.near_duplicates([a, b]).pairs
     assert (x, y) == ("evx-00001", "evx-00002") and jaccard == pytest.approx(0.6)
 
 
@@ -125,7 +128,8 @@ def test_dataset_card_statistics_and_schema_agree_with_the_data():
     for info in header["dataset_info"]:  # one per track
         assert [f["name"] for f in info["features"]] == list(features()), info["config_name"]
         sizes = {s["name"]: s["num_examples"] for s in info["splits"]}
-        assert sizes == {s: sum(1 for r in ROWS if r.splits == (s,)) for s in ("train", "validation", "test")}
+        rendered = corpus.track_rows(get_track(info["config_name"]), ROWS)  # a v2 track renders the v2 test set
+        assert sizes == {s: sum(1 for r in rendered if r.splits == (s,)) for s in ("train", "validation", "test")}
 
 
 def test_dataset_card_has_one_config_per_registered_track():
@@ -141,3 +145,66 @@ def test_dataset_card_has_one_config_per_registered_track():
     for config in header["configs"]:  # where push_to_hub(config_name=NAME) puts the parquet shards
         name = config["config_name"]
         assert config["data_files"] == [{"split": split, "path": f"{name}/{split}-*"} for split in SPLITS]
+
+
+def _row(n: int, text: str) -> corpus.Reference:
+    return corpus.Reference(f"evx-{n:05d}", text, ("train",), "podcast", "plain", n)
+
+
+def test_near_duplicates_match_a_brute_force_search():
+    """Prefix filtering finds exactly the pairs that comparing every pair finds (random small
+    vocabularies make many pairs near the threshold)."""
+    rng = random.Random(7)
+    for trial in range(40):
+        vocabulary = [f"w{k}" for k in range(rng.randint(3, 12))]
+        rows = [_row(n, " ".join(rng.choices(vocabulary, k=rng.randint(0, 14)))) for n in range(1, 30)]
+        grams = [corpus._trigrams(r.tagged_text) for r in rows]
+        expected = sorted(
+            (rows[j].id, rows[i].id, len(grams[i] & grams[j]) / len(grams[i] | grams[j]))
+            for i in range(len(rows))
+            for j in range(i)
+            if grams[i] & grams[j] and len(grams[i] & grams[j]) / len(grams[i] | grams[j]) > 0.5
+        )
+        found = corpus.near_duplicates(rows, limit=10**6)
+        assert found.complete and sorted(found.pairs) == expected, trial
+
+
+def test_near_duplicate_check_is_bounded(cli, tmp_path):
+    """Issue 25 item 20: 8,000 rows sharing word 3-grams took more than 300 s and 7.6 GB (every
+    pair sharing a 3-gram was counted); 8,000 identical rows listed 32 million pairs."""
+    shared = "one two three four five six seven eight nine ten"
+    rows = [_row(n, f"{shared} " + " ".join(f"u{n}x{k}" for k in range(30))) for n in range(1, 8001)]
+    start = time.monotonic()
+    assert corpus.near_duplicates(rows) == ([], True)  # shared 3-grams are frequent: never compared on
+    same = [_row(n, shared) for n in range(1, 8001)]
+    found = corpus.near_duplicates(same)
+    assert len(found.pairs) == corpus.MAX_NEAR_DUPLICATES and not found.complete
+    assert found.pairs[:2] == [("evx-00001", "evx-00002", 1.0), ("evx-00001", "evx-00003", 1.0)]
+    # rows at Jaccard exactly 0.5 (10 shared 3-grams, 5 of each row's own) are compared, not listed
+    half = [_row(n, f"{shared} eleven twelve " + " ".join(f"u{n}x{k}" for k in range(5))) for n in range(1, 3001)]
+    a, b = (corpus._trigrams(r.tagged_text) for r in half[:2])
+    assert (len(a & b), len(a | b)) == (10, 20)
+    assert corpus.near_duplicates(half, max_candidates=100_000) == ([], False)
+    assert corpus.near_duplicates(half[:300]) == ([], True)
+    assert time.monotonic() - start < 30
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("".join(json.dumps({"id": r.id, "tagged_text": r.tagged_text, "split": "train", "domain": "podcast", "slice": "plain"}) + "\n" for r in same[:500]))
+    code, _, err = cli("data", "validate", "--corpus", path)
+    assert code == 2 and err.count("near-duplicates: evx-") == corpus.MAX_NEAR_DUPLICATES
+    assert f"near-duplicates: the check stopped after {corpus.MAX_NEAR_DUPLICATES} pairs listed" in err
+
+
+def test_stats_out_never_overwrites_the_corpus(cli, tmp_path):
+    """Issue 25 item 23: ``data stats --corpus c.jsonl --out c.jsonl`` replaced the corpus by its
+    statistics (rc 0); ``score`` and ``import-legacy`` already refused this."""
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(corpus.corpus_path().read_bytes())
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(path)
+    for out in (path, link):
+        code, _, err = cli("data", "stats", "--corpus", path, "--out", out)
+        assert code == 2 and f"--out {out} is the input file {path}; it would be overwritten" in err, err
+        assert path.read_bytes() == corpus.corpus_path().read_bytes()
+    code, _, err = cli("data", "stats", "--out", corpus.corpus_path())  # the shipped corpus, read by default
+    assert code == 2 and "it would be overwritten" in err
+    assert corpus.file_sha256(corpus.corpus_path()) == corpus.recorded_sha256()

@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -250,6 +251,33 @@ def test_input_errors_are_clear(tmp_path, kwargs, message):
     assert not (tmp_path / "x" / "manifest.jsonl").exists()
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("word " * 150_000, "'tagged_text' has 750,000 characters; one clip renders at most 2,000"),
+        ("so " * 201, "'tagged_text' has 201 words; one clip renders at most 200"),
+        ("[sighs] so " * 33, "'tagged_text' has 33 tags; one clip renders at most 32"),
+    ],
+)
+def test_a_row_larger_than_a_clip_is_refused_before_rendering(tmp_path, text, message):
+    """Issue 25 item 22: a 150,000-word row ended in a numpy allocation error (exit 1), and memory
+    grew with the row (1,000 words: 1.65 GB). Run with 1 GiB of memory and 60 s."""
+    import resource
+
+    row = {"id": "evx-00001", "split": "test", "domain": "podcast", "slice": "plain", "tagged_text": text}
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps(row) + "\n")
+    command = [sys.executable, "-m", "evoxtral_bench", "data", "synthesize", "--corpus", str(corpus), "--out", str(tmp_path / "out"), "--no-progress"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    done = subprocess.run(command, env=env, timeout=60, capture_output=True, text=True, preexec_fn=limit)
+    assert done.returncode == 2 and f"row 1 (id 'evx-00001'): {message}: split it into several rows" in done.stderr, done.stderr[-2000:]
+    assert not (tmp_path / "out").exists()
+
+
 RESUME_ROWS = [
     {"id": f"r{i}", "tagged_text": text}
     for i, text in enumerate(
@@ -312,8 +340,59 @@ def test_an_output_path_that_is_a_file_is_refused_before_any_rendering(tmp_path)
     with pytest.raises(InputError, match="exists and is not a folder"):
         synthesize(rows=RESUME_ROWS[:1], out_dir=target, progress=False)
     assert target.read_text(encoding="utf-8") == "mine"
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "audio").write_text("x", encoding="utf-8")
+    out = tmp_path / "out"
+    synthesize(rows=RESUME_ROWS[:1], out_dir=out, progress=False)
+    shutil.rmtree(out / "audio")
+    (out / "audio").write_text("x", encoding="utf-8")
+    (out / "records" / f"{RESUME_ROWS[0]['id']}.json").unlink()
     with pytest.raises(InputError, match="audio: exists and is not a folder"):
-        synthesize(rows=RESUME_ROWS[:1], out_dir=tmp_path / "out", progress=False)
-    assert not (tmp_path / "out" / "records").exists()
+        synthesize(rows=RESUME_ROWS[:1], out_dir=out, progress=False)
+    assert list((out / "records").iterdir()) == []
+
+
+def test_synthesis_replaces_only_what_it_wrote(tmp_path, cli):
+    """Issue 25 item 17: a user's ``.draft.tmp`` and ``audio/.take1.tmp`` were deleted (every
+    ``.*.tmp``) and a user's ``manifest.jsonl`` replaced, with rc 0; ``--out ''`` rendered into the
+    current folder. Synthesis owns its folder as ``leaderboard build`` does (docs/spec.md §8.7)."""
+    out = tmp_path / "mine"
+    (out / "audio").mkdir(parents=True)
+    (out / "manifest.jsonl").write_text("my notes\n")
+    with pytest.raises(InputError, match=r"mine is not empty \(audio, manifest.jsonl\) and holds no \.evoxtral-synthesize\.json"):
+        synthesize(rows=RESUME_ROWS[:1], out_dir=out, progress=False)
+    assert sorted(p.name for p in out.rglob("*")) == ["audio", "manifest.jsonl"]  # no lock left either
+    assert (out / "manifest.jsonl").read_text() == "my notes\n"
+
+    out = tmp_path / "synth"
+    synthesize(rows=RESUME_ROWS[:1], out_dir=out, progress=False)
+    clip_id = RESUME_ROWS[0]["id"]
+    mine = {".draft.tmp": "a", "audio/.take1.tmp": "b", f"audio/.{clip_id}.wav.tmp": "c", "audio/notes.txt": "d"}
+    leftover = f"audio/.{clip_id}.wav.abcd1234.tmp"  # a temp file of a killed run, next to a claimed clip
+    for relative, text in [*mine.items(), (leftover, "x")]:
+        (out / relative).write_text(text)
+    synthesize(rows=RESUME_ROWS[:2], out_dir=out, progress=False)
+    assert {relative: (out / relative).read_text() for relative in mine} == mine
+    assert not (out / leftover).exists()
+    assert len(read_manifest(out)) == 2
+
+
+
+def test_synthesis_refuses_an_empty_out_and_an_input_among_its_outputs(tmp_path, cli, monkeypatch):
+    """Issue 25 items 27 and 23: ``--out ''`` rendered into the current folder, and
+    ``--corpus D/manifest.jsonl --out D`` overwrote the corpus it read."""
+    row = {"id": "evx-00001", "split": "test", "domain": "podcast", "slice": "plain", "tagged_text": "Hello there."}
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps(row) + "\n")
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    code, _, err = cli("data", "synthesize", "--corpus", corpus, "--out", "", "--no-progress")
+    assert code == 2 and "--out needs a folder; got an empty name" in err, err
+    assert list(here.iterdir()) == []
+
+    out = tmp_path / "D"
+    assert cli("data", "synthesize", "--corpus", corpus, "--out", out, "--no-progress")[0] == 0
+    (out / "manifest.jsonl").write_text(json.dumps(row) + "\n")  # the user keeps a corpus there
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code, _, err = cli("data", "synthesize", "--corpus", out / "manifest.jsonl", "--out", out, "--no-progress")
+    assert code == 2 and f"--out {out}/manifest.jsonl is the input file {out}/manifest.jsonl; it would be overwritten" in err, err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

@@ -5,6 +5,7 @@ Build speed is measured by benchmarks/leaderboard_build.py, not here."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -15,14 +16,20 @@ from tests.helpers import need  # noqa: E402
 
 need("matplotlib")
 
+import numpy as np
 import pytest
+import scipy.stats
 import yaml
 
 from evoxtral_bench.cli.app import main
+from evoxtral_bench.leaderboard import plots, ranking
+from evoxtral_bench.leaderboard.entries import OPTIONS, shipped_test_references
 from evoxtral_bench.leaderboard.plots import pareto_front
 from evoxtral_bench.leaderboard.ranking import holm
 from evoxtral_bench.leaderboard.samples import diff_html
 from evoxtral_bench.leaderboard.site import paragraphs, params_text
+from evoxtral_bench.scoring.core import build_table, load_system
+from evoxtral_bench.scoring.submission import Problems
 from tests.leaderboard.fixtures import (
     INJECTION_PREDICTION,
     PAYLOAD,
@@ -69,7 +76,7 @@ def test_repository_site(tmp_path, cli):
     tracks = ["espeak-v1", "neural-v1", "elevenlabs-v3"]  # registry order; only the tracks with entries
     assert sorted(p.name for p in (site / "plots").iterdir()) == sorted(tracks)
     for track in tracks:
-        assert sorted(p.name for p in (site / "plots" / track).iterdir()) == ["forest_tag_f1.svg", "per_tag_f1.svg", "wer_vs_tag_f1.svg"]
+        assert sorted(p.name for p in (site / "plots" / track).iterdir()) == sorted(plots.FILES)  # each figure wide and narrow
     for slug, kind in kinds.items():
         assert (site / "entries" / slug / "index.html").is_file()
         assert (site / "entries" / slug / "results.json").is_file() == (kind == "verified")
@@ -132,16 +139,21 @@ def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
         verified_entry(submissions, slug, seed=len(slug) + ord(slug), tag_drop=0.3)
     shutil.copytree(SUBMISSIONS / "paper-evoxtral-rl", submissions / "paper-evoxtral-rl")
     site = tmp_path / "site"
-    assert "3 scored (0 from the cache), 3 pairs compared" in build(cli, submissions, site)
+    assert "3 scored (0 from the cache), 3 pairs compared (3 tested" in build(cli, submissions, site)
     first = site_files(site)
-    assert "0 scored (3 from the cache), 3 pairs compared; 0 files written" in build(cli, submissions, site)
+    assert "up to date" in build(cli, submissions, site) and site_files(site) == first  # the same inputs: nothing read
+    (site / "index.html").write_bytes(b"damaged")  # an output changed: a full build, from the cache
+    assert "0 scored (3 from the cache), 3 pairs compared (0 tested, the rest from the cache); 1 files written" in build(cli, submissions, site)
     assert site_files(site) == first
     build(cli, submissions, tmp_path / "elsewhere")  # a cold build elsewhere gives the same bytes
     assert site_files(tmp_path / "elsewhere") == first
     assert not any(b"<dc:date>" in data for name, data in first.items() if name.endswith(".svg"))
 
-    verified_entry(submissions, "b", seed=99, tag_drop=0.9)  # one entry changes: only it is re-scored
-    assert "1 scored (2 from the cache)" in build(cli, submissions, site)
+    verified_entry(submissions, "d", seed=7, tag_drop=0.5)  # one entry added: its 3 pairs are tested, no other
+    assert "1 scored (3 from the cache), 6 pairs compared (3 tested" in build(cli, submissions, site)
+    shutil.rmtree(submissions / "d")
+    verified_entry(submissions, "b", seed=99, tag_drop=0.9)  # one entry changes: only it is re-scored and re-tested
+    assert "1 scored (2 from the cache), 3 pairs compared (2 tested" in build(cli, submissions, site)
     shutil.rmtree(submissions / "c")  # an entry leaves: its pages and cache documents go too
     (submissions / "a/predictions.jsonl").unlink()  # and one becomes reported: its results go
     (submissions / "a/meta.yaml").write_text(yaml.safe_dump(REPORTED_META), encoding="utf-8")
@@ -150,8 +162,9 @@ def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
     assert sorted(p.name for p in (site / "entries/a").iterdir()) == ["index.html"]
     tables = len(json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))["tracks"])
     assert tables == 2  # espeak-v1 (the verified entry b, the reported a) and elevenlabs-v3 (the paper's)
-    # the one scored entry's document and one figures document per track table
-    assert len(list((site / ".cache").glob("*.json"))) == 1 + tables
+    # the one scored entry's document, one figures document per track table, the rank intervals
+    # of the one table with a ranked entry (no pair: no pair document)
+    assert len(list((site / ".cache").glob("*.json"))) == 1 + tables + 1
 
 
 def test_warm_rebuild_draws_no_plot_and_a_change_redraws(tmp_path, cli, monkeypatch):
@@ -180,19 +193,30 @@ def test_warm_rebuild_draws_no_plot_and_a_change_redraws(tmp_path, cli, monkeypa
 
 
 def test_ranks_agree_with_compare_and_holm_by_brute_force(built, cli):
+    from scipy import stats
+
+    from tests.leaderboard.test_ranking import delta_method_by_gradient
+
     submissions, site = built
     doc = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
     table = track_table(doc)
     board, pairs = table["verified"], table["pairs"]
     slugs = sorted(r["slug"] for r in board)
     assert len(pairs) == len(slugs) * (len(slugs) - 1) // 2 and doc["ranking"]["correction"] == "holm"
-    assert table["n_boot"] == 1199  # 15 pairs: 2 / (B + 1) <= 0.05 / (2 * 15)
-    for pair in pairs:  # every pair's Δ and p are those `compare` reports for the headline metric
+    refs = shipped_test_references(Problems())
+    options = dataclasses.replace(OPTIONS, track="espeak-v1")
+    counts = {}
+    for slug in slugs:
+        system = load_system(str(submissions / slug / "predictions.jsonl"), refs, options, Problems())
+        counts[slug] = np.asarray(ranking.headline_counts(build_table(system.texts, refs, options)[0]), dtype=float)
+    for pair in pairs:  # Δ is the one `compare` reports; p the textbook delta method's t-test
         a, b = (submissions / pair[side] / "predictions.jsonl" for side in ("a", "b"))
-        code, out, _ = cli("compare", a, b, "--bootstrap", table["n_boot"], "--format", "json", "--track", "espeak-v1")
+        code, out, _ = cli("compare", a, b, "--bootstrap", 0, "--format", "json", "--track", "espeak-v1")
         assert code == 0
-        by_hand = json.loads(out)["metrics"]["tag_f1_pos"]
-        assert (pair["delta"], pair["p_value"]) == (by_hand["delta"], by_hand["p_value"])
+        assert pair["delta"] == json.loads(out)["metrics"]["tag_f1_pos"]["delta"]
+        delta, se = delta_method_by_gradient(counts[pair["a"]], counts[pair["b"]])
+        assert pair["delta"] == pytest.approx(delta, rel=1e-12) and pair["se"] == pytest.approx(se, rel=1e-9)
+        assert pair["p_value"] == pytest.approx(2 * stats.t.sf(abs(delta) / se, len(refs.rows) - 1), rel=1e-6, abs=1e-300)
     significant = holm_by_closed_testing([p["p_value"] for p in pairs], 0.05)
     assert [p["significant"] for p in pairs] == significant
     value = {r["slug"]: r["metrics"]["tag_f1_pos"]["value"] for r in board}
@@ -203,17 +227,21 @@ def test_ranks_agree_with_compare_and_holm_by_brute_force(built, cli):
             if sig and row["slug"] in (p["a"], p["b"]) and value[p["a"] if p["b"] == row["slug"] else p["b"]] > value[row["slug"]]
         )
         assert row["rank"] == 1 + len(better) and sorted(row["significantly_better"]) == better
+        low, high = row["rank_interval"]
+        assert 1 <= low <= high <= len(board)
     assert True in significant and False in significant  # the fixture exercises both outcomes
     html = (site / "index.html").read_text(encoding="utf-8")
     ranks = [r["rank"] for r in board]
     for row in board:  # a shared rank shows =k
-        cell = re.search(rf'<tr data-slug="{row["slug"]}"[^>]*><td class="rank[^"]*" data-value="{row["rank"]}"[^>]*>([^<]+)</td>', html).group(1)
-        assert cell == (f"={row['rank']}" if ranks.count(row["rank"]) > 1 else str(row["rank"]))
+        cell = re.search(rf'<tr data-slug="{row["slug"]}"[^>]*><td class="rank[^"]*" data-value="{row["rank"]}"[^>]*>([^<]+)<span class="ci">([^<]+)</span></td>', html)
+        assert cell.group(1) == (f"={row['rank']}" if ranks.count(row["rank"]) > 1 else str(row["rank"]))
+        low, high = row["rank_interval"]  # and its rank interval under it
+        assert cell.group(2) == (f"{low}–{high}" if low != high else str(low))
 
 
 def test_every_submitted_string_is_escaped(built):
     submissions, site = built
-    pages = [site / "index.html", site / "entries/hostile/index.html", site / "entries/hostile-reported/index.html"]
+    pages = [site / "index.html", site / "entries/hostile/index.html", site / "entries/hostile-reported/index.html", site / "compare/espeak-v1.html"]
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert "window.__pwned" in html  # the payload is shown …
@@ -344,3 +372,72 @@ def test_sample_utterances_are_picked_by_the_ranking_metric(tmp_path, cli):
     page = (tmp_path / "site/entries/mixed/index.html").read_text(encoding="utf-8")
     assert "Best utterances by Tag F1 (position ±1)" in page
     assert f"{best[0]} · Pos. F1 {100 * picked['best'][0]['score']:.1f}" in page
+
+
+def test_compare_view_is_the_rankings_pairs_both_ways(built):
+    """Each track's matrix shows every pair of leaderboard.json (which the ranks come from) in
+    both directions: Δ(a, b) in row a, −Δ in row b, the same p and Holm verdict."""
+    _, site = built
+    board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
+    for table in board["tracks"]:
+        html = (site / "compare" / f"{table['track']}.html").read_text(encoding="utf-8")
+        cells = {}
+        for slug, row in re.findall(r'<tr id="row-([^"]+)" data-slug="[^"]+">(.*?)</tr>', html, re.S):
+            pattern = r'data-column="([^"]+)" data-delta="([^"]+)" data-ci-low="([^"]+)" data-ci-high="([^"]+)" data-p="([^"]+)" data-significant="(true|false)"'
+            for column, delta, low, high, p, significant in re.findall(pattern, row):
+                cells[(slug, column)] = (float(delta), float(p), significant == "true", float(low), float(high))
+        ranked = [r["slug"] for r in table["verified"]]
+        assert len(cells) == len(ranked) * (len(ranked) - 1) == 2 * len(table["pairs"])
+        t = scipy.stats.t.ppf(0.975, 128 - 1)  # v1: each of the 128 test utterances is its own unit
+        for pair in table["pairs"]:
+            half = t * pair["se"]
+            delta, p, significant, low, high = cells[(pair["a"], pair["b"])]
+            assert (delta, p, significant) == (pair["delta"], pair["p_value"], pair["significant"])
+            assert (low, high) == pytest.approx((pair["delta"] - half, pair["delta"] + half), abs=1e-12)
+            assert (p < 0.05) == (low > 0 or high < 0)  # the interval goes with the pair's own test
+            assert cells[(pair["b"], pair["a"])] == (-delta, p, significant, -high, -low)
+        for row in table["verified"]:  # linked from the entry's page, at its row
+            page = (site / "entries" / row["slug"] / "index.html").read_text(encoding="utf-8")
+            assert f'href="../../compare/{table["track"]}.html#row-{row["slug"]}"' in page
+            assert f'id="row-{row["slug"]}"' in html
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="compare/{t["track"]}.html"' in index for t in board["tracks"])
+
+
+def test_reported_rows_are_apart_with_their_size_and_averaging(built):
+    _, site = built
+    html = (site / "index.html").read_text(encoding="utf-8")
+    for one in re.findall(r'<table class="board" data-track=.*?</table>', html, re.S):
+        assert 'data-kind="reported" data-size' not in one  # no reported row in a track's table
+    reported = re.search(r'<table class="board reported-table" data-section="reported">.*?</table>', html, re.S).group(0)
+    row = re.search(r'<tr data-slug="paper-evoxtral-rl".*?</tr>', reported, re.S).group(0)
+    assert ">50<" in row and "per-utterance (paper)" in row and "Zou (2026)" in row and "elevenlabs-v3" in row
+    for header in ("Source", "Test size", "Averaging"):
+        assert f'<button type="button">{header}</button>' in reported
+    board = json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))
+    rows = [r for t in board["tracks"] for kind in ("verified", "reference", "reported") for r in t[kind]]
+    for r in rows:
+        if r["kind"] == "verified":
+            assert (r["n"], r["averaging"]) == (128, "corpus-level"), r["slug"]
+        else:
+            assert (r["n"], r["averaging"]) == (r["meta"]["test_size"], r["meta"]["averaging"]), r["slug"]
+    paper = next(r for r in rows if r["slug"] == "paper-evoxtral-rl")
+    assert (paper["n"], paper["averaging"]) == (50, "per-utterance (paper)")
+    table = {r["slug"]: r for r in csv.DictReader(io.StringIO((site / "leaderboard.csv").read_text(encoding="utf-8")))}
+    assert (table["sys-mid"]["n"], table["sys-mid"]["averaging"]) == ("128", "corpus-level")
+    assert (table["paper-evoxtral-rl"]["n"], table["paper-evoxtral-rl"]["averaging"]) == ("50", "per-utterance (paper)")
+
+
+def test_label_placement_keeps_labels_apart_inside_and_off_the_points():
+    """Nine points in a tight cluster and one in a corner: every label box lands inside the area,
+    off every other label and every point (checked pairwise, by brute force)."""
+    points = [(100.0 + 3 * (i % 3), 100.0 + 3 * (i // 3)) for i in range(9)] + [(198.0, 198.0)]
+    sizes = [(10.0, 12.0)] * len(points)
+    area = (0.0, 0.0, 200.0, 200.0)
+    offsets = plots.place_labels(points, sizes, area, marker=2.0)
+    boxes = [(x + dx - w / 2, y + dy - h / 2, x + dx + w / 2, y + dy + h / 2) for (x, y), (dx, dy), (w, h) in zip(points, offsets, sizes)]
+    dots = [(x - 2, y - 2, x + 2, y + 2) for x, y in points]
+    apart = lambda a, b: a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]  # noqa: E731
+    assert all(area[0] <= b[0] and b[2] <= area[2] and area[1] <= b[1] and b[3] <= area[3] for b in boxes)
+    assert all(apart(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert all(apart(a, d) for a in boxes for d in dots)

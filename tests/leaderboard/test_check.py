@@ -89,7 +89,17 @@ BROKEN = {
     "predictions-invalid": (_verified(), '{"id": "evx-00011", "prediction": 3}\n', "broken/predictions.jsonl:1: prediction: expected a string, got number"),
     "predictions-malformed": (_verified(), '{"id": "evx-00011", "prediction": "[sighs"}\n', "broken/predictions.jsonl:1: warning: prediction: malformed tag markup '[' scored as punctuation"),
     "predictions-unknown-id": (_verified(), '{"id": "nope", "prediction": "x"}\n', "broken/predictions.jsonl:1: id: 'nope' is not an id of evoxtral_bench/corpus/data/corpus.jsonl"),
-    "predictions-other-split": (_verified(), '{"id": "evx-00001", "prediction": "x"}\n', "broken/predictions.jsonl: warning: 1 predictions for ids outside the scored split"),
+    "predictions-other-split": (
+        _verified(),
+        '{"id": "evx-00011", "prediction": "x"}\n{"id": "evx-00001", "prediction": "x"}\n',
+        "broken/predictions.jsonl: warning: 1 predictions for ids outside the scored split",
+    ),
+    "predictions-only-other-split": (  # nothing to score: an error naming the split the ids are of
+        _verified(),
+        '{"id": "evx-00001", "prediction": "x"}\n',
+        "broken/predictions.jsonl: id: none of the 1 predictions is for an id of split test of evoxtral_bench/corpus/data/corpus.jsonl: "
+        "their ids are of split train (1); score them with --split train",
+    ),
 }
 
 
@@ -200,3 +210,29 @@ def test_json_report_lists_errors_and_entries(tmp_path, cli):
     doc = json.loads(out)
     assert code == 2 and doc["valid"] is False and doc["entries"] == ["good"]
     assert [(e["line"], e["field"]) for e in doc["errors"]] == [(8, "kind")]
+
+
+def test_every_track_with_ranked_entries_names_its_text_prior_floor():
+    # the shipped floors: the text-only prior on each track's Whisper words; text-prior-gold
+    # reads the gold words, so it stays a reference row and is no track's floor
+    floors = {}
+    for folder in sorted(SUBMISSIONS.iterdir()):
+        meta = yaml.safe_load((folder / "meta.yaml").read_text(encoding="utf-8")) if (folder / "meta.yaml").is_file() else None
+        if meta and meta.get("baseline"):
+            assert meta["baseline"] == "text-prior" and meta["kind"] == "verified" and not meta.get("reference")
+            floors.setdefault(meta["track"], []).append(folder.name)
+    assert floors == {"espeak-v1": ["whisper-tiny-en-text-prior"], "neural-v1": ["whisper-tiny-en-text-prior-neural-v1"]}
+
+
+def test_baseline_is_checked(tmp_path, cli):
+    root = tmp_path / "subs"
+    write_entry(root, "bad-value", {**VERIFIED_META, "baseline": "prior"}, good_predictions())
+    write_entry(root, "on-reference", {**VERIFIED_META, "track": "none", "reference": True, "baseline": "text-prior"}, good_predictions())
+    write_entry(root, "floor-a", {**VERIFIED_META, "baseline": "text-prior"}, good_predictions())
+    write_entry(root, "floor-b", {**VERIFIED_META, "baseline": "text-prior"}, good_predictions())
+    code, _, err = cli("leaderboard", "check", "--submissions", root)
+    assert code == 2
+    assert "bad-value/meta.yaml" in err and "baseline: expected text-prior" in err
+    assert "on-reference/meta.yaml" in err and "only a ranked entry" in err
+    assert "floor-b/meta.yaml: baseline: track espeak-v1 already has its floor (floor-a)" in err
+    assert "floor-a/meta.yaml" not in err

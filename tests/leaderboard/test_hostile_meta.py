@@ -28,12 +28,18 @@ CASES = {
     "sexagesimal": (BASE.replace("params_b: 3", "params_b: 1:30"), "params_b: expected a number of parameters in billions (e.g. 4.8) or null, got a string"),
     "format-char": (BASE.replace("name: ", "name: Si\u200dghs "), "name: invisible format character U+200D"),
     "yes-is-text": (BASE.replace("license: MIT", "license: yes"), None),
+    # issue 25 item 14: urlsplit raised ValueError (exit 1) for these
+    "url-bracket": (BASE.replace("https://example.org/model", "https://github.co[m/x"), "url: 'https://github.co[m/x' is not an http(s) URL"),
+    "url-ipv6": (BASE.replace("https://example.org/model", "https://[zz]/"), "url: 'https://[zz]/' is not an http(s) URL"),
+    "url-port": (BASE.replace("https://example.org/model", "https://example.org:99999/"), "is not an http(s) URL"),
+    "url-ipv6-ok": (BASE.replace("https://example.org/model", "https://[::1]:8080/x"), None),
 }
 
 
 def test_every_hostile_meta_is_reported_and_the_check_goes_on(tmp_path, cli):
     root = tmp_path / "subs"
     assert "date: '2026-01-02'" in BASE and "params_b: 3" in BASE and "license: MIT" in BASE
+    assert "url: https://example.org/model" in BASE
     for slug, (text, _) in CASES.items():
         write_entry(root, slug, text)
     start = time.monotonic()
@@ -46,7 +52,7 @@ def test_every_hostile_meta_is_reported_and_the_check_goes_on(tmp_path, cli):
             assert found == [], found
         else:
             assert any(message in row for row in found), (slug, found)
-    assert "1 entry (0 verified, 1 reported) valid" in err
+    assert "2 entries (0 verified, 2 reported) valid" in err
 
 
 @pytest.mark.parametrize(("text", "value"), [("1.5", 1.5), ("0x10", 16), ("0o17", 15), ("+2", 2), ("1e3", 1000.0)])

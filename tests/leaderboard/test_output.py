@@ -17,7 +17,9 @@ from tests.helpers import need
 
 need("matplotlib", "threadpoolctl")
 
-from evoxtral_bench.leaderboard.output import LOCK, MANIFEST  # noqa: E402
+from evoxtral_bench.output import BUILD  # noqa: E402
+
+LOCK, MANIFEST = BUILD.lock, BUILD.manifest
 from tests.leaderboard.fixtures import ROOT, site_files, verified_entry  # noqa: E402
 
 
@@ -41,7 +43,40 @@ def test_a_non_empty_out_without_a_manifest_is_refused(tmp_path, cli):
     (out / ".cache" / "other-tool.json").write_text("{}")
     code, _, err = _build(cli, _submissions(tmp_path / "subs"), out)
     assert code == 2 and "is not empty" in err and MANIFEST in err
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [".cache", ".cache/other-tool.json", LOCK]
+    # issue 25 item 27: the lock was left behind in the refused folder
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [".cache", ".cache/other-tool.json"]
+
+
+def test_a_build_never_follows_a_link_out_of_its_folder(tmp_path, cli):
+    """Issue 25 item 18: a manifest listing ``link/victim.txt`` with ``site/link`` a link to
+    another folder deleted ``victim.txt`` there; a file or folder of the site replaced by a link
+    out was written through."""
+    subs, out, elsewhere = _submissions(tmp_path / "subs"), tmp_path / "site", tmp_path / "elsewhere"
+    assert _build(cli, subs, out)[0] == 0
+    elsewhere.mkdir()
+    (elsewhere / "victim.txt").write_text("keep")
+    (elsewhere / "target.html").write_text("keep")
+    (out / "link").symlink_to(elsewhere)
+    manifest = json.loads((out / MANIFEST).read_text())
+    (out / MANIFEST).write_text(json.dumps({**manifest, "files": [*manifest["files"], "link/victim.txt"]}))
+    (out / "index.html").unlink()
+    (out / "index.html").symlink_to(elsewhere / "target.html")
+    code, _, err = _build(cli, subs, out)
+    assert code == 0, err
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["target.html", "victim.txt"]
+    assert (elsewhere / "victim.txt").read_text() == "keep" and (elsewhere / "target.html").read_text() == "keep"
+    assert not (out / "index.html").is_symlink() and "<html" in (out / "index.html").read_text()
+    assert "link/victim.txt" not in json.loads((out / MANIFEST).read_text())["files"]
+
+    before = _published(out)
+    plots = out / "plots"
+    plots.rename(elsewhere / "plots")
+    plots.symlink_to(elsewhere / "plots")
+    (elsewhere / "plots" / "espeak-v1" / "forest_tag_f1.svg").write_text("mine")
+    code, _, err = _build(cli, subs, out)
+    assert code == 2 and "'plots/espeak-v1' is a link out of the folder" in err, err
+    assert (elsewhere / "plots" / "espeak-v1" / "forest_tag_f1.svg").read_text() == "mine"
+    assert {k: v for k, v in _published(out).items() if not k.startswith("plots/")} == {k: v for k, v in before.items() if not k.startswith("plots/")}
 
 
 def test_rebuilds_touch_only_their_own_files_and_modes_follow_the_umask(tmp_path, cli):
@@ -92,7 +127,7 @@ def test_bad_cache_documents_are_rescored_not_published(tmp_path, cli):
     assert _build(cli, subs, out)[0] == 0
     first = _published(out)
     cache = sorted(p for p in (out / ".cache").glob("*.json") if "results" in json.loads(p.read_text())["document"])
-    assert len(cache) == 2  # one score document per verified entry (ranks are recomputed, never cached; figures apart)
+    assert len(cache) == 2  # one score document per verified entry (pair tests, rank intervals and figures apart)
     wrapped = [json.loads(p.read_text()) for p in cache]
 
     def tampered(w: dict) -> str:
@@ -116,6 +151,7 @@ def test_bad_cache_documents_are_rescored_not_published(tmp_path, cli):
                 if path.is_dir():
                     path.rmdir()
                 path.write_text(text)
+        (out / "index.html").write_text("damaged")  # else the unchanged inputs stop the build before the cache
         code, report, err = _build(cli, subs, out)
         assert code == 0, err
         assert "(0 from the cache)" in report

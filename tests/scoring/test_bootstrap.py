@@ -117,3 +117,29 @@ def test_identical_seed_gives_byte_identical_json(pairs, seed):
     preds = {f"u{i}": p for i, (_, p) in enumerate(pairs)}
     first = evoxtral_bench.score(predictions=preds, references=refs, bootstrap=100, seed=seed).to_json()
     assert evoxtral_bench.score(predictions=preds, references=refs, bootstrap=100, seed=seed).to_json() == first
+
+
+def test_linear_percentiles_are_numpys_bit_for_bit():
+    # numpy.percentile is the independent computation: ties, tiny B, every shipped level
+    from evoxtral_bench.scoring.bootstrap import linear_percentiles
+
+    rng = np.random.default_rng(0)
+    for trial in range(2000):
+        rows, b = int(rng.integers(1, 5)), int(rng.integers(1, 1100))
+        x = rng.normal(size=(rows, b)) if trial % 2 else rng.integers(0, 5, size=(rows, b)) / 7
+        ci = float(rng.choice([0.95, 0.9, 0.5, 0.99, 0.999]))
+        q = [50 * (1 - ci), 50 * (1 + ci)]
+        assert np.array_equal(linear_percentiles(x, q), np.percentile(x, q, axis=1))
+
+
+def test_score_does_not_import_numpy_ma():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, evoxtral_bench as e\n"
+        "r = e.score(predictions={'u1': '[sighs] I never said that.'}, references=[{'id': 'u1', 'tagged_text': '[sighs] I NEVER said that.'}])\n"
+        "print('numpy.ma' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -64,3 +64,21 @@ def test_reading_a_submission_streams_the_file(tmp_path):
     errors = [p for p in problems.errors if p.path == str(path)]
     assert len(errors) == MAX_ERRORS_PER_FILE + 1 and "the rest are not listed" in errors[-1].message
     assert any("line is 3,145,728 bytes long" in p.message for p in errors)
+
+
+def test_scoring_time_is_linear_in_the_tags_of_one_line():
+    """Issue 25 item 21: a 1 MiB line of ``[laughs]`` (116,508 tags) took 12-16 s (the gap of each
+    tag counted the spaces from the start of the line); linear, it takes about 0.2 s here."""
+    from evoxtral_bench.scoring import normalize
+    from evoxtral_bench.scoring.stats import chunk_words, side
+    from evoxtral_bench.scoring.tags import split_tags, tag_table
+
+    table = tag_table()
+    text = "word [laughs] " * ((1 << 20) // 14)
+    start = time.monotonic()
+    scored = side(text, normalize.basic, True, table)
+    assert time.monotonic() - start < 4
+    chunks, labels, _ = split_tags(text, table)
+    # the chunk-by-chunk path (one normalizer call per chunk) is an independent count of the gaps
+    assert chunk_words(chunks, normalize.basic, False) == chunk_words(chunks, normalize.basic, True)
+    assert scored.positions["laughs"][:3] == [1, 2, 3] and len(scored.positions["laughs"]) == len(labels) == len(text) // 14

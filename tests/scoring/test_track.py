@@ -59,7 +59,7 @@ def test_signature_from_document_needs_the_track(preds):
     signature = Signature.from_document(doc["benchmark"], doc["config"], doc["signature"])
     assert signature.format() == doc["signature"]
     del doc["config"]["track"]
-    with pytest.raises(KeyError):
+    with pytest.raises(evoxtral_bench.InputError, match="not a results document .*: the key 'track' is missing"):
         Results.from_dict(doc)
 
 

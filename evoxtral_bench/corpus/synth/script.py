@@ -28,6 +28,13 @@ STYLE_TAGS = frozenset(
 )
 RENDERED_TAGS = SOUND_TAGS | STYLE_TAGS | {"pause", "stammers"}
 """Every tag the offline backend can render: the 17 canonical tags."""
+MAX_SCRIPT_CHARS = 2_000
+"""The longest tagged transcript one clip renders, in characters (corpus scripts: at most 456)."""
+MAX_SCRIPT_WORDS = 200
+"""The most words one clip renders (corpus scripts: 12-80; 250 words and 32 tags took 10 s and
+490 MB offline, 1,000 words 47 s and 1.65 GB)."""
+MAX_SCRIPT_TAGS = 32
+"""The most tags one clip renders (corpus scripts: at most 8)."""
 
 _TOKEN = re.compile(r"\S+")
 _WORD = re.compile(r"\w(?:.*\w)?", re.DOTALL)  # a token less its leading and trailing punctuation
@@ -83,8 +90,17 @@ class Script:
 
 
 def read_script(text: str) -> Script:
-    """Split a tagged transcript into words and tag cues (character offsets into ``text``)."""
+    """Split a tagged transcript into words and tag cues (character offsets into ``text``).
+
+    Raises :class:`InputError` for a transcript longer than one clip renders
+    (:data:`MAX_SCRIPT_CHARS`, :data:`MAX_SCRIPT_WORDS`, :data:`MAX_SCRIPT_TAGS`), checked
+    before any work that grows faster than the text.
+    """
+    if len(text) > MAX_SCRIPT_CHARS:
+        raise InputError(f"'tagged_text' has {len(text):,} characters; one clip renders at most {MAX_SCRIPT_CHARS:,}: split it into several rows")
     transcript = parse(text)
+    if len(transcript.tags) > MAX_SCRIPT_TAGS:
+        raise InputError(f"'tagged_text' has {len(transcript.tags):,} tags; one clip renders at most {MAX_SCRIPT_TAGS}: split it into several rows")
     words: list[Word] = []
     spans: list[tuple[str, int, int]] = []  # (label, start, end) of each tag
     offset = 0
@@ -99,6 +115,8 @@ def read_script(text: str) -> Script:
             tag = transcript.tags[i]
             spans.append((tag.label, offset, offset + len(tag.raw) + 2))
             offset += len(tag.raw) + 2
+    if len(words) > MAX_SCRIPT_WORDS:
+        raise InputError(f"'tagged_text' has {len(words):,} words; one clip renders at most {MAX_SCRIPT_WORDS:,}: split it into several rows")
     cues = tuple(_cue(text, words, spans, i) for i in range(len(spans)))
     return Script(text, tuple(words), cues)
 

@@ -17,7 +17,8 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
-from evoxtral_bench import InputError, jsonl_text, write_jsonl, write_text
+from evoxtral_bench.errors import InputError
+from evoxtral_bench.files import jsonl_text, write_jsonl, write_text
 
 T = TypeVar("T")
 

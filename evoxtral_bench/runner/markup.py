@@ -1,7 +1,7 @@
 """Making a model's raw output a prediction that ``evoxtral-bench validate`` accepts.
 
 A sampled or half-trained model can emit what the validator rejects: a stray or unclosed
-bracket, an empty or over-long ``[...]``, or a control character. ``predict`` writes
+bracket, an empty or over-long ``[...]``, or a control character. ``evoxtral-bench run`` (and the recipe's ``raft``) write
 :func:`scoreable` of the output as ``prediction`` and keeps the raw output under ``raw`` when
 they differ, and counts those lines, so a broken output is visible rather than silently scored.
 """
