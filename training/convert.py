@@ -219,7 +219,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from evoxtral_bench.runner.backends.ct2 import SHIPPED, model_dir
+    from evoxtral_bench.runner import SHIPPED, model_dir
 
     out = convert(args.source or model_dir(SHIPPED), args.out)
     print(f"saved the transformers Whisper model and processor in {out}", file=sys.stderr)

@@ -27,7 +27,7 @@ from transformers import GenerationConfig, GenerationMixin, WhisperForConditiona
 from transformers.modeling_outputs import BaseModelOutput
 
 from evoxtral_bench import InputError, write_text
-from evoxtral_bench.runner.backends.transformers import generation_config as brackets_allowed
+from evoxtral_bench.runner import generation_config as brackets_allowed
 
 from ..collator import IGNORE_INDEX
 from ..config import Config, LoraSettings, ModelConfig
