@@ -64,6 +64,20 @@ class Track:
         text = json.dumps(self.recipe(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
+    def rendering_pool(self, split: str, rendering: int = 0) -> tuple[str, ...]:
+        """The voices a clip of ``split`` draws from: for rendering ``rendering`` (1-based) of a test
+        script of a track that renders each test script several times, the ``rendering``-th of
+        :attr:`renderings` equal consecutive groups of the test pool; otherwise the split's pool."""
+        pool = self.voices[split]
+        if split != "test" or self.renderings == 1:
+            return pool
+        size = len(pool) // self.renderings
+        return pool[(rendering - 1) * size : rendering * size]
+
+    def events(self, split: str) -> str:
+        """The family of event generators of ``split`` (``settings["events"]``; default ``rule-v1``)."""
+        return str(dict(self.settings.get("events", {})).get(split, "rule-v1"))
+
     @property
     def full(self) -> str:
         """The track a masked track is the twin of (itself when not masked)."""
@@ -110,6 +124,23 @@ ESPEAK_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-us+f4", "en", "en+m4", "en
 pitch is drawn unless a pool entry gives it as ``@NN``."""
 NEURAL_TRAIN_VOICES = ("hibari:heart",)
 NEURAL_TEST_VOICES = ("piper:en_US-joe-medium",)
+NEURAL_V2_TRAIN_VOICES = (
+    "kokoro:jm_kumo",
+    "kokoro:jf_alpha",
+    "kokoro:jf_gongitsune",
+    "kokoro:jm_kumo*0.7+jf_alpha*0.3",
+)
+"""Kokoro-82M style vectors (and a blend) of ``neural-v2`` train and validation (docs/spec.md §12.7)."""
+NEURAL_V2_TEST_VOICES = (
+    "piper:en_US-joe-medium",
+    "hibari:heart",
+    "kokoro:jf_nezumi",
+    "kokoro:jf_tebukuro",
+)
+"""The held-out ``neural-v2`` test voices: two groups of two (the fast engines, then Kokoro style
+vectors no train voice uses); rendering 1 of a test script draws from the first group, rendering 2
+from the second (:meth:`Track.rendering_pool`), so the two renderings of a script always have
+different voices and engines."""
 ELEVENLABS_VOICES = (
     "JBFqnCBsd6RMkjVDRZzb",  # George
     "21m00Tcm4TlvDq8ikWAM",  # Rachel
@@ -127,6 +158,15 @@ _NEURAL = dict(
         {"train": NEURAL_TRAIN_VOICES, "validation": NEURAL_TRAIN_VOICES, "test": NEURAL_TEST_VOICES}
     ),
 )
+_NEURAL_V2 = dict(
+    backend="neural",
+    voices=MappingProxyType(
+        {"train": NEURAL_V2_TRAIN_VOICES, "validation": NEURAL_V2_TRAIN_VOICES, "test": NEURAL_V2_TEST_VOICES}
+    ),
+    references="v2",
+    renderings=2,
+)
+_NEURAL_V2_SETTINGS = {"events": {"train": "rule-v1", "validation": "rule-v1", "test": "voiced-v2"}}
 TRACKS: Mapping[str, Track] = MappingProxyType(
     {
         t.name: t
@@ -168,6 +208,23 @@ TRACKS: Mapping[str, Track] = MappingProxyType(
                 **_NEURAL,
                 masked=True,
                 description="neural-v1 with every audible tag taken out, the words kept",
+            ),
+            Track(
+                "neural-v2",
+                **_NEURAL_V2,
+                settings=MappingProxyType(_NEURAL_V2_SETTINGS),
+                description=(
+                    "Kokoro-82M voices (2 female, 2 male) for train and validation; each test script spoken twice by "
+                    "4 held-out voices (Piper joe, hibari heart, Kokoro nezumi, tebukuro) with event sounds from "
+                    "generators train never uses"
+                ),
+            ),
+            Track(
+                "neural-v2-masked",
+                **_NEURAL_V2,
+                masked=True,
+                settings=MappingProxyType({**_NEURAL_V2_SETTINGS, "splice": True}),
+                description="neural-v2 with every audible tag taken out and the sounds cut out (no gap where they were)",
             ),
             Track(
                 "elevenlabs-v3",

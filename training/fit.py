@@ -2,7 +2,8 @@
 
 Trainer owns the loop, mixed precision, NEFTune (``neftune_noise_alpha``), checkpoints and
 multi-GPU data parallelism (launch with ``torchrun`` or ``accelerate launch``). A stage that is
-run again resumes from the last ``checkpoint-*`` in its folder.
+run again resumes from the last complete ``checkpoint-*`` in its folder (one cut short by a kill
+while it was being written is passed over).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pathlib import Path
 import torch
 from peft import PeftModel
 from transformers import ProcessorMixin, Trainer, TrainingArguments
-from transformers.trainer_utils import get_last_checkpoint
 
 from evoxtral_bench import write_text
 
@@ -94,6 +94,15 @@ def write_rank_record(run_dir: Path, rank: int, ids: list[str], model: torch.nn.
     write_text(run_dir / "ranks" / f"rank-{rank}.json", json.dumps(record) + "\n")
 
 
+def last_checkpoint(output_dir: str | Path) -> str | None:
+    """The newest complete ``checkpoint-N`` of ``output_dir``: Trainer writes its
+    ``trainer_state.json`` last, so a checkpoint without one was cut short."""
+    complete = [
+        p for p in Path(output_dir).glob("checkpoint-*") if p.name.removeprefix("checkpoint-").isdigit() and (p / "trainer_state.json").is_file()
+    ]
+    return str(max(complete, key=lambda p: int(p.name.removeprefix("checkpoint-")))) if complete else None
+
+
 def fit(model: PeftModel, processor: ProcessorMixin, dataset: ClipDataset, cfg: Config, tc: TrainConfig, adapter_dir: Path) -> Trainer:
     """Train ``model`` on ``dataset``, save the adapter to ``adapter_dir`` and the final
     training metrics (loss, runtime, steps) to ``output_dir/train_metrics.json``."""
@@ -101,7 +110,7 @@ def fit(model: PeftModel, processor: ProcessorMixin, dataset: ClipDataset, cfg: 
     with args.main_process_first(desc="building the batches' inputs"):  # e.g. an encoder cache, once
         collator = RecordingCollator(families.of(model).collator(model, processor, cfg, dataset, progress=tc.progress))
     trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator)
-    last = get_last_checkpoint(tc.output_dir) if Path(tc.output_dir).is_dir() else None
+    last = last_checkpoint(tc.output_dir)
     result = trainer.train(resume_from_checkpoint=last)
     trainer.save_model(str(adapter_dir))
     write_rank_record(Path(tc.output_dir), trainer.args.process_index, collator.ids, model)

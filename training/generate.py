@@ -19,6 +19,12 @@ from .data import Utterance
 from .modeling import model_dtype
 
 
+def batch_seed(seed: int, first_id: str) -> int:
+    """The sampling seed of a batch, from its first utterance: a resumed run restarts at a batch
+    boundary and draws the same samples."""
+    return seed + zlib.crc32(first_id.encode("utf-8"))
+
+
 @dataclass(frozen=True)
 class Sampling:
     """Sampling settings; ``None`` in place of one means greedy decoding."""
@@ -62,9 +68,7 @@ class LocalTranscriber:
         }
         if self.sampling is None:
             return kwargs | {"do_sample": False}
-        # Seeded by the batch's first utterance: a resumed run restarts at a batch boundary and
-        # draws the same samples.
-        torch.manual_seed(self.sampling.seed + zlib.crc32(first_id.encode("utf-8")))
+        torch.manual_seed(batch_seed(self.sampling.seed, first_id))
         return kwargs | {
             "do_sample": True,
             "temperature": self.sampling.temperature,

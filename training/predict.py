@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from evoxtral_bench import write_text
-from evoxtral_bench.runner.loop import sidecar, transcribe_all
+from evoxtral_bench.runner import sidecar, transcribe_all
 
 from . import config as config_mod
 from .config import Config

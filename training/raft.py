@@ -26,8 +26,7 @@ from pathlib import Path
 from peft import PeftModel
 
 from evoxtral_bench import InputError, write_text
-from evoxtral_bench.runner.markup import scoreable
-from evoxtral_bench.runner.resumable import read_rows, run_batches, write_rows
+from evoxtral_bench.runner import read_rows, run_batches, scoreable, write_rows
 
 from . import config as config_mod
 from . import families, modeling

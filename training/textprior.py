@@ -266,10 +266,11 @@ def tune(model: TextPrior, validation: Sequence[Example], rounds: int = 1) -> di
     return {"validation_tag_f1": round(best, 4), "validation_emphasis_f1": round(scores[model.emphasis_threshold], 4)}
 
 
-def read_input(path: str | Path, split: str) -> list[Example]:
+def read_input(path: str | Path, split: str, track: str | None = None) -> list[Example]:
     """The plain transcripts to tag: a predictions JSONL for the ids of ``split`` of the shipped
-    corpus (validated like a submission; a missing id is an error). Tags in it are dropped."""
-    refs = evoxtral_bench.load_references(split=split)
+    references (those of ``track``'s reference set when given, e.g. v2 for ``espeak-v2``),
+    validated like a submission (a missing id is an error). Tags in it are dropped."""
+    refs = evoxtral_bench.load_references(split=split, track=track)
     report = evoxtral_bench.validate(predictions=str(path), references=refs, strict=True)
     if not report.valid:
         raise InputError(problems=report.errors)
@@ -278,10 +279,10 @@ def read_input(path: str | Path, split: str) -> list[Example]:
     return [Example(r.id, tuple(parse(texts[r.id]).text.split())) for r in refs.rows]
 
 
-def run(input_path: str | Path, out: str | Path, split: str = "test") -> dict:
+def run(input_path: str | Path, out: str | Path, split: str = "test", track: str | None = None) -> dict:
     """Train on the train split, tune on validation, tag ``input_path`` and write ``out``; return
     (and print) the summary: thresholds and validation scores."""
-    examples = read_input(input_path, split)
+    examples = read_input(input_path, split, track)
     model = fit(_split("train"))
     summary = tune(model, _split("validation"))
     write_jsonl(out, ({"id": e.id, "prediction": p} for e, p in zip(examples, model.predict(examples))))
@@ -298,7 +299,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", required=True, metavar="FILE", help="plain transcripts to tag: a predictions JSONL ({id, prediction}) for every id of --split")
     parser.add_argument("--out", required=True, metavar="FILE", help="tagged predictions JSONL to write")
     parser.add_argument("--split", default="test", help="split of the shipped corpus that --input covers (default test)")
+    parser.add_argument("--track", help="the track --input was transcribed on: its reference set's ids (e.g. espeak-v2: the v2 test set)")
 
 
 def run_command(args: argparse.Namespace) -> dict:
-    return run(args.input, args.out, args.split)
+    return run(args.input, args.out, args.split, args.track)

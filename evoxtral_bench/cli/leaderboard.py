@@ -23,12 +23,12 @@ DEFAULT_OUT = "site"
 
 def _checked(folder: str, problems: Problems, refusal: str) -> tuple | None:
     """Check the entries and print every problem; None (after ``refusal``) when any is an error."""
-    refs, entries = check(folder, problems)
+    shelf, entries = check(folder, problems)
     sys.stderr.write(report.problems_text(problems.errors + problems.warnings))
-    if refs is None or problems.errors:
+    if shelf is None or problems.errors:
         print(f"{folder}: {len(problems.errors)} problems; {refusal}", file=sys.stderr)
         return None
-    return refs, entries
+    return shelf, entries
 
 
 def _summary(entries: list[Entry]) -> str:
@@ -75,16 +75,16 @@ def cmd_summary(args: argparse.Namespace) -> int:
     checked = _checked(args.submissions, problems, "see `evoxtral-bench leaderboard check`")
     if checked is None:
         return 2
-    refs, entries = checked
+    shelf, entries = checked
     before_root = Path(args.before) if args.before else None
     touched, removed = summary.changed(before_root, Path(args.submissions))
     with tempfile.TemporaryDirectory() as tmp:
         cache = Cache(Path(tmp))
-        after = rank_entries(refs, entries, cache)
+        after = rank_entries(shelf, entries, cache)
         before = None
         if before_root is not None and before_root.is_dir():
-            old_entries = load_entries(before_root, refs, Problems())  # the base's own problems are not this change's
-            before = rank_entries(refs, old_entries, cache)
+            old_entries = load_entries(before_root, shelf, Problems())  # the base's own problems are not this change's
+            before = rank_entries(shelf, old_entries, cache)
     warnings = [str(w).replace("`", "'") for w in problems.warnings]
     sys.stdout.write(summary.markdown(after, before, touched, removed, warnings))
     return 0
@@ -106,9 +106,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     checked = _checked(args.submissions, problems, "nothing built (see `evoxtral-bench leaderboard check`)")
     if checked is None:
         return 2
-    refs, entries = checked
+    shelf, entries = checked
     warnings = report.problems_text(problems.warnings)
-    done = build_site(refs, entries, args.out, workers=args.jobs, progress=not args.no_progress, inputs=inputs, warnings=warnings)
+    done = build_site(shelf, entries, args.out, workers=args.jobs, progress=not args.no_progress, inputs=inputs, warnings=warnings)
     print(
         f"built {args.out}/index.html: {done.verified} verified and {done.reported} reported entries; "
         f"{done.scored} scored ({done.cached} from the cache), {done.compared} {'pair' if done.compared == 1 else 'pairs'} compared ({done.tested} tested, the rest from the cache); {done.written} files written"

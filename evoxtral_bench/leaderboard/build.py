@@ -19,7 +19,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import sha256_bytes
 from evoxtral_bench.leaderboard import downloads, plots, ranking, samples, site, standings
 from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprint
-from evoxtral_bench.leaderboard.entries import MASKED, OPTIONS, PREDICTIONS, Entry
+from evoxtral_bench.leaderboard.entries import MASKED, OPTIONS, PREDICTIONS, Entry, References, track_options
 from evoxtral_bench.output import BUILD, OutputDir
 from evoxtral_bench.reporters import to_json
 from evoxtral_bench.scoring.core import ReferenceSet, System, score_tables
@@ -53,13 +53,15 @@ class BuildReport:
 
 
 def score_entry(system: System, refs: ReferenceSet, masked: System | None = None, track: str = OPTIONS.track) -> dict:
-    """The results document on ``track`` (with its grounding section when the entry has
-    masked-track predictions), the sample utterances (picked by the ranking metric from the
-    per-utterance headline counts) and those counts."""
-    options = replace(OPTIONS, track=track)
+    """The results document on ``track`` against ``refs`` (its references; with its grounding
+    section when the entry has masked-track predictions), the sample utterances (picked by the
+    ranking metric of the track's benchmark version from the per-utterance counts it is a ratio
+    of) and those counts."""
+    options = track_options(track)
+    metric = ranking.rank_metric(options.version)
     results, table = score_tables(system, masked, refs, options)
-    counts = ranking.headline_counts(table)
-    return {"results": results.to_dict(), "samples": samples.pick(system, refs, counts), "counts": counts}
+    counts = ranking.headline_counts(table, metric)
+    return {"results": results.to_dict(), "samples": samples.pick(system, refs, counts, metric), "counts": counts}
 
 
 def _masked_key(entry: Entry) -> tuple[str, ...]:
@@ -131,7 +133,7 @@ def _valid_score(entry: Entry, refs: ReferenceSet, signature: str, doc: dict) ->
         and all(isinstance(v, list) and all(isinstance(s, dict) and s["id"] in ids for s in v) for v in picked.values())
         and isinstance(counts, list)
         and len(counts) == len(refs.rows)
-        and all(isinstance(row, list) and len(row) == len(ranking.COLUMNS) and all(type(x) is int and x >= 0 for x in row) for row in counts)
+        and all(isinstance(row, list) and len(row) == len(ranking.columns(ranking.rank_metric(entry.options.version))) and all(type(x) is int and x >= 0 for x in row) for row in counts)
     )
 
 
@@ -145,7 +147,7 @@ class Board:
 
     @property
     def verified(self) -> list[standings.Standing]:
-        """Every verified row once (a reference row made from text is in every table)."""
+        """Every verified row once (a reference row made from text is in every table on its references)."""
         return _once(s for t in self.tables for s in t.ranked.verified)
 
     @property
@@ -260,7 +262,7 @@ def _valid_pairs(doc: dict) -> bool:
 
 
 def rank_entries(
-    refs: ReferenceSet,
+    shelf: References,
     entries: list[Entry],
     cache: Cache,
     *,
@@ -268,36 +270,43 @@ def rank_entries(
     progress: bool = False,
     output: OutputDir | None = None,
 ) -> Board:
-    """Score the verified ``entries`` (through ``cache``), each on its track, and rank them
-    within their track (pair tests and rank intervals through the cache too; the units are the
-    references' resampling groups, ``refs.groups``: each script's renderings together); order the
-    reported ones."""
+    """Score the verified ``entries`` (through ``cache``), each on its track against its track's
+    references (:attr:`.entries.Entry.refs`), and rank them within their track on the headline of
+    the track's benchmark version (pair tests and rank intervals through the cache too; the units
+    are each table's resampling groups, ``refs.groups``: each script's renderings together);
+    order the reported ones."""
     verified = [e for e in entries if e.verified]
-    sigs = [refs.signature(e.options).format() for e in verified]
-    base = (scorer_fingerprint(), refs.sha256)
-    keys = [cache_key("score:v4", *base, sig, e.track, e.system.sha256, e.system.path, *_masked_key(e)) for e, sig in zip(verified, sigs)]
-    jobs = [(e.system, refs, e.masked, e.track) for e in verified]
-    valid = lambda i, doc: _valid_score(verified[i], refs, sigs[i], doc)  # noqa: E731
+    sigs = [e.refs.signature(e.options).format() for e in verified]
+    keys = [
+        cache_key("score:v4", scorer_fingerprint(), e.refs.sha256, sig, e.track, e.system.sha256, e.system.path, *_masked_key(e))
+        for e, sig in zip(verified, sigs)
+    ]
+    jobs = [(e.system, e.refs, e.masked, e.track) for e in verified]
+    valid = lambda i, doc: _valid_score(verified[i], verified[i].refs, sigs[i], doc)  # noqa: E731
     docs, scored = _cached(cache, output, keys, score_entry, jobs, valid, (workers, "scoring", progress))
     by_slug = dict(zip((e.slug for e in verified), docs))
-    groups = refs.groups
-    memo = PairMemo(cache, dict(zip((e.slug for e in verified), keys)), groups, output)
-    tables = standings.by_track(entries, by_slug, groups=groups, memo=memo.memo())
+    slug_keys = dict(zip((e.slug for e in verified), keys))
+    memos: dict[str, PairMemo] = {}
+
+    def memo(groups: Sequence[int] | None) -> standings.Memo:
+        return memos.setdefault(groups_digest(groups), PairMemo(cache, slug_keys, groups, output)).memo()
+
+    tables = standings.by_track(entries, by_slug, shelf.of, memo=memo)
     for table in tables:
-        memo.store(table.ranked)
+        memos[groups_digest(None if table.refs is None else table.refs.groups)].store(table.ranked)
     return Board(tables, scored, len(docs) - scored)
 
 
-def _plots(board: standings.Ranked, cache: Cache, fingerprint: str) -> dict[str, bytes]:
+def _plots(table: standings.TrackTable, cache: Cache, fingerprint: str) -> dict[str, bytes]:
     """The figures, drawn only when what they show (:func:`.plots.inputs`), the code that draws
     them or the scorer changed; otherwise their SVGs come from the cache (checked by sha256), so
     a warm rebuild does not even import matplotlib, and a damaged file in the output is rewritten."""
-    key = cache_key("plots:v1", fingerprint, plots.code_version(), plots.inputs(board))
+    key = cache_key("plots:v1", fingerprint, plots.code_version(), plots.inputs(table.ranked, table.metric))
     valid = lambda doc: set(doc) == set(plots.FILES) and all(isinstance(v, str) for v in doc.values())  # noqa: E731
     stored = cache.get(key, valid)
     if stored is not None:
         return {name: svg.encode("utf-8") for name, svg in stored.items()}
-    drawn = plots.render(board)
+    drawn = plots.render(table.ranked, table.metric)
     cache.put(key, {name: svg.decode("utf-8") for name, svg in drawn.items()})
     return drawn
 
@@ -340,7 +349,7 @@ def up_to_date(out: str | Path, inputs: str) -> dict | None:
 
 
 def build_site(
-    refs: ReferenceSet,
+    shelf: References,
     entries: list[Entry],
     out: str | Path,
     *,
@@ -349,25 +358,34 @@ def build_site(
     inputs: str | None = None,
     warnings: str = "",
 ) -> BuildReport:
-    """Score, rank and write the site for checked ``entries`` (see :func:`.entries.check`).
+    """Score, rank and write the site for checked ``entries`` (see :func:`.entries.check`, which
+    gives ``shelf``, the references of every track).
 
     ``out`` must be new, empty or an earlier build's output (see :mod:`.output`). With ``inputs``
     (:func:`inputs_digest`), the manifest records it with the check's ``warnings`` and each
     file's sha256, so that the next build from the same inputs can stop at :func:`up_to_date`.
     """
     with OutputDir(out, BUILD) as output:
-        return _build(refs, entries, output, workers or os.cpu_count() or 1, progress, inputs, warnings)
+        return _build(shelf, entries, output, workers or os.cpu_count() or 1, progress, inputs, warnings)
+
+
+def references_info(table: standings.TrackTable) -> dict:
+    """What a table is scored on: the benchmark info of its references (path, sha256, split,
+    utterances ``n``, benchmark ``version``), its ``scripts`` (resampling units) and ``renderings``."""
+    options = track_options(table.track)
+    refs = table.refs
+    return refs.info(options).to_dict() | {"scripts": refs.n_groups or len(refs.rows), "renderings": options.renderings}
 
 
 def _build(
-    refs: ReferenceSet, entries: list[Entry], output: OutputDir, workers: int, progress: bool, inputs: str | None = None, warnings: str = ""
+    shelf: References, entries: list[Entry], output: OutputDir, workers: int, progress: bool, inputs: str | None = None, warnings: str = ""
 ) -> BuildReport:
     out = output.folder
     output.remove_temp_files()
     cache = Cache(out / CACHE_DIR, owned=lambda path: output.owns(path.relative_to(out).as_posix()))
     fingerprint = scorer_fingerprint()
-    board = rank_entries(refs, entries, cache, workers=workers, progress=progress, output=output)
-    context = site.Context(refs.sha256, fingerprint, refs.split, len(refs.rows))
+    board = rank_entries(shelf, entries, cache, workers=workers, progress=progress, output=output)
+    context = site.Context(tuple(dict.fromkeys(t.refs.sha256 for t in board.tables)), fingerprint)
 
     files: dict[str, bytes] = {}
     for standing in board.verified:
@@ -375,12 +393,13 @@ def _build(
         files[f"entries/{standing.slug}/predictions.jsonl"] = (standing.entry.folder / PREDICTIONS).read_bytes()
         if standing.entry.masked is not None:
             files[f"entries/{standing.slug}/{MASKED}"] = (standing.entry.folder / MASKED).read_bytes()
-    signatures = {t.track: refs.signature(replace(OPTIONS, track=t.track)).format() for t in board.tables}
-    files["leaderboard.json"] = downloads.leaderboard_json(refs.info(OPTIONS).to_dict(), signatures, fingerprint, board.tables).encode("utf-8")
-    files["leaderboard.csv"] = downloads.leaderboard_csv(board.verified, board.reported).encode("utf-8")
+    signatures = {t.track: t.refs.signature(track_options(t.track)).format() for t in board.tables}
+    references = {t.track: references_info(t) for t in board.tables}
+    files["leaderboard.json"] = downloads.leaderboard_json(references, signatures, fingerprint, board.tables).encode("utf-8")
+    files["leaderboard.csv"] = downloads.leaderboard_csv(board.tables).encode("utf-8")
     for table in board.tables:
-        files.update({f"plots/{table.track}/{name}": svg for name, svg in _plots(table.ranked, cache, fingerprint).items()})
-    files.update(site.render(board.tables, signatures, refs, context))
+        files.update({f"plots/{table.track}/{name}": svg for name, svg in _plots(table, cache, fingerprint).items()})
+    files.update(site.render(board.tables, signatures, references, context))
 
     output.claim(files)
     written = sum(output.write(relative, data) for relative, data in sorted(files.items()))

@@ -9,9 +9,10 @@ import json
 import re
 
 from evoxtral_bench.leaderboard.entries import OPTIONS
-from evoxtral_bench.leaderboard.ranking import ALPHA, CORRECTION, RANK_BOOT, RANK_CI, RANK_METRIC, RULE, TEST
-from evoxtral_bench.leaderboard.standings import SHOWN_METRICS, Ranked, Standing, TrackTable
+from evoxtral_bench.leaderboard.ranking import ALPHA, CORRECTION, RANK_BOOT, RANK_CI, RULE, TEST, rank_metric
+from evoxtral_bench.leaderboard.standings import Ranked, Standing, TrackTable
 from evoxtral_bench.reporters import to_json
+from evoxtral_bench.scoring.metrics import METRIC_NAMES
 
 META_COLUMNS = ("name", "organization", "url", "base_model", "params_b", "license", "date", "averaging", "track", "in_distribution")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -20,7 +21,7 @@ _SEPARATORS = re.compile(r"[,;|\t\r\n]")
 
 def _metrics(standing: Standing) -> dict:
     keys = ("value", "ci_low", "ci_high", "defined")
-    return {name: {k: standing.metrics[name][k] for k in keys} for name in SHOWN_METRICS}
+    return {name: {k: metric[k] for k in keys} for name, metric in standing.metrics.items()}
 
 
 CORPUS_LEVEL = "corpus-level"
@@ -89,12 +90,14 @@ def _pairs_text(pairs: list[dict], indent: int) -> str:
     return "[\n" + lines + "\n" + " " * indent + "]"
 
 
-def _table(table: TrackTable, signature: str, pairs: object) -> dict:
+def _table(table: TrackTable, references: dict, signature: str, pairs: object) -> dict:
     board = table.ranked
     return {
         "track": table.track,
         "description": table.description,
         "recipe_hash": table.recipe_hash,
+        "references": references,
+        "metric": table.metric.name,
         "signature": signature,
         "floor": board.floor,
         "pairs": pairs,
@@ -104,27 +107,28 @@ def _table(table: TrackTable, signature: str, pairs: object) -> dict:
     }
 
 
-def leaderboard_json(benchmark: dict, signatures: dict[str, str], scorer: str, tables: list[TrackTable]) -> str:
+def leaderboard_json(references: dict[str, dict], signatures: dict[str, str], scorer: str, tables: list[TrackTable]) -> str:
     """The whole leaderboard as one JSON document: the ranking rule, then one table per audio
-    track (registry order) with its signature, its ranked rows in rank order, reference rows
-    (those made from text in every table), reported rows, and every pair compared within the
-    track (Δ = a − b on the headline metric, its se, raw p-value, significant after the Holm
+    track (registry order) with its references (``references[track]``: path, sha256, split,
+    n, benchmark version, scripts, renderings), its ranking ``metric`` (the headline of that
+    version), its signature, its ranked rows in rank order, reference rows (those made from text
+    in every table on their references), reported rows, and every pair compared within the
+    track (Δ = a − b on the table's metric, its se, raw p-value, significant after the Holm
     correction); each ranked row carries its rank interval and, when the track has a floor entry,
     its test against the floor (``above_floor``)."""
     marks = [f"\0pairs:{i}\0" for i in range(len(tables))]
     text = to_json(
         {
-            "benchmark": benchmark,
             "scorer": scorer,
             "ranking": {
-                "metric": RANK_METRIC,
+                "metric": "each table's: the headline of its references' benchmark version (tracks[].metric)",
                 "test": TEST,
                 "alpha": ALPHA,
                 "correction": CORRECTION,
                 "rank_interval": {"resamples": RANK_BOOT, "ci": RANK_CI, "seed": OPTIONS.seed},
                 "rule": RULE,
             },
-            "tracks": [_table(t, signatures[t.track], mark) for t, mark in zip(tables, marks)],
+            "tracks": [_table(t, references[t.track], signatures[t.track], mark) for t, mark in zip(tables, marks)],
         }
     )
     for mark, table in zip(marks, tables):  # each table's pairs, one per line, where its mark stands
@@ -141,28 +145,42 @@ def _cell(value: object) -> object:
     return "" if value is None else value
 
 
-def leaderboard_csv(verified: list[Standing], reported: list[Standing]) -> str:
-    """One row per entry: kind, reference, rank (within its track) with its interval, slug,
-    ``n`` and the averaging of its numbers (:func:`basis`), metadata (with the track;
-    ``averaging`` is the row's, ``corpus-level`` for a verified one), the floor test (``floor``
-    true for the track's floor entry; ``above_floor`` true/false with Δ and p for the other ranked
-    rows, empty otherwise), then each metric with its interval."""
-    header = ["kind", "reference", "rank", "rank_low", "rank_high", "slug", "n", *META_COLUMNS, "floor", "above_floor", "above_floor_delta", "above_floor_p"]
-    for name in SHOWN_METRICS:
+def _once(rows: list[tuple[Standing, TrackTable]]) -> list[tuple[Standing, TrackTable]]:
+    seen: dict[str, tuple[Standing, TrackTable]] = {}
+    for standing, table in rows:
+        seen.setdefault(standing.slug, (standing, table))
+    return list(seen.values())
+
+
+def leaderboard_csv(tables: list[TrackTable]) -> str:
+    """One row per entry (verified, then reported; an entry in several tables once, from the
+    first): kind, reference, rank (within its track) with its interval, the table's ranking
+    metric, slug, ``n`` and the averaging of its numbers (:func:`basis`), metadata (with the
+    track; ``averaging`` is the row's, ``corpus-level`` for a verified one), the floor test
+    (``floor`` true for the track's floor entry; ``above_floor`` true/false with Δ and p for the
+    other ranked rows, empty otherwise), then each metric with its interval: the ranking metrics
+    of the tables (empty where a row's table is ranked by another), then the seven."""
+    verified = _once([(s, t) for t in tables for s in t.ranked.verified])
+    reported = _once([(s, t) for t in tables for s in t.reported])
+    names = [*dict.fromkeys(t.metric.name for t in tables), *METRIC_NAMES] if tables else [rank_metric(1).name, *METRIC_NAMES]
+    header = ["kind", "reference", "rank", "rank_low", "rank_high", "rank_metric", "slug", "n", *META_COLUMNS]
+    header += ["floor", "above_floor", "above_floor_delta", "above_floor_p"]
+    for name in names:
         header += [name, f"{name}_ci_low", f"{name}_ci_high"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(header)
-    for standing in verified + reported:
+    empty = {"value": None, "ci_low": None, "ci_high": None}
+    for standing, table in verified + reported:
         meta = standing.entry.meta.as_dict()
         low, high = standing.rank_interval or (None, None)
         above = standing.above_floor or {}
         floor = standing.floor if standing.rank is not None else None
         n, meta["averaging"] = basis(standing)
-        row = [meta["kind"], meta["reference"], standing.rank, low, high, standing.slug, n, *(meta[c] for c in META_COLUMNS)]
+        row = [meta["kind"], meta["reference"], standing.rank, low, high, table.metric.name, standing.slug, n, *(meta[c] for c in META_COLUMNS)]
         row += [floor, above.get("significant"), above.get("delta"), above.get("p_value")]
-        for name in SHOWN_METRICS:
-            m = standing.metrics[name]
+        for name in names:
+            m = standing.metrics.get(name, empty)
             row += [m["value"], m["ci_low"], m["ci_high"]]
         writer.writerow([_cell(v) for v in row])
     return buffer.getvalue()

@@ -12,11 +12,10 @@ from evoxtral_bench.errors import InputError
 from evoxtral_bench.leaderboard.meta import Meta, read_meta
 from evoxtral_bench.scoring.core import Options, ReferenceSet, System, load_references, load_system
 from evoxtral_bench.scoring.options import masked_track
-from evoxtral_bench.scoring.submission import Problems
+from evoxtral_bench.scoring.submission import Problem, Problems
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 META, PREDICTIONS, MASKED = "meta.yaml", "predictions.jsonl", "predictions.masked.jsonl"
-"""How the shipped references are named in messages and results (not a machine's path)."""
 OPTIONS = Options()
 """The leaderboard scores with the defaults: 1000 resamples, seed 0, 95% intervals (each entry
 on its own track: :attr:`Entry.options`)."""
@@ -31,6 +30,8 @@ class Entry:
     meta: Meta
     system: System | None
     masked: System | None = None
+    refs: ReferenceSet | None = None
+    """The references a verified entry is scored on: its track's (:meth:`References.of`)."""
 
     @property
     def slug(self) -> str:
@@ -48,12 +49,35 @@ class Entry:
     @property
     def options(self) -> Options:
         """The leaderboard's :data:`OPTIONS` on this entry's track (its results and signature say it)."""
-        return dataclasses.replace(OPTIONS, track=self.track)
+        return track_options(self.track)
+
+
+def track_options(track: str) -> Options:
+    """:data:`OPTIONS` on ``track``: its benchmark version, reference set and renderings are the
+    track's (``none``, made from text: version 1, the v1 references; docs/spec.md §8)."""
+    return dataclasses.replace(OPTIONS, track=track)
 
 
 def shipped_test_references(problems: Problems) -> ReferenceSet | None:
-    """The shipped corpus, split ``test`` (named by its package path, as every result names it)."""
+    """The shipped corpus, split ``test`` (named by its package path, as every result names it):
+    the v1 references."""
     return load_references(None, None, problems)
+
+
+class References:
+    """The shipped test references of each track (docs/spec.md §6.9), each (reference set,
+    renderings) read once and shared by every entry scored on it."""
+
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        self.loaded: dict[tuple[str, int], ReferenceSet | None] = {}
+
+    def of(self, options: Options) -> ReferenceSet | None:
+        """The references of ``options`` (its track's set and renderings); None after recording problems."""
+        key = (options.reference_set.name, options.renderings)
+        if key not in self.loaded:
+            self.loaded[key] = load_references(None, None, self.problems, reference_set=options.reference_set, renderings=options.renderings)
+        return self.loaded[key]
 
 
 def _plain_file(path: Path, display: str, problems: Problems) -> bool:
@@ -80,7 +104,7 @@ def _entry_files(folder: Path, display: str, problems: Problems) -> set[str]:
     return names
 
 
-def _load_entry(folder: Path, display: str, refs: ReferenceSet, problems: Problems) -> Entry | None:
+def _load_entry(folder: Path, display: str, shelf: References, problems: Problems) -> Entry | None:
     files = _entry_files(folder, display, problems)
     if META not in files:
         if not any(p.path.startswith(f"{display}/{META}") for p in problems.errors):
@@ -107,17 +131,29 @@ def _load_entry(folder: Path, display: str, refs: ReferenceSet, problems: Proble
         except InputError as exc:
             problems.error(f"{display}/{MASKED}", None, None, f"track: {exc} (the masked predictions are for the track's masked twin)")
             return None
+    options = track_options(meta.track)
+    refs = shelf.of(options)
+    if refs is None:
+        return None
+    start = len(problems.items)
     system = load_system(predictions, refs, OPTIONS, problems)
     masked = load_system(f"{display}/{MASKED}", refs, OPTIONS, problems) if MASKED in files else None
+    if any(p.field == "id" and p.severity == "error" for p in problems.items[start:]):  # said first, before the ids it explains
+        problems.items.insert(start, Problem(
+            f"{display}/{META}", None, "track",
+            f"track {meta.track} is scored on the benchmark-version-{options.version} references ({refs.path}, split {refs.split}, "
+            f"{len(refs.rows)} utterances): predict their ids, or give the track the predictions were made on",
+        ))
     if system is None or (MASKED in files and masked is None):
         return None
     if masked is not None:
         masked = dataclasses.replace(masked, path=f"{folder.name}/{MASKED}")
-    return Entry(folder, meta, dataclasses.replace(system, path=f"{folder.name}/{PREDICTIONS}"), masked)
+    return Entry(folder, meta, dataclasses.replace(system, path=f"{folder.name}/{PREDICTIONS}"), masked, refs)
 
 
-def load_entries(root: str | Path, refs: ReferenceSet, problems: Problems) -> list[Entry]:
-    """Every valid entry under ``root``, by slug; every problem of the others in ``problems``.
+def load_entries(root: str | Path, shelf: References, problems: Problems) -> list[Entry]:
+    """Every valid entry under ``root``, by slug, each verified one with its track's references
+    from ``shelf``; every problem of the others in ``problems``.
 
     Names starting with ``.`` and plain files beside the entries (a README) are skipped.
     """
@@ -136,7 +172,7 @@ def load_entries(root: str | Path, refs: ReferenceSet, problems: Problems) -> li
         elif not SLUG_RE.fullmatch(item.name):
             problems.error(display, None, None, "folder name is not a valid slug: 1-64 characters of a-z, 0-9 and '-', not starting with '-'")
         else:
-            entry = _load_entry(Path(item.path), display, refs, problems)
+            entry = _load_entry(Path(item.path), display, shelf, problems)
             if entry is not None:
                 entries.append(entry)
     _one_floor_per_track(entries, root, problems)
@@ -158,9 +194,11 @@ def _one_floor_per_track(entries: list[Entry], root: Path, problems: Problems) -
             first[entry.track] = entry.slug
 
 
-def check(root: str | Path, problems: Problems) -> tuple[ReferenceSet | None, list[Entry]]:
-    """The shipped test references and every valid entry (problems of the rest recorded)."""
-    refs = shipped_test_references(problems)
-    if refs is None:
+def check(root: str | Path, problems: Problems) -> tuple[References | None, list[Entry]]:
+    """The shipped test references (read as the entries need them) and every valid entry
+    (problems of the rest recorded); None for the references when the v1 set cannot be read."""
+    shelf = References(problems)
+    if shelf.of(OPTIONS) is None:
         return None, []
-    return refs, load_entries(root, refs, problems)
+    entries = load_entries(root, shelf, problems)
+    return (None if None in shelf.loaded.values() else shelf), entries

@@ -9,22 +9,31 @@ from pathlib import Path
 import numpy as np
 
 from evoxtral_bench.files import compact_json, sha256_bytes
-from evoxtral_bench.leaderboard.ranking import RANK_METRIC
 from evoxtral_bench.leaderboard.standings import Ranked, Standing
-from evoxtral_bench.scoring.metrics import METRICS
+from evoxtral_bench.scoring.metrics import MetricDef
 from evoxtral_bench.scoring.tags import tag_table
 
-HEADLINE = METRICS[RANK_METRIC].label
-PLOTS = {
-    "wer_vs_tag_f1.svg": f"WER against {HEADLINE} with 95% intervals, each entry marked by its key letter (grey squares: "
-    "reference rows); the dashed line joins the Pareto front",
-    "forest_tag_f1.svg": f"{HEADLINE} with 95% intervals, in rank order (=k: a shared rank; the colour changes with the rank); "
-    "reference rows in grey, unranked",
-    "per_tag_f1.svg": "Per-tag F1 (%) of each verified entry, support in brackets (grey: tag neither predicted nor in the references)",
-}
-"""Each figure's file name and caption. Every figure is drawn twice: for a wide column and, as
-:func:`narrow`, for a phone (about 3.6 inches wide, so that its text renders near its size in
-points); the page picks one by the screen's width."""
+PLOTS: tuple[str, ...] = ("wer_vs_tag_f1.svg", "forest_tag_f1.svg", "per_tag_f1.svg")
+"""Each track's figures (stable file names; the first two show the table's ranking metric, whatever
+it is). Every figure is drawn twice: for a wide column and, as :func:`narrow`, for a phone (about
+3.6 inches wide, so that its text renders near its size in points); the page picks one by the
+screen's width."""
+
+
+def captions(metric: MetricDef) -> dict[str, str]:
+    """Each figure's caption in a table ranked by ``metric``."""
+    return {
+        "wer_vs_tag_f1.svg": f"WER against {metric.label} with 95% intervals, each entry marked by its key letter (grey squares: "
+        "reference rows); the dashed line joins the Pareto front",
+        "forest_tag_f1.svg": f"{metric.label} with 95% intervals, in rank order (=k: a shared rank; the colour changes with the rank); "
+        "reference rows in grey, unranked",
+        "per_tag_f1.svg": "Per-tag F1 (%) of each verified entry, support in brackets (grey: tag neither predicted nor in the references)",
+    }
+
+
+def _short(metric: MetricDef) -> str:
+    """A narrow figure's axis name of ``metric`` (``Pos. F1`` -> ``Pos. tag F1``)."""
+    return metric.short.removesuffix(" F1") + " tag F1"
 NARROW_BELOW_PX = 600
 """Screens at most this wide (CSS px) get the narrow figures."""
 MIN_FONT_PT = 9
@@ -165,14 +174,14 @@ def _overlaps(box: tuple[float, float, float, float], others: np.ndarray) -> flo
     return sum(_overlap(box, tuple(o)) for o in others[hit].tolist())
 
 
-def _scatter(figure, board: Ranked, wide: bool) -> None:
+def _scatter(figure, board: Ranked, metric: MetricDef, wide: bool) -> None:
     axes = figure.subplots()
     rows = board.verified
     if not rows:
         return _empty(axes)
     letters = keys(board)
     wer = [_pct(r.metrics["wer"]) for r in rows]
-    f1 = [_pct(r.metrics[RANK_METRIC]) for r in rows]
+    f1 = [_pct(r.metrics[metric.name]) for r in rows]
     for reference, color, marker, name in ((False, _ACCENT, "o", "ranked entry"), (True, _MUTED, "s", "reference row")):
         index = [i for i, r in enumerate(rows) if r.reference == reference]
         if not index:
@@ -196,7 +205,7 @@ def _scatter(figure, board: Ranked, wide: bool) -> None:
     pad = max(3.0, 0.08 * (high - low))
     axes.set_ylim(max(-2.0, low - pad), min(102.0, high + pad))
     axes.set_xlabel("WER (%)  ↓ lower is better")
-    axes.set_ylabel(f"{HEADLINE} (%)  ↑" if wide else "Pos. tag F1 (%)  ↑")
+    axes.set_ylabel(f"{metric.label} (%)  ↑" if wide else f"{_short(metric)} (%)  ↑")
     axes.grid(True, color="#e3e6ec", linewidth=0.6)
     axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=3 if wide else 2, frameon=False, borderaxespad=0.2, handlelength=1.5, columnspacing=1.0)
     # every point marked by its key letter, placed off the other labels and points (leader lines when far)
@@ -231,7 +240,7 @@ def shared_ranks(board: Ranked) -> set[int]:
     return {r for r in ranks if ranks.count(r) > 1}
 
 
-def _forest(figure, board: Ranked, wide: bool) -> None:
+def _forest(figure, board: Ranked, metric: MetricDef, wide: bool) -> None:
     axes = figure.subplots()
     rows = board.verified
     if not rows:
@@ -242,7 +251,7 @@ def _forest(figure, board: Ranked, wide: bool) -> None:
     colors = [_MUTED if row.rank is None else (_ACCENT if ranks.index(row.rank) % 2 == 0 else _SECOND) for row in rows]
     for color in dict.fromkeys(colors):  # one call per colour: drawing is per artist
         index = [y for y, c in enumerate(colors) if c == color]
-        points = [_pct(rows[y].metrics[RANK_METRIC]) for y in index]
+        points = [_pct(rows[y].metrics[metric.name]) for y in index]
         axes.errorbar(
             [p[0] for p in points], index, xerr=[[p[1] for p in points], [p[2] for p in points]],
             fmt="s" if color == _MUTED else "o", color=color, ecolor=color, capsize=3, markersize=5,
@@ -253,11 +262,11 @@ def _forest(figure, board: Ranked, wide: bool) -> None:
         tick.set_gid(f"forest-label-{row.slug}")
     axes.set_ylim(len(rows) - 0.5, -0.5)
     axes.set_xlim(-2, 102)
-    axes.set_xlabel(f"{HEADLINE} (%) with 95% interval  ↑" if wide else "Pos. tag F1 (%), 95% interval  ↑")
+    axes.set_xlabel(f"{metric.label} (%) with 95% interval  ↑" if wide else f"{_short(metric)} (%), 95% interval  ↑")
     axes.grid(True, axis="x", color="#e3e6ec", linewidth=0.6)
 
 
-def _heatmap(figure, board: Ranked, wide: bool) -> None:
+def _heatmap(figure, board: Ranked, metric: MetricDef, wide: bool) -> None:
     """Entries × tags on a wide figure; tags × entries (columns: key letters, no colour bar) on a
     narrow one, so that a phone shows it whole for up to :data:`NARROW_FITS` entries. Cells: F1 in %."""
     from matplotlib import colormaps
@@ -308,16 +317,16 @@ def code_version() -> str:
     return f"{sha256_bytes(Path(__file__).read_bytes())}:{version('matplotlib')}"
 
 
-def inputs(board: Ranked) -> str:
-    """Everything the figures show, as stable JSON: each verified row's name, slug, rank and
-    results (in board order, ranked rows first). Equal inputs and code draw equal figures."""
+def inputs(board: Ranked, metric: MetricDef) -> str:
+    """Everything the figures show, as stable JSON: the ranking metric, each verified row's name,
+    slug, rank and results (in board order, ranked rows first). Equal inputs and code draw equal figures."""
     rows = [{"slug": s.slug, "name": s.entry.meta.name, "rank": s.rank, "results": s.results} for s in board.verified]
-    return compact_json({"ranked": len(board.ranked), "rows": rows})
+    return compact_json({"metric": metric.name, "ranked": len(board.ranked), "rows": rows})
 
 
-def render(board: Ranked) -> dict[str, bytes]:
+def render(board: Ranked, metric: MetricDef) -> dict[str, bytes]:
     """File name -> SVG bytes for the three figures, each wide and :func:`narrow` (ranked rows,
-    then reference rows)."""
+    then reference rows), the first two on the table's ranking ``metric``."""
     import matplotlib
     from matplotlib.figure import Figure
 
@@ -334,6 +343,6 @@ def render(board: Ranked) -> dict[str, bytes]:
                 figure = Figure(figsize=size, layout=None if draw is _scatter else "constrained")
                 if draw is _scatter:
                     figure.subplots_adjust(left=0.11 if wide else 0.19, right=0.97, bottom=0.11 if wide else 0.13, top=0.92 if wide else 0.88)
-                draw(figure, board, wide)
+                draw(figure, board, metric, wide)
                 out[file] = _svg(figure)
     return out

@@ -1,8 +1,8 @@
 """Ranks: 1 + the number of entries of the same audio track significantly better on the
 headline metric (entries are ranked only within their track: :func:`.standings.by_track`).
 
-Every pair of ranked entries of a track is compared on the headline metric (:data:`RANK_METRIC`,
-a ratio of summed counts) by a paired test on the per-**unit** sufficient statistics
+Every pair of ranked entries of a track is compared on the headline metric of the track's
+benchmark version (:func:`rank_metric`: v1 ``tag_f1_pos``, v2 ``tag_f1_anchored``; a ratio of summed counts) by a paired test on the per-**unit** sufficient statistics
 (docs/spec.md §8.5): the delta method linearizes each entry's ratio around its value, so the
 difference of two entries is (to first order) a sum over independent units, whose variance is
 estimated from the units themselves; t = Δ / se has G − 1 degrees of freedom for G units. The
@@ -28,34 +28,42 @@ import numpy as np
 
 from evoxtral_bench.leaderboard.entries import OPTIONS
 from evoxtral_bench.scoring.bootstrap import resample_counts
-from evoxtral_bench.scoring.metrics import TAG_F1_POS
+from evoxtral_bench.scoring.metrics import MetricDef, headline
 from evoxtral_bench.scoring.stats import StatsTable
+from evoxtral_bench.tracks import BENCHMARK_VERSIONS
 
-RANK_METRIC = TAG_F1_POS.name
 ALPHA = 0.05
 CORRECTION = "holm"
 TEST = "paired delta-method t-test over units"
 TEST_VERSION = "pairs:v1"
 """Changes whenever :func:`pair_tests` would give other numbers (part of every pair's cache key)."""
-COLUMNS: tuple[str, ...] = (TAG_F1_POS.formula.num, *TAG_F1_POS.formula.den)
-"""The per-utterance counts the headline metric is a ratio of."""
 RANK_BOOT = OPTIONS.n_boot
 """Resamples of the units behind each rank interval (fixed: it does not grow with the entries)."""
 RANK_CI = OPTIONS.ci
 RULE = (
-    f"Rank = 1 + the number of entries of the same audio track significantly better on {TAG_F1_POS.label}: "
-    "entries are ranked only within their track; every pair of ranked entries of a track is compared by a paired "
+    "Rank = 1 + the number of entries of the same audio track significantly better on the headline metric of the track's "
+    f"benchmark version ({'; '.join(f'version {v}: {headline(v).label}' for v in BENCHMARK_VERSIONS)}): entries are ranked only within their track; every pair of ranked entries of a track is compared by a paired "
     "delta-method t-test on the per-utterance counts (t = Δ / se, the ratio linearized per utterance, G − 1 degrees of freedom), "
     f"and the p-values of the track's pairs are corrected together by Holm–Bonferroni at α = {ALPHA:g}. "
     f"The rank interval is the {RANK_CI:.0%} bootstrap interval of the entry's rank ({RANK_BOOT} resamples of the utterances, "
     f"seed {OPTIONS.seed}). Entries that share a rank show =k. Reference rows (oracles) are shown apart and never ranked; "
-    "those made from text (track none) are shown in every track's table."
+    "those made from text (track none, made on the version-1 references) are shown in every table on those references."
 )
 
 
-def headline_counts(table: StatsTable) -> list[list[int]]:
-    """Per-utterance ``COLUMNS`` of a statistics table, as integers (cached with the results)."""
-    index = [table.col(c) for c in COLUMNS]
+def rank_metric(version: int) -> MetricDef:
+    """The ranking metric of a table on benchmark ``version``'s references: its headline."""
+    return headline(version)
+
+
+def columns(metric: MetricDef) -> tuple[str, ...]:
+    """The per-utterance counts ``metric`` is a ratio of: numerator, then the denominator's columns."""
+    return (metric.formula.num, *metric.formula.den)
+
+
+def headline_counts(table: StatsTable, metric: MetricDef) -> list[list[int]]:
+    """Per-utterance :func:`columns` of ``metric`` in a statistics table, as integers (cached with the results)."""
+    index = [table.col(c) for c in columns(metric)]
     return table.matrix[:, index].astype(np.int64).tolist()
 
 
@@ -75,12 +83,12 @@ def unit_counts(counts: np.ndarray, groups: Sequence[int] | np.ndarray | None = 
     return out
 
 
-def linearized(units: np.ndarray) -> tuple[float, np.ndarray]:
-    """The headline value of (G, k) unit counts (:data:`COLUMNS`: numerator, then the
+def linearized(units: np.ndarray, metric: MetricDef) -> tuple[float, np.ndarray]:
+    """The value of ``metric`` (a headline) on (G, k) unit counts (:func:`columns`: numerator, then the
     denominator's columns) and each unit's first-order contribution to its error: for the F1
     headline F = 2·Σtp / Σ(pred + ref), e_u = (2·tp_u − F·(pred_u + ref_u)) / Σ(pred + ref)
     (Σ_u e_u = 0). An undefined value (no tags at all) is 0 with e = 0."""
-    num = TAG_F1_POS.formula.scale * units[:, 0]
+    num = metric.formula.scale * units[:, 0]
     den = units[:, 1:].sum(axis=1)
     total = den.sum()
     if total <= 0:
@@ -113,13 +121,13 @@ def t_intervals(delta: np.ndarray, se: np.ndarray, units: int, ci: float = OPTIO
 
 
 def pair_tests(
-    units: Sequence[np.ndarray], known: Callable[[int, int], tuple[float, float] | None] = lambda a, b: None
+    units: Sequence[np.ndarray], metric: MetricDef, known: Callable[[int, int], tuple[float, float] | None] = lambda a, b: None
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """Δ = a − b and its standard error for every pair a < b of entries (in that order), from each
     entry's (G, 3) unit counts; pairs ``known(a, b)`` answers are taken from it (a cache) and the
     others computed: se² = G / (G − 1) · Σ_u (e_u(a) − e_u(b))². Also returns the computed pairs."""
     n = len(units)
-    lin = [linearized(u) for u in units]
+    lin = [linearized(u, metric) for u in units]
     values = np.array([v for v, _ in lin])
     e = np.array([x for _, x in lin]) if n else np.zeros((0, 0))
     g = e.shape[1] if n else 0
@@ -178,12 +186,13 @@ class Pair:
 
 def pairs(
     units: Sequence[np.ndarray],
+    metric: MetricDef,
     known: Callable[[int, int], tuple[float, float] | None] = lambda a, b: None,
     alpha: float = ALPHA,
 ) -> tuple[list[Pair], list[tuple[int, int]]]:
-    """Every pair of entries (unit counts in ``units``), tested by :func:`pair_tests` and
-    corrected by Holm over all; also the pairs that were computed rather than ``known``."""
-    delta, se, computed = pair_tests(units, known)
+    """Every pair of entries (unit counts in ``units``), tested on ``metric`` by :func:`pair_tests`
+    and corrected by Holm over all; also the pairs that were computed rather than ``known``."""
+    delta, se, computed = pair_tests(units, metric, known)
     g = len(units[0]) if len(units) else 0
     p = t_p_values(delta, se, g)
     rejected = holm(p, alpha)
@@ -209,22 +218,23 @@ def ranks(n: int, found: Sequence[Pair]) -> list[int]:
 
 
 def rank_intervals(
-    units: Sequence[np.ndarray], n_boot: int = RANK_BOOT, seed: int = OPTIONS.seed, ci: float = RANK_CI
+    units: Sequence[np.ndarray], metric: MetricDef, n_boot: int = RANK_BOOT, seed: int = OPTIONS.seed, ci: float = RANK_CI
 ) -> tuple[list[int], list[int]]:
     """Bootstrap interval of each entry's rank: on each of ``n_boot`` shared resamples of the units
     (:func:`.scoring.bootstrap.resample_counts`), an entry's rank is 1 + the number of entries with
-    a strictly higher headline value; the interval runs from the (1 − ci)/2 quantile of those ranks
+    a strictly higher value of ``metric``; the interval runs from the (1 − ci)/2 quantile of those ranks
     (numpy's ``lower``) to the (1 + ci)/2 quantile (``higher``), so both ends are ranks that occurred."""
     n = len(units)
     if n == 0:
         return [], []
     stacked = np.hstack([np.asarray(u, dtype=np.float64) for u in units])
-    k = len(COLUMNS)
+    names = columns(metric)
+    k = len(names)
     boot_ranks = np.empty((n_boot, n), dtype=np.int64)
     row = 0
     for draws in resample_counts(stacked.shape[0], n_boot, seed):
         sums = (draws @ stacked).reshape(len(draws), n, k)
-        value, _ = TAG_F1_POS.formula(dict(zip(COLUMNS, np.moveaxis(sums, 2, 0))))
+        value, _ = metric.formula(dict(zip(names, np.moveaxis(sums, 2, 0))))
         ordered = np.sort(value, axis=1)
         # entries with a strictly higher value = n - (entries <= value)
         above = n - np.stack([np.searchsorted(ordered[i], value[i], side="right") for i in range(len(value))])

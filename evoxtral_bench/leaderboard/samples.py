@@ -9,26 +9,27 @@ from collections.abc import Sequence
 import numpy as np
 from markupsafe import Markup, escape
 
-from evoxtral_bench.leaderboard.ranking import COLUMNS, RANK_METRIC
+from evoxtral_bench.leaderboard.ranking import columns
 from evoxtral_bench.scoring import normalize
 from evoxtral_bench.scoring.core import ReferenceSet, System, utterance_metrics
-from evoxtral_bench.scoring.metrics import METRICS
+from evoxtral_bench.scoring.metrics import MetricDef
 from evoxtral_bench.scoring.tags import TAG_RE, emphasis_tokens, tag_table
 
 PER_SIDE = 5
 _TOKEN_RE = re.compile(rf"{TAG_RE.pattern}|[^\s\[\]]+|[\[\]]")
 
 
-def pick(system: System, refs: ReferenceSet, counts: Sequence[Sequence[int]], per_side: int = PER_SIDE) -> dict:
-    """Ids of the ``per_side`` worst and best utterances by the ranking metric, computed from
-    ``counts``, the per-utterance headline counts the ranks use (:func:`.ranking.headline_counts`);
+def pick(system: System, refs: ReferenceSet, counts: Sequence[Sequence[int]], metric: MetricDef, per_side: int = PER_SIDE) -> dict:
+    """Ids of the ``per_side`` worst and best utterances by the ranking metric ``metric``, computed
+    from ``counts``, the per-utterance counts the ranks use (:func:`.ranking.headline_counts`);
     ties: WER, then order.
 
     Only utterances where the ranking metric is defined (a tag on either side) are candidates;
     best excludes the worst, so a small set gives fewer best than worst. Each pick carries the
     ranking metric (``score``), position-free tag F1 and WER of its utterance.
     """
-    headline, defined = METRICS[RANK_METRIC].formula(dict(zip(COLUMNS, np.asarray(counts, dtype=np.float64).reshape(-1, len(COLUMNS)).T)))
+    names = columns(metric)
+    headline, defined = metric.formula(dict(zip(names, np.asarray(counts, dtype=np.float64).reshape(-1, len(names)).T)))
     scores = utterance_metrics(predictions=system.texts, references=[r.tagged_text for r in refs.rows])
     rows = [
         {"id": ref.id, "score": float(headline[i]), "tag_f1": s["tag_f1"].value, "wer": s["wer"].value, "index": i}

@@ -19,7 +19,7 @@ import yaml
 
 from evoxtral_bench.errors import InputError, shown
 from evoxtral_bench.files import TMP_SUFFIX, _umask, write_text
-from evoxtral_bench.leaderboard.entries import MASKED, META, OPTIONS, PREDICTIONS, SLUG_RE, shipped_test_references
+from evoxtral_bench.leaderboard.entries import MASKED, META, OPTIONS, PREDICTIONS, SLUG_RE, References, track_options
 from evoxtral_bench.leaderboard.meta import PLACEHOLDER, check_date
 from evoxtral_bench.scoring.core import load_system
 from evoxtral_bench.scoring.options import TRACK_CHOICES
@@ -92,7 +92,7 @@ def meta_template(slug: str, date: str, track: str, run: dict | None = None) -> 
 
 
 def read_run(folder: str | Path) -> dict:
-    """The run.json of a finished ``evoxtral-bench run --out FOLDER`` that may become an entry."""
+    """The run.json in the ``--out`` folder of a finished ``evoxtral-bench run`` that may become an entry."""
     path = Path(folder) / "run.json"
     try:
         run = json.loads(path.read_text(encoding="utf-8"))
@@ -148,7 +148,7 @@ def scaffold(root: str | Path, slug: str, predictions: str | Path | None, date: 
     if not source.is_file():
         raise InputError(f"{source}: no such file (--predictions is the JSONL of your system's predictions)")
     problems = Problems()
-    refs = shipped_test_references(problems)
+    refs = References(problems).of(track_options(track))  # the track's references (track none: v1)
     if refs is not None:
         for path in (source, masked):
             if path is not None:

@@ -17,13 +17,12 @@ from markupsafe import Markup, escape
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.leaderboard import pairwise, plots
 from evoxtral_bench.leaderboard.entries import OPTIONS
-from evoxtral_bench.leaderboard.plots import PLOTS, rank_text, shared_ranks
-from evoxtral_bench.leaderboard.ranking import RANK_METRIC, RULE
+from evoxtral_bench.leaderboard.plots import captions, rank_text, shared_ranks
+from evoxtral_bench.leaderboard.ranking import RULE, rank_metric
 from evoxtral_bench.leaderboard.samples import diff_html
 from evoxtral_bench.leaderboard.standings import Standing, TrackTable, reported_order, track_description
 from evoxtral_bench.reporters import is_percent, label
-from evoxtral_bench.scoring.core import ReferenceSet
-from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS
+from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS, MetricDef
 
 _CHECKOUT = Path(__file__).resolve().parents[2] / "leaderboard"
 _IN_CHECKOUT = (_CHECKOUT.parent / "pyproject.toml").is_file() and (_CHECKOUT / "templates").is_dir()
@@ -33,21 +32,26 @@ the package ``evoxtral_bench.leaderboard.assets`` (see pyproject.toml). A source
 its own folder (an editable install elsewhere would otherwise map the package to its folder)."""
 TEMPLATES = ASSETS / "templates"
 STATIC = ("style.css", "leaderboard.js")
-TABLE_METRICS: tuple[str, ...] = (RANK_METRIC, "tag_f1", "wer", "emphasis_f1", "tag_hallucination_rate")
-"""The metric columns of the main table (the rest are on each entry's page and in the downloads)."""
-REPORTED_METRICS: tuple[str, ...] = tuple(m for m in TABLE_METRICS if m != RANK_METRIC)
-"""The metric columns of the reported entries' table: the main table's, less the ranking metric,
+
+
+def table_metrics(metric: MetricDef) -> tuple[str, ...]:
+    """The metric columns of a track's table ranked by ``metric`` (the rest are on each entry's
+    page and in the downloads): that metric first."""
+    return (metric.name, "tag_f1", "wer", "emphasis_f1", "tag_hallucination_rate")
+
+
+REPORTED_METRICS: tuple[str, ...] = table_metrics(rank_metric(1))[1:]
+"""The metric columns of the reported entries' table: a track table's, less the ranking metric,
 which no source quotes."""
 
 
 @dataclass(frozen=True)
 class Context:
-    """What every page shows about the benchmark run."""
+    """What every page shows about the benchmark run: the sha256 of the references whose scores
+    it shows (each track's table names its own) and the scorer."""
 
-    references_sha256: str
+    references_sha256: tuple[str, ...]
     scorer: str
-    split: str
-    n: int
 
 
 def _asset(relative: str) -> bytes:
@@ -89,8 +93,9 @@ def _number(name: str, value: float, digits: int) -> str:
 
 
 def _signed(delta: float) -> str:
-    """A difference of the ranking metric in points with its sign: ``+12.3``, ``−4.0``, ``0.0``."""
-    text = _number(RANK_METRIC, abs(delta), 1)
+    """A difference of the ranking metric (an F1, in every benchmark version) in points with its
+    sign: ``+12.3``, ``−4.0``, ``0.0``."""
+    text = f"{100 * abs(delta):.1f}"
     return text if float(text) == 0 else ("+" if delta > 0 else "−") + text
 
 
@@ -108,13 +113,13 @@ def _th(text: str, sort: str, first: str, title: str | None = None, css: str | N
     return {"text": text, "sort": sort, "first": first, "title": title, "css": css, "higher_is_better": higher_is_better}
 
 
-def _columns() -> list[dict]:
-    """The main table's header cells."""
+def _columns(metric: MetricDef) -> list[dict]:
+    """The header cells of a track's table ranked by ``metric``."""
     cells = [_th("Rank", "num", "ascending"), _th("Entry", "text", "ascending", css="text")]
-    for name in TABLE_METRICS:
+    for name in table_metrics(metric):
         hib = METRICS[name].higher_is_better
-        title = f"{label(name)}: {'higher' if hib else 'lower'} is better" + (" · the ranking metric" if name == RANK_METRIC else "")
-        cells.append(_th(METRICS[name].short, "num", "descending" if hib else "ascending", title, "headline" if name == RANK_METRIC else None, hib))
+        title = f"{label(name)}: {'higher' if hib else 'lower'} is better" + (" · the ranking metric" if name == metric.name else "")
+        cells.append(_th(METRICS[name].short, "num", "descending" if hib else "ascending", title, "headline" if name == metric.name else None, hib))
     return cells + [
         _th(
             "Gap",
@@ -222,30 +227,40 @@ def _environment() -> Environment:
         zip=zip,
         group=_group,
         per_tag=_per_tag,
-        plots=PLOTS,
+        table_view=table_view,
         narrow=plots.narrow,
         narrow_below=plots.NARROW_BELOW_PX,
         narrow_fits=plots.NARROW_FITS,
         plot_keys=plots.keys,
-        metrics=TABLE_METRICS,
-        rank_metric=RANK_METRIC,
-        headline=label(RANK_METRIC),
-        headline_short=METRICS[RANK_METRIC].short,
-        header=_columns(),
         reported_header=_reported_columns(),
         reported_metrics=REPORTED_METRICS,
-        columns=6 + len(TABLE_METRICS),
         breakdown_metrics=METRIC_NAMES,
         breakdown_header=[f"{METRICS[m].short} {METRICS[m].arrow}" for m in METRIC_NAMES],
     )
     return env
 
 
+def ranked_by(metric: MetricDef) -> dict:
+    """What a page says about its table's ranking metric: ``rank_metric`` (name), ``headline``
+    (label), ``headline_short``."""
+    return {"rank_metric": metric.name, "headline": label(metric.name), "headline_short": metric.short}
+
+
+def table_view(table: TrackTable, references: dict) -> dict:
+    """What track.html needs beyond the table: its ranking metric (:func:`ranked_by`), metric
+    columns, header, column count, plot captions and ``references`` (:func:`.build.references_info`)."""
+    metric = table.metric
+    shown = table_metrics(metric)
+    return ranked_by(metric) | {
+        "metrics": shown, "header": _columns(metric), "columns": 6 + len(shown), "plots": captions(metric), "references": references,
+    }
+
+
 def _render(template: str, **values: object) -> bytes:
     return _environment().get_template(template).render(**values).encode("utf-8")
 
 
-def index_page(tables: list[TrackTable], signatures: dict[str, str], context: Context) -> bytes:
+def index_page(tables: list[TrackTable], signatures: dict[str, str], references: dict[str, dict], context: Context) -> bytes:
     return _render(
         "index.html",
         title="Evoxtral-Bench leaderboard",
@@ -253,6 +268,7 @@ def index_page(tables: list[TrackTable], signatures: dict[str, str], context: Co
         context=context,
         tables=tables,
         signatures=signatures,
+        references=references,
         reported=reported_order(list({s.slug: s for t in tables for s in t.reported}.values())),
         n_boot=OPTIONS.n_boot,
         seed=OPTIONS.seed,
@@ -266,13 +282,14 @@ def compare_page(table: TrackTable, signature: str, context: Context) -> bytes:
         "compare.html",
         title=f"Compare · {table.track} · Evoxtral-Bench",
         root="../",
-        context=context,
+        context=Context((table.refs.sha256,), context.scorer),
         t=table,
         rows=pairwise.matrix(table.ranked),
         names={s.slug: s.entry.meta.name for s in table.ranked.ranked},
         shared=shared_ranks(table.ranked),
         signature=signature,
         rank_rule=RULE,
+        **ranked_by(table.metric),
     )
 
 
@@ -281,30 +298,35 @@ def compare_href(track: str) -> str:
     return f"compare/{track}.html"
 
 
-def entry_page(standing: Standing, refs: ReferenceSet, context: Context, compared: Sequence[tuple[str, bool]] = ()) -> bytes:
-    """An entry's page; ``compared``: (track, whether ranked there) of every table that shows it."""
+def entry_page(standing: Standing, table: TrackTable, context: Context, compared: Sequence[tuple[str, bool]] = ()) -> bytes:
+    """An entry's page in the terms of ``table``, the first that shows it (its references, those a
+    verified entry is scored on, and its ranking metric); ``compared``: (track, whether ranked
+    there) of every table that shows it."""
     meta = standing.entry.meta
+    refs = standing.entry.refs
     texts = {r.id: (r.tagged_text, p) for r, p in zip(refs.rows, standing.entry.system.texts)} if standing.entry.verified else {}
-    quoted = {k: v for k, v in standing.metrics.items() if k != RANK_METRIC}
+    quoted = {k: v for k, v in standing.metrics.items() if k != table.metric.name}
     return _render(
         "entry.html",
         title=f"{meta.name} · Evoxtral-Bench",
         root="../../",
-        context=context,
+        context=Context((table.refs.sha256,), context.scorer),
         s=standing,
         texts=texts,
         meta_rows=_meta_rows(standing),
         quoted=quoted,
         compared=[(track, compare_href(track), ranked) for track, ranked in compared],
+        **ranked_by(table.metric),
     )
 
 
-def render(tables: list[TrackTable], signatures: dict[str, str], refs: ReferenceSet, context: Context) -> dict[str, bytes]:
+def render(tables: list[TrackTable], signatures: dict[str, str], references: dict[str, dict], context: Context) -> dict[str, bytes]:
     """Relative path -> bytes for the pages and static assets: the index, one compare view per
-    track and one page per entry (even for a reference row made from text that is shown in every
-    track's table), which links to the compare view of every track whose table shows it."""
+    track and one page per entry (from the first table that shows it; a reference row made from
+    text is shown in every table on its references), which links to the compare view of every
+    track whose table shows it."""
     files = {f"assets/{name}": _asset(f"static/{name}") for name in STATIC}
-    files["index.html"] = index_page(tables, signatures, context)
+    files["index.html"] = index_page(tables, signatures, references, context)
     compared: dict[str, list[tuple[str, bool]]] = {}
     for table in tables:
         files[compare_href(table.track)] = compare_page(table, signatures[table.track], context)
@@ -313,5 +335,7 @@ def render(tables: list[TrackTable], signatures: dict[str, str], refs: Reference
             compared.setdefault(standing.slug, []).append((table.track, standing.slug in ranked))
     for table in tables:
         for standing in table.ranked.verified + table.reported:
-            files[f"entries/{standing.slug}/index.html"] = entry_page(standing, refs, context, compared[standing.slug])
+            path = f"entries/{standing.slug}/index.html"
+            if path not in files:
+                files[path] = entry_page(standing, table, context, compared[standing.slug])
     return files

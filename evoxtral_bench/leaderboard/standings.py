@@ -9,21 +9,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from evoxtral_bench.leaderboard import ranking
-from evoxtral_bench.leaderboard.entries import Entry
-from evoxtral_bench.leaderboard.ranking import RANK_METRIC, Pair
-from evoxtral_bench.scoring.metrics import METRIC_NAMES
+from evoxtral_bench.leaderboard.entries import Entry, track_options
+from evoxtral_bench.leaderboard.ranking import Pair, rank_metric
+from evoxtral_bench.scoring.core import Options, ReferenceSet
+from evoxtral_bench.scoring.metrics import METRIC_NAMES, MetricDef
 from evoxtral_bench.scoring.results import Estimate
 from evoxtral_bench.tracks import TEXT_ONLY, TRACK_NAMES, TRACKS
 
-SHOWN_METRICS: tuple[str, ...] = (RANK_METRIC, *METRIC_NAMES)
-"""The metrics every row carries (downloads): the headline, then the seven."""
+
+def shown_metrics(version: int) -> tuple[str, ...]:
+    """The metrics every row of a table on benchmark ``version`` carries (downloads): its
+    headline (:func:`.ranking.rank_metric`), then the seven."""
+    return (rank_metric(version).name, *METRIC_NAMES)
 
 
 @dataclass(frozen=True)
 class Standing:
     """One row of the leaderboard.
 
-    ``metrics`` has :data:`SHOWN_METRICS` as in a results document (``value`` None: not
+    ``metrics`` has the :func:`shown_metrics` of its table's version as in a results document (``value`` None: not
     reported). Verified rows also carry the results document and the sample utterance ids;
     ranked rows (verified, not reference) carry ``rank``, its bootstrap interval
     ``rank_interval`` (low, high), ``better`` (the slugs of the entries significantly better on
@@ -87,10 +91,10 @@ class Memo:
     intervals: Callable[[tuple[str, ...]], tuple[list[int], list[int]] | None] = lambda slugs: None
 
 
-def reported(entry: Entry) -> Standing:
+def reported(entry: Entry, version: int = 1) -> Standing:
     """A reported entry's numbers as metrics without intervals (the headline is never quoted)."""
     quoted = entry.meta.reported_metrics or {}
-    metrics = {name: Estimate(quoted.get(name), defined=quoted.get(name) is not None).to_dict(name) for name in SHOWN_METRICS}
+    metrics = {name: Estimate(quoted.get(name), defined=quoted.get(name) is not None).to_dict(name) for name in shown_metrics(version)}
     return Standing(entry, metrics)
 
 
@@ -99,8 +103,8 @@ def reported_order(standings: list[Standing]) -> list[Standing]:
     return sorted(standings, key=lambda s: (s.metrics["tag_f1"]["value"] is None, -(s.metrics["tag_f1"]["value"] or 0), s.slug))
 
 
-def _metrics(results: dict) -> dict[str, dict]:
-    return {name: results["extras"][name] if name == RANK_METRIC else results["metrics"][name] for name in SHOWN_METRICS}
+def _metrics(results: dict, metric: MetricDef) -> dict[str, dict]:
+    return {name: results["extras"][name] if name == metric.name else results["metrics"][name] for name in (metric.name, *METRIC_NAMES)}
 
 
 def floor_of(entries: list[Entry]) -> Entry | None:
@@ -109,24 +113,26 @@ def floor_of(entries: list[Entry]) -> Entry | None:
     return next((e for e in sorted(entries, key=lambda e: e.slug) if e.meta.baseline is not None), None)
 
 
-def verified(entries: list[Entry], scored: dict[str, dict], *, groups: Sequence[int] | None = None, memo: Memo = Memo()) -> Ranked:
-    """Ranks (see :mod:`.ranking`) of the verified entries that are not reference rows.
+def verified(
+    entries: list[Entry], scored: dict[str, dict], *, metric: MetricDef, groups: Sequence[int] | None = None, memo: Memo = Memo()
+) -> Ranked:
+    """Ranks (see :mod:`.ranking`) on ``metric`` of the verified entries that are not reference rows.
 
     ``scored[slug]`` holds ``results``, ``samples`` and ``counts`` (the per-utterance headline
     counts); ``groups`` the resampling unit of each utterance (None: each its own);
     ``memo`` what earlier builds computed. Ranked rows are ordered by rank, then headline value
     (highest first), then slug; reference rows by headline value, then slug.
     """
-    value = lambda e: scored[e.slug]["results"]["extras"][RANK_METRIC]["value"]  # noqa: E731
+    value = lambda e: scored[e.slug]["results"]["extras"][metric.name]["value"]  # noqa: E731
     order = sorted((e for e in entries if not e.meta.reference), key=lambda e: (-value(e), e.slug))
     slugs = tuple(e.slug for e in order)
     units = [ranking.unit_counts(np.asarray(scored[e.slug]["counts"]), groups) for e in order]
-    found, computed = ranking.pairs(units, lambda a, b: memo.pair(slugs[a], slugs[b]))
+    found, computed = ranking.pairs(units, metric, lambda a, b: memo.pair(slugs[a], slugs[b]))
     better = ranking.better_than(len(order), found)
     intervals = memo.intervals(slugs) if slugs else ([], [])
     fresh = intervals is None
     if intervals is None:
-        intervals = ranking.rank_intervals(units)
+        intervals = ranking.rank_intervals(units, metric)
     floor = floor_of(order)
     at = {(p.a, p.b): p for p in found}
 
@@ -141,7 +147,7 @@ def verified(entries: list[Entry], scored: dict[str, dict], *, groups: Sequence[
 
     def row(entry: Entry, rank: int | None = None, up: tuple[str, ...] = (), interval: tuple[int, int] | None = None, floor_test: dict | None = None) -> Standing:
         doc = scored[entry.slug]
-        return Standing(entry, _metrics(doc["results"]), rank, up, doc["results"], doc["samples"], interval, floor_test)
+        return Standing(entry, _metrics(doc["results"], metric), rank, up, doc["results"], doc["samples"], interval, floor_test)
 
     ranked = [
         row(e, 1 + len(b), tuple(slugs[j] for j in b), (intervals[0][i], intervals[1][i]), above(i))
@@ -155,13 +161,26 @@ def verified(entries: list[Entry], scored: dict[str, dict], *, groups: Sequence[
 
 @dataclass(frozen=True)
 class TrackTable:
-    """One audio track's table: its verified entries ranked among themselves (the pairs and the
-    Holm correction are the track's), its reported rows, and the reference rows made from text
-    (track ``none``), which do not depend on audio and are shown in every track's table."""
+    """One audio track's table: its verified entries ranked among themselves on the headline of
+    the track's benchmark version (the pairs and the Holm correction are the track's), its
+    reported rows, and the reference rows made from text (track ``none``, scored on the version-1
+    references), which do not depend on audio and are shown in every table on those references.
+    ``refs`` are the references the table is scored on."""
 
     track: str
     ranked: Ranked
     reported: list[Standing]
+    refs: ReferenceSet | None = None
+
+    @property
+    def version(self) -> int:
+        """The benchmark version of the track's references (docs/spec.md §6.9)."""
+        return track_options(self.track).version
+
+    @property
+    def metric(self) -> MetricDef:
+        """The ranking metric: the headline of :attr:`version`."""
+        return rank_metric(self.version)
 
     @property
     def description(self) -> str:
@@ -185,12 +204,31 @@ def tracks_of(entries: list[Entry]) -> list[str]:
     return names or ([TEXT_ONLY] if TEXT_ONLY in present else [])
 
 
-def by_track(entries: list[Entry], scored: dict[str, dict], *, groups: Sequence[int] | None = None, memo: Memo = Memo()) -> list[TrackTable]:
-    """One :class:`TrackTable` per track of :func:`tracks_of`; ``scored``, ``groups`` and ``memo``
-    as for :func:`verified`."""
+def by_track(
+    entries: list[Entry],
+    scored: dict[str, dict],
+    references: Callable[[Options], ReferenceSet | None],
+    *,
+    memo: Callable[[Sequence[int] | None], Memo] = lambda groups: Memo(),
+) -> list[TrackTable]:
+    """One :class:`TrackTable` per track of :func:`tracks_of`, on the track's references
+    (``references(options)``, :meth:`.entries.References.of`), ranked on its version's headline
+    with those references' resampling groups (each script's renderings together); ``scored`` as
+    for :func:`verified`, ``memo(groups)`` the earlier builds' work for those units. A verified
+    row made from text joins only the tables on the references it was scored on (version 1);
+    a reported one, every table."""
     tables = []
     for name in tracks_of(entries):
-        members = [e for e in entries if e.track in (name, TEXT_ONLY)]
-        ranked = verified([e for e in members if e.verified], scored, groups=groups, memo=memo)
-        tables.append(TrackTable(name, ranked, reported_order([reported(e) for e in members if not e.verified])))
+        options = track_options(name)
+        refs = references(options)
+        members = [e for e in entries if e.track == name or (e.track == TEXT_ONLY and (not e.verified or _same(e.refs, refs)))]
+        metric = rank_metric(options.version)
+        groups = None if refs is None else refs.groups
+        ranked = verified([e for e in members if e.verified], scored, metric=metric, groups=groups, memo=memo(groups))
+        tables.append(TrackTable(name, ranked, reported_order([reported(e, options.version) for e in members if not e.verified]), refs))
     return tables
+
+
+def _same(a: ReferenceSet | None, b: ReferenceSet | None) -> bool:
+    """Whether two reference sets are the same utterances (file, split and ids)."""
+    return a is b or a is not None and b is not None and (a.sha256, a.split, len(a.rows)) == (b.sha256, b.split, len(b.rows)) and [r.id for r in a.rows] == [r.id for r in b.rows]

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from evoxtral_bench.leaderboard.build import Board
 from evoxtral_bench.leaderboard.plots import rank_text, shared_ranks
-from evoxtral_bench.leaderboard.ranking import RANK_METRIC
-from evoxtral_bench.leaderboard.site import TABLE_METRICS
+from evoxtral_bench.leaderboard.site import table_metrics
 from evoxtral_bench.leaderboard.standings import Standing, TrackTable
 from evoxtral_bench.reporters import is_percent
 from evoxtral_bench.scoring.metrics import METRICS
@@ -61,25 +60,28 @@ def markdown(after: Board, before: Board | None, touched: list[str], removed: li
     before (in the same track) and now; then the check's warnings (e.g. placeholders left in a
     meta.yaml), if any."""
     old = {(t.track, s.slug): (s, t) for t in before.tables for s in _rows(t)} if before is not None else {}
-    header = ["Entry", "Kind", "Rank", "Was", *(f"{METRICS[m].short} {METRICS[m].arrow}" for m in TABLE_METRICS)]
     lines: list[str] = []
     for table in after.tables:
-        lines += ["", f"### Track `{table.track}`", "", "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+        shown = table_metrics(table.metric)
+        header = ["Entry", "Kind", "Rank", "Was", *(f"{METRICS[m].short} {METRICS[m].arrow}" for m in shown)]
+        lines += ["", f"### Track `{table.track}`", "", f"Ranked by {table.metric.label} (benchmark version {table.version}).", ""]
+        lines += ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
         for standing in _rows(table):
             name = f"**{standing.slug}** (changed)" if standing.slug in touched else standing.slug
             kind = "reference" if standing.reference else standing.entry.meta.kind
             was = _rank(*old[table.track, standing.slug]) if (table.track, standing.slug) in old else "new"
             cells = [name, kind, _rank(standing, table), was]
-            cells += [_value(m, standing.metrics[m]) for m in TABLE_METRICS]
+            cells += [_value(m, standing.metrics[m]) for m in shown]
             lines.append("| " + " | ".join(cells) + " |")
     head = [
         "## Leaderboard entries in this change",
         "",
         f"Changed: {', '.join(f'`{s}`' for s in touched) or 'none'}" + (f" · removed: {', '.join(f'`{s}`' for s in removed)}" if removed else ""),
         "",
-        f"Ranked by {METRICS[RANK_METRIC].label} within each audio track; values in %. Rank = 1 + the number of entries "
-        "of the same track significantly better (paired bootstrap, Holm-corrected over the track's pairs at α = 0.05). "
-        "Reference rows and reported entries are never ranked; reference rows made from text (track none) are in every table.",
+        "Ranked within each audio track by the headline of its benchmark version; values in %. Rank = 1 + the number of entries "
+        "of the same track significantly better (paired delta-method test, Holm-corrected over the track's pairs at α = 0.05). "
+        "Reference rows and reported entries are never ranked; reference rows made from text (track none) are in every table "
+        "on the version-1 references.",
     ]
     if warnings:
         lines += ["", "Warnings from `evoxtral-bench leaderboard check`:", ""] + [f"- `{w}`" for w in warnings]

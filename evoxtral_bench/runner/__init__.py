@@ -6,3 +6,23 @@ the one resumable prediction loop in :mod:`evoxtral_bench.runner.loop`. The mode
 (torch, transformers, peft, faster-whisper, requests, the ElevenLabs SDK) are the ``[run]``
 extra and are imported by the backend that needs them.
 """
+
+from evoxtral_bench.runner.backends.ct2 import SHIPPED, model_dir
+from evoxtral_bench.runner.backends.transformers import generation_config
+from evoxtral_bench.runner.loop import sidecar, transcribe_all
+from evoxtral_bench.runner.markup import scoreable
+from evoxtral_bench.runner.resumable import read_rows, run_batches, write_rows
+
+__all__ = [
+    "SHIPPED",
+    "generation_config",
+    "model_dir",
+    "read_rows",
+    "run_batches",
+    "scoreable",
+    "sidecar",
+    "transcribe_all",
+    "write_rows",
+]
+"""What ``training/`` (the recipe) may use of the runner: the one prediction loop, its resumable
+rows, the markup cleaner and the backends' model locations (docs/spec.md §13)."""

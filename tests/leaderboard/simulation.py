@@ -16,6 +16,7 @@ import numpy as np
 
 from evoxtral_bench.leaderboard import ranking
 from evoxtral_bench.scoring.bootstrap import paired_p_values, resample_counts
+from evoxtral_bench.scoring.metrics import TAG_F1_POS
 
 
 def board(rng: np.random.Generator, rates: Sequence[float], units: int) -> list[np.ndarray]:
@@ -29,12 +30,12 @@ def board(rng: np.random.Generator, rates: Sequence[float], units: int) -> list[
 
 
 def values(counts: Sequence[np.ndarray]) -> np.ndarray:
-    return np.array([ranking.linearized(c)[0] for c in counts])
+    return np.array([ranking.linearized(c, TAG_F1_POS)[0] for c in counts])
 
 
 def delta_method_p(counts: Sequence[np.ndarray]) -> np.ndarray:
     """The ranking's raw p-values (pairs a < b in order)."""
-    delta, se, _ = ranking.pair_tests(counts)
+    delta, se, _ = ranking.pair_tests(counts, TAG_F1_POS)
     return ranking.t_p_values(delta, se, len(counts[0]))
 
 

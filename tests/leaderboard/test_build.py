@@ -29,6 +29,7 @@ from evoxtral_bench.leaderboard.ranking import holm
 from evoxtral_bench.leaderboard.samples import diff_html
 from evoxtral_bench.leaderboard.site import paragraphs, params_text
 from evoxtral_bench.scoring.core import build_table, load_system
+from evoxtral_bench.scoring.metrics import TAG_F1_POS
 from evoxtral_bench.scoring.submission import Problems
 from tests.leaderboard.fixtures import (
     INJECTION_PREDICTION,
@@ -97,7 +98,8 @@ def test_repository_site(tmp_path, cli):
     assert all(f'data-slug="{slug}"' in rows for slug in verified)
     assert 'data-track="elevenlabs-v3"' in html and html.index('id="track-espeak-v1"') < html.index('id="track-elevenlabs-v3"')
     assert all(t["signature"] in html and f"|track:{t['track']}|" in t["signature"] for t in board["tracks"])
-    assert board["benchmark"]["references_sha256"] in html
+    assert all(t["references"]["references_sha256"] in html and t["metric"] == "tag_f1_pos" for t in board["tracks"])  # v1 tables
+    assert all(t["references"]["references"] == "evoxtral_bench/corpus/data/corpus.jsonl" and t["references"]["n"] == 128 for t in board["tracks"])
     assert 'href="leaderboard.json"' in html and 'href="leaderboard.csv"' in html
     assert "corrected together by Holm–Bonferroni at α = 0.05" in html
     # reference rows are shown apart and never ranked; the misplaced oracle wins tag F1, not the headline
@@ -172,7 +174,7 @@ def test_warm_rebuild_draws_no_plot_and_a_change_redraws(tmp_path, cli, monkeypa
 
     drawn = []
     render = plots.render
-    monkeypatch.setattr(plots, "render", lambda board: drawn.append(1) or render(board))
+    monkeypatch.setattr(plots, "render", lambda board, metric: drawn.append(1) or render(board, metric))
     submissions = tmp_path / "submissions"
     for slug in ("a", "b"):
         verified_entry(submissions, slug, seed=ord(slug), tag_drop=0.3)
@@ -208,7 +210,7 @@ def test_ranks_agree_with_compare_and_holm_by_brute_force(built, cli):
     counts = {}
     for slug in slugs:
         system = load_system(str(submissions / slug / "predictions.jsonl"), refs, options, Problems())
-        counts[slug] = np.asarray(ranking.headline_counts(build_table(system.texts, refs, options)[0]), dtype=float)
+        counts[slug] = np.asarray(ranking.headline_counts(build_table(system.texts, refs, options)[0], TAG_F1_POS), dtype=float)
     for pair in pairs:  # Δ is the one `compare` reports; p the textbook delta method's t-test
         a, b = (submissions / pair[side] / "predictions.jsonl" for side in ("a", "b"))
         code, out, _ = cli("compare", a, b, "--bootstrap", 0, "--format", "json", "--track", "espeak-v1")

@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 from evoxtral_bench.leaderboard import ranking
+from evoxtral_bench.scoring.metrics import TAG_F1_POS
 from tests.leaderboard import simulation
 from tests.leaderboard.fixtures import holm_by_closed_testing
 
@@ -56,24 +57,24 @@ def brute_force_ranks(counts: list[np.ndarray], alpha: float) -> list[int]:
 @pytest.mark.parametrize("seed", range(6))
 def test_pair_tests_equal_the_textbook_delta_method(seed):
     counts = constructed(seed, [0.9, 0.87, 0.6, 0.58, 0.55, 0.2][: 3 + seed % 4])
-    delta, se, computed = ranking.pair_tests(counts)
+    delta, se, computed = ranking.pair_tests(counts, TAG_F1_POS)
     index = [(a, b) for a in range(len(counts)) for b in range(a + 1, len(counts))]
     assert computed == index
     for i, (a, b) in enumerate(index):
         expected_delta, expected_se = delta_method_by_gradient(counts[a], counts[b])
         assert delta[i] == pytest.approx(expected_delta, rel=1e-12, abs=1e-15)
         assert se[i] == pytest.approx(expected_se, rel=1e-9)
-    found, _ = ranking.pairs(counts)
+    found, _ = ranking.pairs(counts, TAG_F1_POS)
     assert ranking.ranks(len(counts), found) == brute_force_ranks(counts, ranking.ALPHA)
 
 
 def test_known_pairs_are_taken_not_computed():
     counts = constructed(1, [0.9, 0.5, 0.2])
-    fresh, _ = ranking.pairs(counts)
+    fresh, _ = ranking.pairs(counts, TAG_F1_POS)
     known = {(0, 2): (fresh[1].delta, fresh[1].se)}
-    again, computed = ranking.pairs(counts, lambda a, b: known.get((a, b)))
+    again, computed = ranking.pairs(counts, TAG_F1_POS, lambda a, b: known.get((a, b)))
     assert computed == [(0, 1), (1, 2)] and again == fresh
-    fake, _ = ranking.pairs(counts, lambda a, b: (0.0, 1.0) if (a, b) == (0, 2) else None)
+    fake, _ = ranking.pairs(counts, TAG_F1_POS, lambda a, b: (0.0, 1.0) if (a, b) == (0, 2) else None)
     assert fake[1].p_value == 1.0 and not fake[1].significant  # the cached value is what is used
 
 
@@ -95,16 +96,16 @@ def test_duplicated_utterances_do_not_narrow_a_grouped_test():
     counts = constructed(3, [0.8, 0.6], n=40)
     doubled = [np.repeat(c, 2, axis=0) for c in counts]
     groups = np.repeat(np.arange(40), 2)
-    _, se_once, _ = ranking.pair_tests(counts)
-    _, se_grouped, _ = ranking.pair_tests([ranking.unit_counts(c, groups) for c in doubled])
-    _, se_naive, _ = ranking.pair_tests(doubled)
+    _, se_once, _ = ranking.pair_tests(counts, TAG_F1_POS)
+    _, se_grouped, _ = ranking.pair_tests([ranking.unit_counts(c, groups) for c in doubled], TAG_F1_POS)
+    _, se_naive, _ = ranking.pair_tests(doubled, TAG_F1_POS)
     assert se_grouped[0] == pytest.approx(se_once[0], rel=1e-12)
     assert se_naive[0] == pytest.approx(se_once[0] / math.sqrt(2) * math.sqrt(80 / 79 * 39 / 40), rel=1e-9)
 
 
 def test_constructed_ranks_share_and_separate():
     counts = constructed(0, [0.9, 0.88, 0.3, 0.29])
-    found, _ = ranking.pairs(counts)
+    found, _ = ranking.pairs(counts, TAG_F1_POS)
     assert ranking.ranks(4, found) == [1, 1, 3, 3]  # two close pairs, far apart from each other
 
 
@@ -122,9 +123,9 @@ def test_zero_standard_error():
     # a perfect entry and an empty one: every unit's linearized term is 0, Δ = 1
     perfect = np.array([[2, 2, 2], [1, 1, 1], [3, 3, 3]], dtype=float)
     empty = np.array([[0, 0, 2], [0, 0, 1], [0, 0, 3]], dtype=float)
-    (pair,), _ = ranking.pairs([perfect, empty])
+    (pair,), _ = ranking.pairs([perfect, empty], TAG_F1_POS)
     assert (pair.delta, pair.se, pair.p_value, pair.significant) == (1.0, 0.0, 0.0, True)
-    (same,), _ = ranking.pairs([perfect, perfect])
+    (same,), _ = ranking.pairs([perfect, perfect], TAG_F1_POS)
     assert (same.delta, same.p_value, same.significant) == (0.0, 1.0, False)
 
 
@@ -141,7 +142,7 @@ def brute_force_rank_intervals(counts: list[np.ndarray], n_boot: int, seed: int,
 
 def test_rank_intervals_equal_brute_force():
     counts = constructed(4, [0.9, 0.86, 0.84, 0.5, 0.2], n=50)
-    low, high = ranking.rank_intervals(counts, n_boot=300, seed=7)
+    low, high = ranking.rank_intervals(counts, TAG_F1_POS, n_boot=300, seed=7)
     assert (low, high) == brute_force_rank_intervals(counts, 300, 7, 0.95)
     assert low[0] == 1 and high[-1] == 5 and all(lo <= hi for lo, hi in zip(low, high))
     assert high[1] > low[1]  # three close entries: their ranks are uncertain

@@ -16,10 +16,19 @@ from pathlib import Path
 import pytest
 
 from evoxtral_bench.cli.app import main
+from evoxtral_bench.tracks import TRACKS
 
 ROOT = Path(__file__).resolve().parents[2]
 STORED = ROOT / "tests" / "data" / "identical"
 EXAMPLE = "tests/data/example_preds.jsonl"
+
+
+def _v2_track(folder: Path) -> list[str]:
+    """``--track NAME`` for an entry on a track with other references than v1's, else nothing."""
+    match = re.search(r"^track: *([\w-]+)", (folder / "meta.yaml").read_text(encoding="utf-8"), re.M)
+    if match and match.group(1) in TRACKS and TRACKS[match.group(1)].references != "v1":
+        return ["--track", match.group(1)]
+    return []
 
 
 def _cases() -> dict[str, list[str]]:
@@ -29,10 +38,11 @@ def _cases() -> dict[str, list[str]]:
         if not preds.is_file():
             continue
         rel = preds.relative_to(ROOT).as_posix()
-        cases[folder.name] = ["score", rel]
+        track = _v2_track(folder)  # a v2 entry is scored on its track's references; v1 documents as they were stored
+        cases[folder.name] = ["score", rel, *track]
         masked = folder / "predictions.masked.jsonl"
         if masked.is_file():
-            cases[f"{folder.name}-masked"] = ["score", rel, "--masked", masked.relative_to(ROOT).as_posix()]
+            cases[f"{folder.name}-masked"] = ["score", rel, "--masked", masked.relative_to(ROOT).as_posix(), *track]
     cases["example"] = ["score", EXAMPLE]
     cases["example-legacy"] = ["score", EXAMPLE, "--legacy"]
     cases["example-none"] = ["score", EXAMPLE, "--normalizer", "none"]

@@ -9,6 +9,7 @@ the real model takes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -142,7 +143,8 @@ def build_dataset(root: Path) -> tuple[Path, Path]:
         if rate != RATE:
             samples = samples[:: RATE // rate]
         sf.write(audio / f"{rid}.wav", samples, rate, subtype="PCM_16")
-        manifest.append({"id": rid, "file": f"audio/{rid}.wav", "duration": len(samples) / rate, "sample_rate": rate, "voice": "tone"})
+        digest = hashlib.sha256((audio / f"{rid}.wav").read_bytes()).hexdigest()  # export checks each clip against its manifest
+        manifest.append({"id": rid, "file": f"audio/{rid}.wav", "duration": len(samples) / rate, "sample_rate": rate, "voice": "tone", "sha256": digest})
     (root / "synth" / "manifest.jsonl").write_text("".join(json.dumps(m) + "\n" for m in manifest), encoding="utf-8")
     rows = [{"id": rid, "tagged_text": text, "split": split, "domain": "d", "slice": "core"} for rid, split, text in CORPUS]
     export_dataset(corpus_rows=rows, manifests=[root / "synth" / "manifest.jsonl"], out_dir=root / "dataset")
@@ -519,3 +521,58 @@ def test_predict_writes_a_valid_resumable_submission(sft_run: dict, tiny: Tiny, 
     assert json.loads((tmp_path / "preds.run.json").read_text())["resumed"] == 1
 
 
+# --- resuming ---------------------------------------------------------------------------
+
+RESUME_STEPS = 12
+
+
+def _resume_settings(tiny: Tiny, out: Path) -> list[str]:
+    extra = {"eval.split": "null", "sft.max_steps": RESUME_STEPS, "sft.save_steps": 2, "sft.save_total_limit": 3, "sft.seed": 3}
+    return [*tiny_settings(tiny, out), *[a for k, v in extra.items() for a in ("--set", f"{k}={v}")]]
+
+
+def test_sft_killed_mid_run_resumes_to_the_uninterrupted_adapter(tiny: Tiny, tmp_path: Path) -> None:
+    """SIGKILL after the first complete checkpoint, then the same command: it resumes from the
+    newest complete checkpoint (passing over one cut short mid-write) and ends with the adapter
+    of an uninterrupted run."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from safetensors.torch import load_file
+
+    from training.fit import last_checkpoint
+
+    assert main(["sft", *_resume_settings(tiny, tmp_path / "straight")]) == 0
+    reference = load_file(tmp_path / "straight" / "sft" / "adapter" / "adapter_model.safetensors")
+
+    run = tmp_path / "killed" / "sft"
+    env = os.environ | {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "training", "sft", *_resume_settings(tiny, tmp_path / "killed")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 600
+    while last_checkpoint(run) is None and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    stderr = process.communicate()[1].decode()
+    assert process.returncode == -signal.SIGKILL, f"the run ended before it was killed: {stderr[-2000:]}"
+    assert not (run / "adapter").exists() and not (run / "train_metrics.json").exists()
+    killed_at = last_checkpoint(run)
+    assert killed_at is not None and int(killed_at.rsplit("-", 1)[1]) < RESUME_STEPS
+    # a newer checkpoint cut short while it was written (no trainer_state.json) is passed over
+    torn = run / f"checkpoint-{RESUME_STEPS + 2}"
+    shutil.copytree(killed_at, torn)
+    (torn / "trainer_state.json").unlink()
+
+    assert main(["sft", *_resume_settings(tiny, tmp_path / "killed")]) == 0
+    metrics = json.loads((run / "train_metrics.json").read_text())
+    assert metrics["global_step"] == RESUME_STEPS and Path(metrics["resumed_from"]).name.startswith("checkpoint-")
+    assert metrics["resumed_from"] != str(torn)
+    resumed = load_file(run / "adapter" / "adapter_model.safetensors")
+    assert resumed.keys() == reference.keys()
+    for name, weight in reference.items():
+        assert torch.allclose(resumed[name], weight, atol=1e-6), name

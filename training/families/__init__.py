@@ -3,7 +3,10 @@ processor, where LoRA goes, how a training batch is built and how to generate.
 
 Every stage (``sft``, ``raft``, ``predict``) and the evaluation go through :func:`family`;
 nothing else looks at the family. The family is the ``model_type`` of the base model's
-``config.json`` (``voxtral``, ``whisper``).
+``config.json`` (``voxtral``, ``whisper``). A third family is one more module here providing
+``TASK_TYPE``, ``load_processor``, ``load_model``, ``freeze_encoder``, ``lora_target_pattern``,
+``collator`` and ``transcriber`` (as :mod:`.voxtral` does in 76 lines), and its name in
+:data:`FAMILIES`.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import torch
 from tqdm import tqdm
 
 from evoxtral_bench import InputError
-from evoxtral_bench.runner.resumable import write_rows
+from evoxtral_bench.runner import write_rows
 from training.data import SAMPLING_RATE
 from training.tagger.words import read_words
 

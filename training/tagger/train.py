@@ -23,7 +23,7 @@ import torch
 from tqdm import tqdm
 
 from evoxtral_bench import write_text
-from evoxtral_bench.runner.loop import sidecar
+from evoxtral_bench.runner import sidecar
 
 from .clips import Clip, read_clips
 from .config import TaggerConfig

@@ -83,7 +83,7 @@ def assemble(job: Job, script: Script, plan: Plan, speaker: Speaker, rng: np.ran
     seconds = 1.0 / rate
     words = tuple(Span(w.text, word_at[i][0] * seconds, word_at[i][1] * seconds) for i, w in enumerate(script.words))
     tags = tuple(
-        Span(cue.label, *(t * seconds for t in cue_span(cue, part, part_spans, word_at, onsets, cursor, job.masked)))
+        Span(cue.label, *(t * seconds for t in cue_span(cue, part, part_spans, word_at, onsets, cursor, job.masked, job.splice)))
         for cue, part in zip(script.cues, plan.cue_parts)
     )
     return Mixed(np.concatenate(chunks), words, tags)
@@ -109,11 +109,13 @@ def cue_span(
     onsets: dict[int, int],
     end: int,
     masked: bool = False,
+    splice: bool = False,
 ) -> tuple[int, int]:
     """Sample span of a cue: its sound (room tone when masked) or silence, then the words it governs
-    (stutter included); a masked ``[pause]`` is an empty span where it would have been."""
+    (stutter included); a masked ``[pause]`` (and, when ``splice``, a masked sound) is an empty span
+    where it would have been."""
     at = part_spans[part][0] if part < len(part_spans) else end
-    if masked and cue.label == "pause":
+    if masked and (cue.label == "pause" or (splice and cue.label in SOUND_TAGS)):
         at = word_spans[cue.words.start][0] if cue.words.start in word_spans else end
         return at, at
     if cue.label in SOUND_TAGS or cue.label == "pause":

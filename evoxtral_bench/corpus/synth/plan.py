@@ -14,7 +14,7 @@ tags. The renderer then replaces each sound by room tone of the same length (:da
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -35,6 +35,19 @@ MASKED = {
     "emphasis": "CAPS words spoken unstressed",
 }
 """What a masked rendering takes out (key: description); each manifest entry of a masked track lists the keys."""
+SPLICED = {**MASKED, "sounds": "laughs, sighs, gasps, crying and clears throat cut out; the speech runs on across them"}
+"""What a spliced masked rendering (``neural-v2-masked``, docs/spec.md §12.7) takes out."""
+
+
+def pause_v1(rng: np.random.Generator) -> float:
+    """A ``[pause]``'s length, seconds: uniform over :data:`PAUSE_S` (espeak-v1, neural-v1, neural-v2 train)."""
+    return float(rng.uniform(*PAUSE_S))
+
+
+def pause_v2(rng: np.random.Generator) -> float:
+    """A ``[pause]``'s length, seconds, for held-out event generators (neural-v2 test): log-normal with
+    median 0.75 s and log-sd 0.35, clipped to 0.4-1.5 s."""
+    return float(np.clip(rng.lognormal(np.log(0.75), 0.35), 0.4, 1.5))
 
 
 @dataclass
@@ -73,10 +86,19 @@ class Plan:
     cue_parts: list[int] = field(default_factory=list)
 
 
-def make_plan(script: Script, rng: np.random.Generator, *, masked: bool = False) -> Plan:
+def make_plan(
+    script: Script,
+    rng: np.random.Generator,
+    *,
+    masked: bool = False,
+    splice: bool = False,
+    pause: Callable[[np.random.Generator], float] = pause_v1,
+) -> Plan:
     """Cut the transcript into parts at tags, clause ends, emphasized words and stuttered words.
 
-    ``masked``: the counterfactual plan (module docstring); the words are the same.
+    ``masked``: the counterfactual plan (module docstring); the words are the same. ``splice``
+    (with ``masked``): the sounds are left out of the plan too, so the speech runs on across them
+    and no gap marks where they were. ``pause`` draws a ``[pause]``'s length in seconds.
     """
     text, cues, words = script.text, script.cues, script.words
     stammered = {c.words[0] for c in cues if c.label == "stammers" and c.words}
@@ -97,13 +119,13 @@ def make_plan(script: Script, rng: np.random.Generator, *, masked: bool = False)
         k = tag_at.get(a)
         if k is not None and cues[k].end == b:
             plan.cue_parts[k] = len(plan.parts)
-            if cues[k].label in SOUND_TAGS:
+            if cues[k].label in SOUND_TAGS and not (masked and splice):
                 plan.parts.append(Sound(cues[k].label))
             elif cues[k].label == "pause":
-                seconds = float(rng.uniform(*PAUSE_S))  # drawn when masked too: same random stream
+                seconds = pause(rng)  # drawn when masked too: same random stream
                 if not masked:
                     plan.parts.append(Silence(seconds))
-            if masked and cues[k].label not in SOUND_TAGS and spoken_until == a:
+            if masked and (splice or cues[k].label not in SOUND_TAGS) and spoken_until == a:
                 spoken_until = b  # the tag is not heard: the speech runs on across it
             continue
         inside = [i for i, w in enumerate(words) if a <= w.start < b]

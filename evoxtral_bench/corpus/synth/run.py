@@ -20,6 +20,11 @@ same voices, seeds and words with every audible tag taken out; each manifest ent
 what was masked under ``"masked"`` (the keys of :data:`~evoxtral_bench.corpus.synth.plan.MASKED`).
 The tag spans stay in the manifest: a sound's span is where its room tone lies.
 
+A track may render each test script several times (``neural-v2``: twice, by voices of two disjoint
+groups). Each rendering comes as a row of its own (id :func:`~evoxtral_bench.tracks.rendering_id`,
+``group`` the script id; :func:`evoxtral_bench.corpus.scripts.track_rows` makes them); its manifest
+entry carries ``"script": ID`` and ``"rendering": k`` (docs/spec.md §12.7).
+
 Every file is written atomically (temporary file, then rename). A clip is finished when its record
 matches the request (text, backend, seed, voice) and its wav is what the record says (read by
 :func:`evoxtral_bench.corpus.synth.read_clip`: inside ``audio``, size and sha256), so a run killed
@@ -44,7 +49,7 @@ from evoxtral_bench.corpus.synth.script import Script, read_script
 from evoxtral_bench.errors import InputError
 from evoxtral_bench.files import json_loads, jsonl_text, read_regular, sha256_bytes
 from evoxtral_bench.output import SYNTHESIS, OutputDir
-from evoxtral_bench.tracks import Track, get_track
+from evoxtral_bench.tracks import Track, get_track, rendering_id
 
 RECORDS_DIR = "records"
 MAX_RECORD_BYTES = 1 << 20
@@ -176,20 +181,43 @@ def _jobs(rows: Iterable[Mapping], engine: Backend, seed: int, masked: bool = Fa
             engine.check(read_script(text))
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from exc
-        pool = None
-        if track is not None:
-            split = _row_split(row)
-            if split not in track.voices:
-                raise InputError(f"{where}: track {track.name!r} needs the row's split (one of {', '.join(track.voices)}), got {split!r}")
-            pool = track.voices[split]
-        jobs[clip_id] = Job(clip_id, text, engine.voice_for(clip_id, seed, pool), masked)
+        if track is None:
+            jobs[clip_id] = Job(clip_id, text, engine.voice_for(clip_id, seed), masked)
+            continue
+        split = _row_split(row)
+        if split not in track.voices:
+            raise InputError(f"{where}: track {track.name!r} needs the row's split (one of {', '.join(track.voices)}), got {split!r}")
+        rendering = _rendering(row, split, track, where)
+        voice = engine.voice_for(clip_id, seed, track.rendering_pool(split, rendering))
+        events, splice = track.events(split), bool(track.settings.get("splice", False))
+        jobs[clip_id] = Job(clip_id, text, voice, masked, splice, events, row["group"] if rendering else "", rendering)
     return [jobs[key] for key in sorted(jobs)]
+
+
+def _rendering(row: Mapping, split: str, track: Track, where: str) -> int:
+    """Which rendering (1-based) of its script a test row of a multiply rendering track is, from
+    its id and ``group``; 0 for every other row."""
+    if split != "test" or track.renderings == 1:
+        return 0
+    group = row.get("group")
+    for k in range(1, track.renderings + 1):
+        if isinstance(group, str) and row["id"] == rendering_id(group, k, track.renderings):
+            return k
+    raise InputError(
+        f"{where}: track {track.name!r} renders each test script {track.renderings} times, one row per rendering "
+        f"(id SCRIPT.k with k = 1..{track.renderings}, group SCRIPT; evoxtral_bench.corpus.scripts.track_rows makes them), "
+        f"got group {group!r}"
+    )
 
 
 def _fingerprint(job: Job, backend: str, seed: int, track: Track | None = None) -> str:
     request = {"backend": backend, "seed": seed, "text": job.text, "voice": job.voice}
     if job.masked:  # only then: records of full renderings stay valid
         request["masked"] = True
+    if job.splice:
+        request["splice"] = True
+    if job.events != "rule-v1":
+        request["events"] = job.events
     if track is not None:
         request["recipe"] = track.recipe_hash
     return sha256_bytes(json.dumps(request, sort_keys=True).encode("utf-8"))
@@ -246,6 +274,10 @@ def _save(output: OutputDir, job: Job, clip: Clip, backend: str, seed: int, trac
         entry["masked"] = list(MASKED)
     if track is not None:
         entry["track"], entry["recipe"] = track.name, track.recipe_hash
+        if "events" in track.settings:
+            entry["events"] = job.events
+    if job.rendering:
+        entry["script"], entry["rendering"] = job.script, job.rendering
     record = {"request": _fingerprint(job, backend, seed, track), "entry": entry}
     output.write(_record_file(job), jsonl_text([record]).encode("utf-8"))
     return entry
