@@ -74,7 +74,7 @@ def test_repository_site(tmp_path, cli):
     site = tmp_path / "site"
     for name in ("index.html", "leaderboard.json", "leaderboard.csv", "assets/style.css", "assets/leaderboard.js"):
         assert (site / name).is_file()
-    tracks = ["espeak-v1", "neural-v1", "elevenlabs-v3"]  # registry order; only the tracks with entries
+    tracks = ["espeak-v1", "espeak-v2", "neural-v1", "elevenlabs-v3"]  # registry order; only the tracks with entries
     assert sorted(p.name for p in (site / "plots").iterdir()) == sorted(tracks)
     for track in tracks:
         assert sorted(p.name for p in (site / "plots" / track).iterdir()) == sorted(plots.FILES)  # each figure wide and narrow
@@ -90,16 +90,22 @@ def test_repository_site(tmp_path, cli):
     assert [r["slug"] for r in paper["reported"]] == ["paper-evoxtral-rl", "paper-evoxtral-sft", "paper-base-voxtral"]
     assert paper["verified"] == [] and track_table(board)["reported"] == []
     assert all("rank" not in r for r in paper["reported"]) and all(r["track"] == "elevenlabs-v3" for r in paper["reported"])
-    for table in board["tracks"]:  # the rows made from text are reference rows of every table
+    for table in board["tracks"]:  # the rows made from text are reference rows of every table on their (v1) references
         text_rows = [r["slug"] for r in table["reference"] if r["track"] == "none"]
-        assert sorted(text_rows) == sorted(s for s in verified if yaml.safe_load((SUBMISSIONS / s / "meta.yaml").read_text(encoding="utf-8"))["track"] == "none")
+        made_from_text = [s for s in verified if yaml.safe_load((SUBMISSIONS / s / "meta.yaml").read_text(encoding="utf-8"))["track"] == "none"]
+        assert sorted(text_rows) == (sorted(made_from_text) if table["references"]["version"] == 1 else [])
     html = (site / "index.html").read_text(encoding="utf-8")
     rows = "".join(re.findall(r'<tbody class="rows" data-kind="(?:verified|reference)">(.*?)</tbody>', html, re.S))  # every track's table
     assert all(f'data-slug="{slug}"' in rows for slug in verified)
     assert 'data-track="elevenlabs-v3"' in html and html.index('id="track-espeak-v1"') < html.index('id="track-elevenlabs-v3"')
     assert all(t["signature"] in html and f"|track:{t['track']}|" in t["signature"] for t in board["tracks"])
-    assert all(t["references"]["references_sha256"] in html and t["metric"] == "tag_f1_pos" for t in board["tracks"])  # v1 tables
-    assert all(t["references"]["references"] == "evoxtral_bench/corpus/data/corpus.jsonl" and t["references"]["n"] == 128 for t in board["tracks"])
+    assert all(t["references"]["references_sha256"] in html for t in board["tracks"])
+    assert {t["track"]: t["metric"] for t in board["tracks"]} == {
+        t: "tag_f1_anchored" if t == "espeak-v2" else "tag_f1_pos" for t in tracks
+    }  # each table ranked by its benchmark version's headline
+    assert {t["track"]: (t["references"]["references"], t["references"]["n"]) for t in board["tracks"]} == {
+        t: ("evoxtral_bench/corpus/data/test-v2.jsonl", 768) if t == "espeak-v2" else ("evoxtral_bench/corpus/data/corpus.jsonl", 128) for t in tracks
+    }
     assert 'href="leaderboard.json"' in html and 'href="leaderboard.csv"' in html
     assert "corrected together by Holm–Bonferroni at α = 0.05" in html
     # reference rows are shown apart and never ranked; the misplaced oracle wins tag F1, not the headline
