@@ -221,7 +221,11 @@ def test_every_track_with_ranked_entries_names_its_text_prior_floor():
         if meta and meta.get("baseline"):
             assert meta["baseline"] == "text-prior" and meta["kind"] == "verified" and not meta.get("reference")
             floors.setdefault(meta["track"], []).append(folder.name)
-    assert floors == {"espeak-v1": ["whisper-tiny-en-text-prior"], "neural-v1": ["whisper-tiny-en-text-prior-neural-v1"]}
+    assert floors == {
+        "espeak-v1": ["whisper-tiny-en-text-prior"],
+        "espeak-v2": ["whisper-tiny-en-text-prior-espeak-v2"],
+        "neural-v1": ["whisper-tiny-en-text-prior-neural-v1"],
+    }
 
 
 def test_baseline_is_checked(tmp_path, cli):

@@ -19,7 +19,7 @@ from evoxtral_bench.cli import main
 from evoxtral_bench.corpus.synth.audio import wav_bytes
 from evoxtral_bench.files import sha256_bytes
 from evoxtral_bench.leaderboard.build import score_entry
-from evoxtral_bench.leaderboard.entries import load_entries, shipped_test_references
+from evoxtral_bench.leaderboard.entries import References, load_entries
 from evoxtral_bench.runner.audio import read_wav, split_rows
 from evoxtral_bench.scoring.submission import Problems
 from evoxtral_bench.tracks import get_track
@@ -204,9 +204,8 @@ def test_run_then_leaderboard_new_then_check_passes_and_scores_like_score(
         assert (subs / "my-model" / name).read_bytes() == (out / name).read_bytes()
     # the entry scores as `score` scores the files, and as run's results.json says
     problems = Problems()
-    refs = shipped_test_references(problems)
-    (entry,) = load_entries(subs, refs, problems)
-    scored = score_entry(entry.system, refs, entry.masked, entry.meta.track)["results"]
+    (entry,) = load_entries(subs, References(problems), problems)
+    scored = score_entry(entry.system, entry.refs, entry.masked, entry.meta.track)["results"]
     assert main(["score", str(out / "predictions.jsonl"), "--masked", str(out / "predictions.masked.jsonl"), "--track", "espeak-v1", "--format", "json"]) == 0
     by_score = json.loads(capsys.readouterr().out)
     by_run = json.loads((out / "results.json").read_text(encoding="utf-8"))
