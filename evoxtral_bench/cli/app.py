@@ -133,6 +133,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("predictions", metavar="PREDS")
     _add_reference_options(p)
     p.add_argument("--format", default="text", choices=list(report.PROBLEM_REPORTERS), help="report format (default text)")
+    p.add_argument(
+        "--track", choices=TRACK_CHOICES, help="the track the predictions were made on: without --references, its references (espeak-v2: v2)"
+    )
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("compare", help="paired bootstrap comparison of two prediction files (Δ = A − B)")
@@ -230,10 +233,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise InputError("--lenient only applies together with --adapter")
     _check_paths(args, [args.predictions])
     problems = Problems()
-    refs = load_references(args.references, args.split, problems)
+    options = Options(adapter=args.adapter, lenient=args.lenient, **({"track": args.track} if args.track else {}))
+    refs = load_references(args.references, args.split, problems, reference_set=options.reference_set, renderings=options.renderings)
     system = None
     if refs:
-        options = Options(adapter=args.adapter, lenient=args.lenient)
         system = load_system(args.predictions, refs, options, problems, strict=args.strict, label=args.predictions, report_oov=True)
     summary = {"path": args.predictions, "predictions": system.n_predictions if system else 0}
     if args.format == "json":

@@ -187,3 +187,13 @@ def test_renderings_become_utterances_of_one_script():
     assert len(refs.rows) == 1536 and refs.n_groups == 768
     assert [r.id for r in refs.rows[:2]] == ["evx-00011.1", "evx-00011.2"] and refs.rows[0].group == "evx-00011"
     assert refs.groups[0] == refs.groups[1] != refs.groups[2]
+
+
+def test_validate_takes_the_track_s_references(cli, tmp_path):
+    rows = [json.loads(line) for line in (CORPUS.parent / "test-v2.jsonl").read_text("utf-8").splitlines()]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"id": r["id"], "prediction": r["tagged_text"]}) + "\n" for r in rows), "utf-8")
+    code, out, _ = cli("validate", gold, "--track", "espeak-v2")
+    assert code == 0 and "768 predictions for 768 reference ids" in out
+    code, _, err = cli("validate", gold)  # the v1 references: the 640 new ids are unknown there
+    assert code == 2 and "evx-01241" in err
