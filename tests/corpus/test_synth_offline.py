@@ -258,6 +258,7 @@ def test_input_errors_are_clear(tmp_path, kwargs, message):
         ("so " * 201, "'tagged_text' has 201 words; one clip renders at most 200"),
         ("[sighs] so " * 33, "'tagged_text' has 33 tags; one clip renders at most 32"),
     ],
+    ids=["characters", "words", "tags"],  # short ids: pytest puts the id in PYTEST_CURRENT_TEST, which the child inherits
 )
 def test_a_row_larger_than_a_clip_is_refused_before_rendering(tmp_path, text, message):
     """Issue 25 item 22: a 150,000-word row ended in a numpy allocation error (exit 1), and memory
