@@ -24,7 +24,7 @@ def _umask() -> int:
     return mask
 
 
-def write_bytes(path: str | os.PathLike, data: bytes, *, replace: bool = False) -> None:
+def write_bytes(path: str | os.PathLike, data: bytes, *, replace: bool = False, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
 
     A regular file (or a symlink to one: its target) is replaced atomically and keeps its mode;
@@ -33,15 +33,16 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, replace: bool = False) 
     of an output folder a tool owns, :mod:`evoxtral_bench.output`) the entry itself is replaced
     whatever it is: a link is replaced, not followed, a FIFO or a device is not written to. An
     OS refusal (full disk, a directory or a file in the way, no permission) is an
-    :class:`InputError` naming the path.
+    :class:`InputError` naming the path. ``durable=False`` skips the fsync before the rename (a few
+    ms a file): for outputs whose bytes a later run checks and rewrites (a build's site).
     """
     try:
-        _write_bytes(Path(path), data, replace)
+        _write_bytes(Path(path), data, replace, durable)
     except OSError as exc:
         raise InputError(f"cannot write {os.fspath(path)}: {exc.strerror or exc}") from exc
 
 
-def _write_bytes(path: Path, data: bytes, replace: bool) -> None:
+def _write_bytes(path: Path, data: bytes, replace: bool, durable: bool = True) -> None:
     try:
         st = path.lstat() if replace else path.stat()  # stat follows symlinks
     except FileNotFoundError:
@@ -62,8 +63,9 @@ def _write_bytes(path: Path, data: bytes, replace: bool) -> None:
             if hasattr(os, "fchmod"):
                 os.fchmod(fh.fileno(), mode)
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

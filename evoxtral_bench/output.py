@@ -184,9 +184,11 @@ class OutputDir:
         for relative in sorted({*relatives, self.owner.manifest}) if inputs else ():
             check_not_input(self.folder / relative, inputs, option=self.option)
 
-    def write(self, relative: str, data: bytes) -> bool:
+    def write(self, relative: str, data: bytes, *, durable: bool = True) -> bool:
         """Write a claimed file atomically, unless it already holds exactly ``data``; whatever
-        is in its place (a link, a FIFO) is replaced, never followed or written to."""
+        is in its place (a link, a FIFO) is replaced, never followed or written to.
+        ``durable=False``: no fsync (:func:`.files.write_bytes`), for a run whose stamp records
+        each file's sha256, so that a file a crash emptied is found and written again."""
         if relative not in self.claimed:
             raise ValueError(f"{relative!r} was not claimed")  # a bug of the caller
         if not self._inside(relative):
@@ -194,7 +196,7 @@ class OutputDir:
         path = self.folder / relative
         if path.is_file() and not path.is_symlink() and path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
-        write_bytes(path, data, replace=True)
+        write_bytes(path, data, replace=True, durable=durable)
         return True
 
     def move(self, source: str | os.PathLike, relative: str) -> None:

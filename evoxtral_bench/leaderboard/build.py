@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import sha256_bytes
+from evoxtral_bench.files import compact_json, sha256_bytes
 from evoxtral_bench.leaderboard import downloads, plots, ranking, samples, site, standings
 from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprint
 from evoxtral_bench.leaderboard.entries import MASKED, OPTIONS, PREDICTIONS, Entry, References, track_options
@@ -122,6 +123,7 @@ def _valid_score(entry: Entry, refs: ReferenceSet, signature: str, doc: dict) ->
     """A cached score document is that of ``entry`` under ``signature``, in the right shape."""
     results, picked, counts = doc["results"], doc["samples"], doc["counts"]
     ids = {r.id for r in refs.rows}
+    width = len(ranking.columns(ranking.rank_metric(entry.options.version)))
     return (
         set(doc) == {"results", "samples", "counts"}
         and Results.from_dict(results).to_dict() == results
@@ -133,7 +135,7 @@ def _valid_score(entry: Entry, refs: ReferenceSet, signature: str, doc: dict) ->
         and all(isinstance(v, list) and all(isinstance(s, dict) and s["id"] in ids for s in v) for v in picked.values())
         and isinstance(counts, list)
         and len(counts) == len(refs.rows)
-        and all(isinstance(row, list) and len(row) == len(ranking.columns(ranking.rank_metric(entry.options.version))) and all(type(x) is int and x >= 0 for x in row) for row in counts)
+        and all(isinstance(row, list) and len(row) == width and all(type(x) is int and x >= 0 for x in row) for row in counts)
     )
 
 
@@ -198,12 +200,22 @@ class PairMemo:
             self.docs[slug] = {} if doc is None else dict(zip(doc["others"], zip(doc["delta"], doc["se"])))
         return self.docs[slug]
 
-    def pair(self, a: str, b: str) -> tuple[float, float] | None:
-        found = self._doc(a).get(self.keys[b][:32])
-        if found is not None:
-            return found
-        found = self._doc(b).get(self.keys[a][:32])
-        return None if found is None else (-found[0], found[1])
+    def pairs(self, slugs: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(n, n) arrays of Δ = row − column and se of ``slugs`` from their documents (NaN: not stored)."""
+        n = len(slugs)
+        index = {self.keys[slug][:32]: i for i, slug in enumerate(slugs)}
+        delta, se = np.full((n, n), np.nan), np.full((n, n), np.nan)
+        for i, slug in enumerate(slugs if n > 1 else ()):  # one entry has no pair: no document read (nor kept)
+            stored = self._doc(slug)
+            at = [index.get(other, -1) for other in stored]
+            if not stored:
+                continue
+            values = np.array(list(stored.values()), dtype=np.float64).reshape(-1, 2)
+            keep = np.flatnonzero(np.asarray(at) >= 0)
+            j = np.asarray(at)[keep]
+            delta[i, j], se[i, j] = values[keep, 0], values[keep, 1]
+            delta[j, i], se[j, i] = -values[keep, 0], values[keep, 1]
+        return delta, se
 
     def _intervals_key(self, slugs: tuple[str, ...]) -> str:
         return cache_key("ranks:v1", ranking.TEST_VERSION, self.units, str(ranking.RANK_BOOT), str(OPTIONS.seed), repr(ranking.RANK_CI), *(self.keys[s] for s in slugs))
@@ -240,7 +252,7 @@ class PairMemo:
             self.cache.put(key, doc)
 
     def memo(self) -> standings.Memo:
-        return standings.Memo(self.pair, self.intervals)
+        return standings.Memo(self.pairs, self.intervals)
 
 
 def _by_compared(ranked: standings.Ranked) -> list[standings.Standing]:
@@ -309,6 +321,20 @@ def _plots(table: standings.TrackTable, cache: Cache, fingerprint: str) -> dict[
     drawn = plots.render(table.ranked, table.metric)
     cache.put(key, {name: svg.decode("utf-8") for name, svg in drawn.items()})
     return drawn
+
+
+def _remembered(cache: Cache) -> site.Remember:
+    """The site's ``remember``: texts kept in ``cache`` (an entry page's body, :func:`.site.entry_body`)."""
+
+    def remember(key: str, make: Callable[[], str]) -> str:
+        stored = cache.get(cache_key("text:v1", key), lambda doc: set(doc) == {"text"} and isinstance(doc["text"], str))
+        if stored is not None:
+            return stored["text"]
+        text = make()
+        cache.put(cache_key("text:v1", key), {"text": text})
+        return text
+
+    return remember
 
 
 def inputs_digest(submissions: str | Path) -> str:
@@ -388,8 +414,11 @@ def _build(
     context = site.Context(tuple(dict.fromkeys(t.refs.sha256 for t in board.tables)), fingerprint)
 
     files: dict[str, bytes] = {}
+    remember = _remembered(cache)
     for standing in board.verified:
-        files[f"entries/{standing.slug}/results.json"] = to_json(standing.results).encode("utf-8")
+        results = standing.results
+        text = remember(f"results-json:{sha256_bytes(compact_json(results).encode('utf-8'))}", lambda results=results: to_json(results))
+        files[f"entries/{standing.slug}/results.json"] = text.encode("utf-8")
         files[f"entries/{standing.slug}/predictions.jsonl"] = (standing.entry.folder / PREDICTIONS).read_bytes()
         if standing.entry.masked is not None:
             files[f"entries/{standing.slug}/{MASKED}"] = (standing.entry.folder / MASKED).read_bytes()
@@ -399,10 +428,10 @@ def _build(
     files["leaderboard.csv"] = downloads.leaderboard_csv(board.tables).encode("utf-8")
     for table in board.tables:
         files.update({f"plots/{table.track}/{name}": svg for name, svg in _plots(table, cache, fingerprint).items()})
-    files.update(site.render(board.tables, signatures, references, context))
+    files.update(site.render(board.tables, signatures, references, context, remember))
 
     output.claim(files)
-    written = sum(output.write(relative, data) for relative, data in sorted(files.items()))
+    written = sum(output.write(relative, data, durable=False) for relative, data in sorted(files.items()))  # the stamp's sha256 finds a lost file
     stamp = None if inputs is None else {"inputs": inputs, "warnings": warnings, "sha256": {k: sha256_bytes(v) for k, v in sorted(files.items())}}
     output.finish(set(files) | {_cache_relative(cache, key) for key in cache.used}, stamp)
     return BuildReport(len(board.verified), len(board.reported), board.scored, board.cached, board.compared, written, board.tested)

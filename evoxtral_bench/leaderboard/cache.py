@@ -12,7 +12,7 @@ from pathlib import Path
 
 from evoxtral_bench._version import __version__
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import compact_json, sha256_bytes, write_text
+from evoxtral_bench.files import compact_json, sha256_bytes, write_bytes
 
 
 @lru_cache(maxsize=1)
@@ -56,9 +56,8 @@ class Cache:
         if not self.owned(path) or path.is_symlink() or not path.is_file():
             return None
         try:
-            wrapper = json.loads(path.read_text(encoding="utf-8"))
-            document = wrapper["document"]
-            ok = wrapper["key"] == key and wrapper["sha256"] == _digest(document) and valid(document)
+            document = _document(path.read_bytes(), key)
+            ok = document is not None and valid(document)
         except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError, IndexError, InputError):  # InputError: not a results document
             return None
         if not ok:
@@ -69,11 +68,28 @@ class Cache:
     def put(self, key: str, document: dict) -> None:
         try:
             document_text = compact_json({"key": key, "sha256": _digest(document), "document": document})
-            write_text(self.path(key), document_text, replace=True)  # a link or FIFO in its place is replaced
+            write_bytes(self.path(key), document_text.encode("utf-8"), replace=True, durable=False)  # a link or FIFO in its place is replaced; a file a crash emptied fails its sha256
         except InputError:  # e.g. a folder where the file should be: the build goes on uncached
             return
         self.used.add(key)
         self.stored.add(key)
+
+
+def _document(data: bytes, key: str) -> object | None:
+    """The document of a stored file when its key is ``key`` and its bytes have their sha256.
+
+    The file is ``compact_json({"key", "sha256", "document"})``; the document's own compact JSON
+    is the text after ``"document":``, so it is checked as written (without parsing and writing
+    it again) and then parsed once."""
+    head = f'{{"key":{json.dumps(key)},"sha256":"'.encode()
+    middle = b'","document":'
+    start = len(head) + 64
+    if not data.startswith(head) or data[start : start + len(middle)] != middle or not data.endswith(b"}\n"):
+        return None
+    body = data[start + len(middle) : -2]
+    if sha256_bytes(body + b"\n") != data[len(head) : start].decode("ascii", "replace"):
+        return None
+    return json.loads(body)
 
 
 def _digest(document: object) -> str:

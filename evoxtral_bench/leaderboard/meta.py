@@ -99,6 +99,14 @@ _Loader.add_constructor(_CORE + "int", _construct_int)
 _Loader.add_constructor(_CORE + "bool", lambda loader, node: node.value.lower() == "true")
 
 
+class _FastLoader(getattr(yaml, "CSafeLoader", _Loader)):
+    """:class:`_Loader`'s types on libyaml's parser (several times faster; a file it refuses is
+    read again by :class:`_Loader`, whose messages say where and why)."""
+
+    yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    yaml_constructors = _Loader.yaml_constructors
+
+
 def _check_nodes(root: yaml.Node) -> tuple[int | None, str] | None:
     """(line, reason) when a composed document cannot be constructed safely, else None.
 
@@ -298,6 +306,15 @@ def _compose(path: Path, display: str, problems: Problems) -> tuple[yaml.Mapping
     except UnicodeDecodeError as exc:
         problems.error(display, data[: exc.start].count(b"\n") + 1, None, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})")
         return None
+    fast = _FastLoader(text)
+    try:
+        node = fast.get_single_node()
+        if isinstance(node, yaml.MappingNode) and not _check_nodes(node):
+            return node, fast.construct_document(node)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        pass  # read again below, for the message
+    finally:
+        fast.dispose()
     loader = None
     try:
         loader = _Loader(text)

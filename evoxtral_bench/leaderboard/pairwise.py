@@ -1,6 +1,7 @@
-"""The compare view of a track: every pair of its ranked entries as the ranking tested it.
+"""The compare view of a track: its ranked entries' pairs as the ranking tested them (the
+matrix of the best :data:`MATRIX_MAX`, and each entry against the next).
 
-:func:`pair_results` is the one place the site reads the ranking's pair tests
+:func:`_results` is the one place the site reads the ranking's pair tests
 (:attr:`.standings.Ranked.pairs`); nothing here tests a pair again, so the matrix and the ranks
 cannot disagree.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evoxtral_bench.leaderboard import ranking
+from evoxtral_bench.leaderboard.ranking import Pair
 from evoxtral_bench.leaderboard.standings import Ranked
 
 
@@ -32,13 +34,37 @@ class PairResult:
         return PairResult(self.b, self.a, -self.delta, -self.ci_high, -self.ci_low, self.p_value, self.significant)
 
 
-def pair_results(board: Ranked) -> list[PairResult]:
-    """Every pair of ``board``'s ranked entries, from the ranking's own tests (Δ, se, p, Holm)."""
+MATRIX_MAX = 40
+"""Ranked entries the compare view's matrix shows: the best ``MATRIX_MAX`` (m² cells: a thousand
+entries would make a page of hundreds of megabytes); every pair is in ``leaderboard.json``, and
+:func:`neighbours` lists each entry against the next one for every entry."""
+
+
+def pair_results(board: Ranked, among: set[str] | None = None) -> list[PairResult]:
+    """The pairs of ``board``'s ranked entries (both in ``among``, or all), from the ranking's own
+    tests (Δ, se, p, Holm)."""
     slugs = board.compared
-    low, high = ranking.t_intervals([p.delta for p in board.pairs], [p.se for p in board.pairs], board.units)
+    return _results(board, board.pairs if among is None else [p for p in board.pairs if slugs[p.a] in among and slugs[p.b] in among])
+
+
+def neighbours(board: Ranked) -> list[PairResult]:
+    """Each ranked entry against the next one in rank order (Δ = upper − lower), from the
+    ranking's own tests: where the significant steps of the ranking are."""
+    index = {slug: i for i, slug in enumerate(board.compared)}
+    n = len(board.compared)
+    chosen = []
+    for upper, lower in zip(board.ranked, board.ranked[1:]):
+        a, b = sorted((index[upper.slug], index[lower.slug]))
+        chosen.append(board.pairs[a * n - a * (a + 1) // 2 + (b - a - 1)])  # pairs run a < b in order (ranking.pairs)
+    return [r if r.a == upper.slug else r.turned() for r, upper in zip(_results(board, chosen), board.ranked)]
+
+
+def _results(board: Ranked, chosen: list[Pair]) -> list[PairResult]:
+    slugs = board.compared
+    low, high = ranking.t_intervals([p.delta for p in chosen], [p.se for p in chosen], board.units)
     return [
         PairResult(slugs[p.a], slugs[p.b], p.delta, float(lo), float(hi), p.p_value, p.significant)
-        for p, lo, hi in zip(board.pairs, low.tolist(), high.tolist())
+        for p, lo, hi in zip(chosen, low.tolist(), high.tolist())
     ]
 
 
@@ -51,14 +77,14 @@ class Cell:
     verdict: str
 
 
-def matrix(board: Ranked) -> list[tuple[str, list[Cell]]]:
-    """(row slug, cells) for every ranked entry in rank order, one cell per ranked entry in the
-    same order: Δ = row − column."""
+def matrix(board: Ranked, limit: int = MATRIX_MAX) -> list[tuple[str, list[Cell]]]:
+    """(row slug, cells) for the first ``limit`` ranked entries in rank order, one cell per such
+    entry in the same order: Δ = row − column."""
+    slugs = [s.slug for s in board.ranked[:limit]]
     found = {}
-    for pair in pair_results(board):
+    for pair in pair_results(board, set(slugs)):
         found[(pair.a, pair.b)] = pair
         found[(pair.b, pair.a)] = pair.turned()
-    slugs = [s.slug for s in board.ranked]
     rows = []
     for row in slugs:
         cells = []
@@ -66,8 +92,11 @@ def matrix(board: Ranked) -> list[tuple[str, list[Cell]]]:
             if row == column:
                 cells.append(Cell(None, "self"))
             else:
-                pair = found[(row, column)]
-                verdict = "tie" if not pair.significant or pair.delta == 0 else ("better" if pair.delta > 0 else "worse")
-                cells.append(Cell(pair, verdict))
+                cells.append(Cell(found[(row, column)], verdict(found[(row, column)])))
         rows.append((row, cells))
     return rows
+
+
+def verdict(pair: PairResult) -> str:
+    """``better`` or ``worse`` (significant, Δ > 0 or < 0) or ``tie``."""
+    return "tie" if not pair.significant or pair.delta == 0 else ("better" if pair.delta > 0 else "worse")

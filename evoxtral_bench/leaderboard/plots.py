@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -78,10 +79,20 @@ def key_letter(index: int) -> str:
     return letters
 
 
+PLOT_MAX = 30
+"""Ranked rows the figures show: the best ``PLOT_MAX`` (by rank order), so that a table of a
+thousand entries draws figures a reader can read, in seconds; every row is in the table."""
+
+
+def shown(board: Ranked) -> list[Standing]:
+    """The rows the figures draw: the first :data:`PLOT_MAX` ranked rows, then the reference rows."""
+    return board.ranked[:PLOT_MAX] + board.references
+
+
 def keys(board: Ranked) -> dict[str, str]:
-    """slug -> key letter of every verified row, in board order (ranked rows by rank, then
+    """slug -> key letter of every :func:`shown` row, in board order (ranked rows by rank, then
     reference rows): the letters the figures mark entries with, listed under them on the page."""
-    return {s.slug: key_letter(i) for i, s in enumerate(board.verified)}
+    return {s.slug: key_letter(i) for i, s in enumerate(shown(board))}
 
 
 def _label(standing: Standing, width: int = 28) -> str:
@@ -176,7 +187,7 @@ def _overlaps(box: tuple[float, float, float, float], others: np.ndarray) -> flo
 
 def _scatter(figure, board: Ranked, metric: MetricDef, wide: bool) -> None:
     axes = figure.subplots()
-    rows = board.verified
+    rows = shown(board)
     if not rows:
         return _empty(axes)
     letters = keys(board)
@@ -236,18 +247,17 @@ def rank_text(standing: Standing, shared: bool) -> str:
 
 def shared_ranks(board: Ranked) -> set[int]:
     """Ranks held by more than one entry."""
-    ranks = [s.rank for s in board.ranked]
-    return {r for r in ranks if ranks.count(r) > 1}
+    return {rank for rank, n in Counter(s.rank for s in board.ranked).items() if n > 1}
 
 
 def _forest(figure, board: Ranked, metric: MetricDef, wide: bool) -> None:
     axes = figure.subplots()
-    rows = board.verified
+    rows = shown(board)
     if not rows:
         return _empty(axes)
     shared = shared_ranks(board)
     letters = keys(board)
-    ranks = sorted({r.rank for r in board.ranked})
+    ranks = sorted({r.rank for r in board.ranked[:PLOT_MAX]})
     colors = [_MUTED if row.rank is None else (_ACCENT if ranks.index(row.rank) % 2 == 0 else _SECOND) for row in rows]
     for color in dict.fromkeys(colors):  # one call per colour: drawing is per artist
         index = [y for y, c in enumerate(colors) if c == color]
@@ -272,7 +282,7 @@ def _heatmap(figure, board: Ranked, metric: MetricDef, wide: bool) -> None:
     from matplotlib import colormaps
 
     axes = figure.subplots()
-    rows = board.verified
+    rows = shown(board)
     if not rows:
         return _empty(axes)
     letters = keys(board)
@@ -318,10 +328,11 @@ def code_version() -> str:
 
 
 def inputs(board: Ranked, metric: MetricDef) -> str:
-    """Everything the figures show, as stable JSON: the ranking metric, each verified row's name,
-    slug, rank and results (in board order, ranked rows first). Equal inputs and code draw equal figures."""
-    rows = [{"slug": s.slug, "name": s.entry.meta.name, "rank": s.rank, "results": s.results} for s in board.verified]
-    return compact_json({"metric": metric.name, "ranked": len(board.ranked), "rows": rows})
+    """Everything the figures show, as stable JSON: the ranking metric, the shared ranks, and each
+    :func:`shown` row's name, slug, rank and results (in board order). Equal inputs and code draw equal figures."""
+    rows = [{"slug": s.slug, "name": s.entry.meta.name, "rank": s.rank, "results": s.results} for s in shown(board)]
+    shared = sorted(shared_ranks(board) & {s.rank for s in shown(board)})  # "=k" marks a rank held beyond the shown rows too
+    return compact_json({"metric": metric.name, "shared": shared, "rows": rows})
 
 
 def render(board: Ranked, metric: MetricDef) -> dict[str, bytes]:
@@ -330,7 +341,7 @@ def render(board: Ranked, metric: MetricDef) -> dict[str, bytes]:
     import matplotlib
     from matplotlib.figure import Figure
 
-    n = len(board.verified)
+    n = len(shown(board))
     out = {}
     with matplotlib.rc_context(_RC):
         for name, draw, wide_size, narrow_size in (

@@ -21,8 +21,8 @@ the family and never ranked. Each rank comes with a bootstrap interval (:func:`r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -121,11 +121,12 @@ def t_intervals(delta: np.ndarray, se: np.ndarray, units: int, ci: float = OPTIO
 
 
 def pair_tests(
-    units: Sequence[np.ndarray], metric: MetricDef, known: Callable[[int, int], tuple[float, float] | None] = lambda a, b: None
+    units: Sequence[np.ndarray], metric: MetricDef, known: tuple[np.ndarray, np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """Δ = a − b and its standard error for every pair a < b of entries (in that order), from each
-    entry's (G, 3) unit counts; pairs ``known(a, b)`` answers are taken from it (a cache) and the
-    others computed: se² = G / (G − 1) · Σ_u (e_u(a) − e_u(b))². Also returns the computed pairs."""
+    entry's (G, 3) unit counts; ``known`` (a cache: (n, n) arrays of Δ = row − column and se, NaN
+    where not known) gives some pairs and the others are computed: se² = G / (G − 1) · Σ_u (e_u(a) − e_u(b))².
+    Also returns the computed pairs."""
     n = len(units)
     lin = [linearized(u, metric) for u in units]
     values = np.array([v for v, _ in lin])
@@ -135,19 +136,16 @@ def pair_tests(
     delta, se, computed = [], [], []
     for a in range(n - 1):
         row_d = values[a] - values[a + 1 :]
-        row_s = np.empty(n - a - 1)
-        missing = []
-        for j, b in enumerate(range(a + 1, n)):
-            found = known(a, b)
-            if found is None:
-                missing.append(j)
-            else:
-                row_d[j], row_s[j] = found
-        if missing:
-            idx = np.asarray(missing)
-            diff = e[a] - e[a + 1 + idx]
-            row_s[idx] = np.sqrt(scale * (diff * diff).sum(axis=1))  # row by row: the same bits in any batch
-            computed.extend((a, a + 1 + j) for j in missing)
+        row_s = np.full(n - a - 1, np.nan)
+        if known is not None:
+            found = ~np.isnan(known[1][a, a + 1 :])
+            row_d[found] = known[0][a, a + 1 :][found]
+            row_s[found] = known[1][a, a + 1 :][found]
+        missing = np.flatnonzero(np.isnan(row_s))
+        if len(missing):
+            diff = e[a] - e[a + 1 + missing]
+            row_s[missing] = np.sqrt(scale * (diff * diff).sum(axis=1))  # row by row: the same bits in any batch
+            computed.extend((a, a + 1 + int(j)) for j in missing)
         delta.append(row_d)
         se.append(row_s)
     if not delta:
@@ -171,10 +169,9 @@ def holm(p_values: Sequence[float] | np.ndarray, alpha: float = ALPHA) -> list[b
     return rejected.tolist()
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(NamedTuple):
     """Entries ``a`` < ``b`` (indices): Δ = a − b on the headline metric, its standard error and
-    p-value, Holm's verdict."""
+    p-value, Holm's verdict. (A named tuple: a thousand entries make half a million of them.)"""
 
     a: int
     b: int
@@ -187,11 +184,11 @@ class Pair:
 def pairs(
     units: Sequence[np.ndarray],
     metric: MetricDef,
-    known: Callable[[int, int], tuple[float, float] | None] = lambda a, b: None,
+    known: tuple[np.ndarray, np.ndarray] | None = None,
     alpha: float = ALPHA,
 ) -> tuple[list[Pair], list[tuple[int, int]]]:
     """Every pair of entries (unit counts in ``units``), tested on ``metric`` by :func:`pair_tests`
-    and corrected by Holm over all; also the pairs that were computed rather than ``known``."""
+    (``known`` as there) and corrected by Holm over all; also the pairs that were computed rather than known."""
     delta, se, computed = pair_tests(units, metric, known)
     g = len(units[0]) if len(units) else 0
     p = t_p_values(delta, se, g)

@@ -4,8 +4,9 @@ value a template inserts is HTML-escaped unless it is :class:`markupsafe.Markup`
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -15,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from evoxtral_bench.errors import InputError
+from evoxtral_bench.files import compact_json, sha256_bytes
 from evoxtral_bench.leaderboard import pairwise, plots
 from evoxtral_bench.leaderboard.entries import OPTIONS
 from evoxtral_bench.leaderboard.plots import captions, rank_text, shared_ranks
@@ -232,6 +234,8 @@ def _environment() -> Environment:
         narrow_below=plots.NARROW_BELOW_PX,
         narrow_fits=plots.NARROW_FITS,
         plot_keys=plots.keys,
+        plot_rows=plots.shown,
+        plot_max=plots.PLOT_MAX,
         reported_header=_reported_columns(),
         reported_metrics=REPORTED_METRICS,
         breakdown_metrics=METRIC_NAMES,
@@ -285,6 +289,8 @@ def compare_page(table: TrackTable, signature: str, context: Context) -> bytes:
         context=Context((table.refs.sha256,), context.scorer),
         t=table,
         rows=pairwise.matrix(table.ranked),
+        neighbours=pairwise.neighbours(table.ranked) if len(table.ranked.ranked) > pairwise.MATRIX_MAX else [],
+        verdict=pairwise.verdict,
         names={s.slug: s.entry.meta.name for s in table.ranked.ranked},
         shared=shared_ranks(table.ranked),
         signature=signature,
@@ -298,33 +304,65 @@ def compare_href(track: str) -> str:
     return f"compare/{track}.html"
 
 
-def entry_page(standing: Standing, table: TrackTable, context: Context, compared: Sequence[tuple[str, bool]] = ()) -> bytes:
+Remember = Callable[[str, Callable[[], str]], str]
+"""``remember(key, make)``: the text stored under ``key`` by an earlier build, or ``make()`` (then stored)."""
+
+
+def _fresh(key: str, make: Callable[[], str]) -> str:
+    return make()
+
+
+@lru_cache(maxsize=1)
+def templates_version() -> str:
+    """What renders a page: the templates, this package's leaderboard code and the jinja2 version."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"jinja2 {version('jinja2')}\0".encode())
+    for folder in (TEMPLATES, Path(__file__).parent):
+        for path in sorted(folder.glob("*.[hp][ty]*")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def entry_body(standing: Standing, table: TrackTable, scorer: str, remember: Remember = _fresh) -> Markup:
+    """The part of an entry's page that depends on the entry alone (entry_body.html): about,
+    metrics, per tag, grounding, breakdowns, samples, files. Kept by ``remember`` under the sha256
+    of everything it shows, so that adding an entry to a table of a thousand re-renders one body."""
+    wanted = {sample["id"] for side in (standing.samples or {}).values() for sample in side}
+    texts = {r.id: (r.tagged_text, p) for r, p in zip(standing.entry.refs.rows, standing.entry.system.texts) if r.id in wanted} if standing.entry.verified else {}
+    values = {
+        "s": standing, "texts": texts, "meta_rows": _meta_rows(standing),
+        "quoted": {k: v for k, v in standing.metrics.items() if k != table.metric.name}, **ranked_by(table.metric),
+    }
+    shown = {
+        "templates": templates_version(), "scorer": scorer, "verified": standing.entry.verified, "results": standing.results,
+        "samples": standing.samples, "metrics": standing.metrics, "texts": texts, "meta_rows": [[k, t, str(v)] for k, t, v in values["meta_rows"]], "ranked_by": ranked_by(table.metric),
+    }
+    key = sha256_bytes(compact_json(shown).encode("utf-8"))
+    return Markup(remember(f"entry-body:{key}", lambda: _environment().get_template("entry_body.html").render(**values)))
+
+
+def entry_page(standing: Standing, table: TrackTable, context: Context, compared: Sequence[tuple[str, bool]] = (), remember: Remember = _fresh) -> bytes:
     """An entry's page in the terms of ``table``, the first that shows it (its references, those a
     verified entry is scored on, and its ranking metric); ``compared``: (track, whether ranked
-    there) of every table that shows it."""
-    meta = standing.entry.meta
-    refs = standing.entry.refs
-    texts = {r.id: (r.tagged_text, p) for r, p in zip(refs.rows, standing.entry.system.texts)} if standing.entry.verified else {}
-    quoted = {k: v for k, v in standing.metrics.items() if k != table.metric.name}
+    there) of every table that shows it. Its :func:`entry_body` goes through ``remember``."""
     return _render(
         "entry.html",
-        title=f"{meta.name} · Evoxtral-Bench",
+        title=f"{standing.entry.meta.name} · Evoxtral-Bench",
         root="../../",
         context=Context((table.refs.sha256,), context.scorer),
         s=standing,
-        texts=texts,
-        meta_rows=_meta_rows(standing),
-        quoted=quoted,
+        body=entry_body(standing, table, context.scorer, remember),
         compared=[(track, compare_href(track), ranked) for track, ranked in compared],
         **ranked_by(table.metric),
     )
 
 
-def render(tables: list[TrackTable], signatures: dict[str, str], references: dict[str, dict], context: Context) -> dict[str, bytes]:
+def render(tables: list[TrackTable], signatures: dict[str, str], references: dict[str, dict], context: Context, remember: Remember = _fresh) -> dict[str, bytes]:
     """Relative path -> bytes for the pages and static assets: the index, one compare view per
     track and one page per entry (from the first table that shows it; a reference row made from
     text is shown in every table on its references), which links to the compare view of every
-    track whose table shows it."""
+    track whose table shows it; ``remember`` keeps the entry pages' bodies (:func:`entry_body`)."""
     files = {f"assets/{name}": _asset(f"static/{name}") for name in STATIC}
     files["index.html"] = index_page(tables, signatures, references, context)
     compared: dict[str, list[tuple[str, bool]]] = {}
@@ -337,5 +375,5 @@ def render(tables: list[TrackTable], signatures: dict[str, str], references: dic
         for standing in table.ranked.verified + table.reported:
             path = f"entries/{standing.slug}/index.html"
             if path not in files:
-                files[path] = entry_page(standing, table, context, compared[standing.slug])
+                files[path] = entry_page(standing, table, context, compared[standing.slug], remember)
     return files

@@ -83,11 +83,11 @@ class Ranked:
 
 @dataclass(frozen=True)
 class Memo:
-    """What earlier builds already computed: ``pair(a, b)`` gives (Δ = a − b, se) of two ranked
-    slugs or None, ``intervals(slugs)`` the rank intervals of exactly these slugs (in this order)
-    or None."""
+    """What earlier builds already computed: ``pairs(slugs)`` gives (n, n) arrays of Δ = row − column
+    and se of the ranked ``slugs`` (NaN where not known; :func:`.ranking.pair_tests`) or None,
+    ``intervals(slugs)`` the rank intervals of exactly these slugs (in this order) or None."""
 
-    pair: Callable[[str, str], tuple[float, float] | None] = lambda a, b: None
+    pairs: Callable[[tuple[str, ...]], tuple[np.ndarray, np.ndarray] | None] = lambda slugs: None
     intervals: Callable[[tuple[str, ...]], tuple[list[int], list[int]] | None] = lambda slugs: None
 
 
@@ -127,7 +127,7 @@ def verified(
     order = sorted((e for e in entries if not e.meta.reference), key=lambda e: (-value(e), e.slug))
     slugs = tuple(e.slug for e in order)
     units = [ranking.unit_counts(np.asarray(scored[e.slug]["counts"]), groups) for e in order]
-    found, computed = ranking.pairs(units, metric, lambda a, b: memo.pair(slugs[a], slugs[b]))
+    found, computed = ranking.pairs(units, metric, memo.pairs(slugs))
     better = ranking.better_than(len(order), found)
     intervals = memo.intervals(slugs) if slugs else ([], [])
     fresh = intervals is None

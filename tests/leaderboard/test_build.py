@@ -171,8 +171,10 @@ def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
     tables = len(json.loads((site / "leaderboard.json").read_text(encoding="utf-8"))["tracks"])
     assert tables == 2  # espeak-v1 (the verified entry b, the reported a) and elevenlabs-v3 (the paper's)
     # the one scored entry's document, one figures document per track table, the rank intervals
-    # of the one table with a ranked entry (no pair: no pair document)
-    assert len(list((site / ".cache").glob("*.json"))) == 1 + tables + 1
+    # of the one table with a ranked entry (no pair: no pair document), the text of its results.json,
+    # and the body of each entry page
+    pages = len(list((site / "entries").glob("*/index.html")))
+    assert len(list((site / ".cache").glob("*.json"))) == 1 + tables + 1 + 1 + pages
 
 
 def test_warm_rebuild_draws_no_plot_and_a_change_redraws(tmp_path, cli, monkeypatch):

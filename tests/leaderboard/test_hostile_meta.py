@@ -4,6 +4,7 @@ are listed with exit 2 in bounded time and memory; YAML 1.2 core-schema scalars 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -65,3 +66,17 @@ def test_core_schema_numbers(tmp_path, text, value):
     problems = Problems()
     meta = read_meta(path, "meta.yaml", problems)
     assert problems.items == [] and meta.params_b == value
+
+
+def test_libyaml_reads_every_shipped_meta_as_the_python_loader_does():
+    """read_meta parses with libyaml and reads a file it refuses again with the pure-Python loader
+    (whose messages the cases above check): both must give the same values for valid files."""
+    from evoxtral_bench.leaderboard.meta import _FastLoader, _Loader
+
+    assert yaml.__with_libyaml__ and issubclass(_FastLoader, yaml.CSafeLoader)  # else this test compares a loader with itself
+    texts = [p.read_text(encoding="utf-8") for p in sorted(Path("submissions").glob("*/meta.yaml"))]
+    texts += [text for text, message in CASES.values() if message is None]
+    texts += ["a: 0x10\nb: 0o17\nc: +2\nd: 1e3\ne: .inf\nf: ~\ng: TRUE\nh: yes\ni: 1:30\nj: '007'\nk: 02026\n"]
+    assert len(texts) > 10
+    for text in texts:
+        assert yaml.load(text, Loader=_FastLoader) == yaml.load(text, Loader=_Loader), text

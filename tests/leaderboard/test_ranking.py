@@ -71,10 +71,12 @@ def test_pair_tests_equal_the_textbook_delta_method(seed):
 def test_known_pairs_are_taken_not_computed():
     counts = constructed(1, [0.9, 0.5, 0.2])
     fresh, _ = ranking.pairs(counts, TAG_F1_POS)
-    known = {(0, 2): (fresh[1].delta, fresh[1].se)}
-    again, computed = ranking.pairs(counts, TAG_F1_POS, lambda a, b: known.get((a, b)))
+    delta, se = np.full((3, 3), np.nan), np.full((3, 3), np.nan)
+    delta[0, 2], se[0, 2], delta[2, 0], se[2, 0] = fresh[1].delta, fresh[1].se, -fresh[1].delta, fresh[1].se
+    again, computed = ranking.pairs(counts, TAG_F1_POS, (delta, se))
     assert computed == [(0, 1), (1, 2)] and again == fresh
-    fake, _ = ranking.pairs(counts, TAG_F1_POS, lambda a, b: (0.0, 1.0) if (a, b) == (0, 2) else None)
+    delta[0, 2], se[0, 2] = 0.0, 1.0
+    fake, _ = ranking.pairs(counts, TAG_F1_POS, (delta, se))
     assert fake[1].p_value == 1.0 and not fake[1].significant  # the cached value is what is used
 
 
