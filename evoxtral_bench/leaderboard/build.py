@@ -15,6 +15,7 @@ of all its ranked entries. The folder's manifest and lock
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -28,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from evoxtral_bench.errors import InputError
-from evoxtral_bench.files import compact_json, sha256_bytes
+from evoxtral_bench.files import sha256_bytes
 from evoxtral_bench.leaderboard import downloads, plots, ranking, samples, site, standings
 from evoxtral_bench.leaderboard.cache import Cache, cache_key, scorer_fingerprint
 from evoxtral_bench.leaderboard.entries import MASKED, OPTIONS, PREDICTIONS, Entry, References, track_options
@@ -146,6 +147,7 @@ class Board:
     tables: list[standings.TrackTable]
     scored: int
     cached: int
+    keys: dict[str, str] = dataclasses.field(default_factory=dict)  # slug -> score key of each verified entry: what its results are made of
 
     @property
     def verified(self) -> list[standings.Standing]:
@@ -306,7 +308,7 @@ def rank_entries(
     tables = standings.by_track(entries, by_slug, shelf.of, memo=memo)
     for table in tables:
         memos[groups_digest(None if table.refs is None else table.refs.groups)].store(table.ranked)
-    return Board(tables, scored, len(docs) - scored)
+    return Board(tables, scored, len(docs) - scored, slug_keys)
 
 
 def _plots(table: standings.TrackTable, cache: Cache, fingerprint: str) -> dict[str, bytes]:
@@ -416,8 +418,7 @@ def _build(
     files: dict[str, bytes] = {}
     remember = _remembered(cache)
     for standing in board.verified:
-        results = standing.results
-        text = remember(f"results-json:{sha256_bytes(compact_json(results).encode('utf-8'))}", lambda results=results: to_json(results))
+        text = remember(f"results-json:{board.keys[standing.slug]}", lambda results=standing.results: to_json(results))
         files[f"entries/{standing.slug}/results.json"] = text.encode("utf-8")
         files[f"entries/{standing.slug}/predictions.jsonl"] = (standing.entry.folder / PREDICTIONS).read_bytes()
         if standing.entry.masked is not None:
@@ -428,7 +429,7 @@ def _build(
     files["leaderboard.csv"] = downloads.leaderboard_csv(board.tables).encode("utf-8")
     for table in board.tables:
         files.update({f"plots/{table.track}/{name}": svg for name, svg in _plots(table, cache, fingerprint).items()})
-    files.update(site.render(board.tables, signatures, references, context, remember))
+    files.update(site.render(board.tables, signatures, references, context, remember, board.keys))
 
     output.claim(files)
     written = sum(output.write(relative, data, durable=False) for relative, data in sorted(files.items()))  # the stamp's sha256 finds a lost file

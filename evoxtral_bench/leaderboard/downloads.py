@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
+
+import numpy as np
 
 from evoxtral_bench.leaderboard.entries import OPTIONS
 from evoxtral_bench.leaderboard.ranking import ALPHA, CORRECTION, RANK_BOOT, RANK_CI, RULE, TEST, rank_metric
@@ -79,19 +80,20 @@ def grounding_summary(section: dict) -> dict:
 def _pairs_text(board: Ranked, indent: int) -> str:
     """Every pair of ``board`` as a JSON list with one pair per line, each line exactly what
     ``json.dumps({"a", "b", "delta", "se", "p_value", "significant"}, ensure_ascii=False)`` gives
-    (a test checks it), formatted directly: a thousand entries make half a million pairs."""
-    if not board.pairs:
+    (a test checks it), formatted directly from the columns: a thousand entries make half a
+    million pairs."""
+    pairs = board.pairs
+    if not len(pairs):
         return "[]"
+    if not all(np.isfinite(x).all() for x in (pairs.delta, pairs.se, pairs.p_value)):
+        raise ValueError("a pair's Δ, se or p is not a finite number")  # a bug: JSON has no NaN
     names = [json.dumps(slug, ensure_ascii=False) for slug in board.compared]
     pad = " " * (indent + 2)
-    lines = []
-    for p in board.pairs:
-        if not all(math.isfinite(x) for x in (p.delta, p.se, p.p_value)):
-            raise ValueError(f"pair {p}: not a finite number")  # a bug: JSON has no NaN
-        lines.append(
-            f'{pad}{{"a": {names[p.a]}, "b": {names[p.b]}, "delta": {float(p.delta)!r}, "se": {float(p.se)!r}, '
-            f'"p_value": {float(p.p_value)!r}, "significant": {"true" if p.significant else "false"}}}'
-        )
+    verdicts = ("false", "true")
+    lines = [
+        f'{pad}{{"a": {names[a]}, "b": {names[b]}, "delta": {d!r}, "se": {s!r}, "p_value": {p!r}, "significant": {verdicts[v]}}}'
+        for a, b, d, s, p, v in zip(*(c.tolist() for c in (pairs.a, pairs.b, pairs.delta, pairs.se, pairs.p_value, pairs.significant)))
+    ]
     return "[\n" + ",\n".join(lines) + "\n" + " " * indent + "]"
 
 

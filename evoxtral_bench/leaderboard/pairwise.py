@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from evoxtral_bench.leaderboard import ranking
-from evoxtral_bench.leaderboard.ranking import Pair
 from evoxtral_bench.leaderboard.standings import Ranked
 
 
@@ -43,29 +44,27 @@ entries would make a page of hundreds of megabytes); every pair is in ``leaderbo
 def pair_results(board: Ranked, among: set[str] | None = None) -> list[PairResult]:
     """The pairs of ``board``'s ranked entries (both in ``among``, or all), from the ranking's own
     tests (Δ, se, p, Holm)."""
-    slugs = board.compared
-    return _results(board, board.pairs if among is None else [p for p in board.pairs if slugs[p.a] in among and slugs[p.b] in among])
+    pairs = board.pairs
+    if among is None:
+        return _results(board, np.arange(len(pairs)))
+    member = np.array([slug in among for slug in board.compared], dtype=bool)
+    return _results(board, np.flatnonzero(member[pairs.a] & member[pairs.b]) if len(member) else np.zeros(0, dtype=np.int64))
 
 
 def neighbours(board: Ranked) -> list[PairResult]:
     """Each ranked entry against the next one in rank order (Δ = upper − lower), from the
     ranking's own tests: where the significant steps of the ranking are."""
     index = {slug: i for i, slug in enumerate(board.compared)}
-    n = len(board.compared)
-    chosen = []
-    for upper, lower in zip(board.ranked, board.ranked[1:]):
-        a, b = sorted((index[upper.slug], index[lower.slug]))
-        chosen.append(board.pairs[a * n - a * (a + 1) // 2 + (b - a - 1)])  # pairs run a < b in order (ranking.pairs)
+    chosen = np.array([board.pairs.index_of(index[u.slug], index[v.slug]) for u, v in zip(board.ranked, board.ranked[1:])], dtype=np.int64)
     return [r if r.a == upper.slug else r.turned() for r, upper in zip(_results(board, chosen), board.ranked)]
 
 
-def _results(board: Ranked, chosen: list[Pair]) -> list[PairResult]:
-    slugs = board.compared
-    low, high = ranking.t_intervals([p.delta for p in chosen], [p.se for p in chosen], board.units)
-    return [
-        PairResult(slugs[p.a], slugs[p.b], p.delta, float(lo), float(hi), p.p_value, p.significant)
-        for p, lo, hi in zip(chosen, low.tolist(), high.tolist())
-    ]
+def _results(board: Ranked, chosen: np.ndarray) -> list[PairResult]:
+    """The pairs at positions ``chosen`` of ``board.pairs``, with their t intervals."""
+    slugs, pairs = board.compared, board.pairs
+    low, high = ranking.t_intervals(pairs.delta[chosen], pairs.se[chosen], board.units)
+    columns = (pairs.a[chosen], pairs.b[chosen], pairs.delta[chosen], low, high, pairs.p_value[chosen], pairs.significant[chosen])
+    return [PairResult(slugs[a], slugs[b], d, lo, hi, p, sig) for a, b, d, lo, hi, p, sig in zip(*(c.tolist() for c in columns))]
 
 
 @dataclass(frozen=True)

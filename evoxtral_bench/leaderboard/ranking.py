@@ -171,7 +171,7 @@ def holm(p_values: Sequence[float] | np.ndarray, alpha: float = ALPHA) -> list[b
 
 class Pair(NamedTuple):
     """Entries ``a`` < ``b`` (indices): Δ = a − b on the headline metric, its standard error and
-    p-value, Holm's verdict. (A named tuple: a thousand entries make half a million of them.)"""
+    p-value, Holm's verdict."""
 
     a: int
     b: int
@@ -181,35 +181,69 @@ class Pair(NamedTuple):
     significant: bool
 
 
+class Pairs(Sequence):
+    """Every pair a < b of ``n`` entries in that order (a = 0 first), as columns: a thousand
+    entries make half a million pairs, kept as six arrays; item ``i`` is a :class:`Pair`."""
+
+    def __init__(self, n: int, delta: np.ndarray, se: np.ndarray, p_value: np.ndarray, significant: np.ndarray) -> None:
+        self.n = n
+        self.a, self.b = (x.astype(np.int64) for x in np.triu_indices(n, 1))
+        self.delta, self.se, self.p_value = (np.asarray(x, dtype=np.float64) for x in (delta, se, p_value))
+        self.significant = np.asarray(significant, dtype=bool)
+        if not len(self.a) == len(self.delta) == len(self.se) == len(self.p_value) == len(self.significant):
+            raise ValueError(f"{n} entries make {len(self.a)} pairs; got columns of {len(self.delta)}")
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def __getitem__(self, i):  # noqa: ANN001 - an index or a slice, as for any sequence
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        i = range(len(self))[i]
+        return Pair(int(self.a[i]), int(self.b[i]), float(self.delta[i]), float(self.se[i]), float(self.p_value[i]), bool(self.significant[i]))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Pairs) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def index_of(self, a: int, b: int) -> int:
+        """The position of the pair of entries ``a`` and ``b`` (either order)."""
+        a, b = min(a, b), max(a, b)
+        if not 0 <= a < b < self.n:
+            raise IndexError(f"no pair ({a}, {b}) among {self.n} entries")
+        return a * self.n - a * (a + 1) // 2 + (b - a - 1)
+
+    def get(self, a: int, b: int) -> Pair:
+        return self[self.index_of(a, b)]
+
+
 def pairs(
     units: Sequence[np.ndarray],
     metric: MetricDef,
     known: tuple[np.ndarray, np.ndarray] | None = None,
     alpha: float = ALPHA,
-) -> tuple[list[Pair], list[tuple[int, int]]]:
+) -> tuple[Pairs, list[tuple[int, int]]]:
     """Every pair of entries (unit counts in ``units``), tested on ``metric`` by :func:`pair_tests`
     (``known`` as there) and corrected by Holm over all; also the pairs that were computed rather than known."""
     delta, se, computed = pair_tests(units, metric, known)
     g = len(units[0]) if len(units) else 0
     p = t_p_values(delta, se, g)
-    rejected = holm(p, alpha)
-    index = [(a, b) for a in range(len(units)) for b in range(a + 1, len(units))]
-    found = [Pair(a, b, float(d), float(s), float(pv), r) for (a, b), d, s, pv, r in zip(index, delta.tolist(), se.tolist(), p.tolist(), rejected)]
-    return found, computed
+    return Pairs(len(units), delta, se, p, holm(p, alpha)), computed
 
 
-def better_than(n: int, found: Sequence[Pair]) -> list[list[int]]:
+def better_than(n: int, found: Pairs) -> list[list[int]]:
     """For each entry, the entries significantly better than it."""
     out: list[list[int]] = [[] for _ in range(n)]
-    for pair in found:
-        if pair.significant and pair.delta > 0:
-            out[pair.b].append(pair.a)
-        elif pair.significant and pair.delta < 0:
-            out[pair.a].append(pair.b)
+    win = found.significant & (found.delta != 0)
+    up = found.delta[win] > 0
+    a, b = found.a[win], found.b[win]
+    for loser, winner in zip(np.where(up, b, a).tolist(), np.where(up, a, b).tolist()):
+        out[loser].append(winner)
     return [sorted(x) for x in out]
 
 
-def ranks(n: int, found: Sequence[Pair]) -> list[int]:
+def ranks(n: int, found: Pairs) -> list[int]:
     """1 + the number of entries significantly better than each entry."""
     return [1 + len(b) for b in better_than(n, found)]
 

@@ -324,10 +324,12 @@ def templates_version() -> str:
     return digest.hexdigest()
 
 
-def entry_body(standing: Standing, table: TrackTable, scorer: str, remember: Remember = _fresh) -> Markup:
+def entry_body(standing: Standing, table: TrackTable, scorer: str, remember: Remember = _fresh, made_of: str | None = None) -> Markup:
     """The part of an entry's page that depends on the entry alone (entry_body.html): about,
     metrics, per tag, grounding, breakdowns, samples, files. Kept by ``remember`` under the sha256
-    of everything it shows, so that adding an entry to a table of a thousand re-renders one body."""
+    of everything it shows, so that adding an entry to a table of a thousand re-renders one body;
+    ``made_of`` (the key of the cached score: everything its results, samples and texts are
+    made of) stands for those in the digest."""
     wanted = {sample["id"] for side in (standing.samples or {}).values() for sample in side}
     texts = {r.id: (r.tagged_text, p) for r, p in zip(standing.entry.refs.rows, standing.entry.system.texts) if r.id in wanted} if standing.entry.verified else {}
     values = {
@@ -335,14 +337,17 @@ def entry_body(standing: Standing, table: TrackTable, scorer: str, remember: Rem
         "quoted": {k: v for k, v in standing.metrics.items() if k != table.metric.name}, **ranked_by(table.metric),
     }
     shown = {
-        "templates": templates_version(), "scorer": scorer, "verified": standing.entry.verified, "results": standing.results,
-        "samples": standing.samples, "metrics": standing.metrics, "texts": texts, "meta_rows": [[k, t, str(v)] for k, t, v in values["meta_rows"]], "ranked_by": ranked_by(table.metric),
+        "templates": templates_version(), "scorer": scorer, "verified": standing.entry.verified,
+        **({"made_of": made_of} if made_of else {"results": standing.results, "samples": standing.samples, "metrics": standing.metrics, "texts": texts}),
+        "meta_rows": [[k, t, str(v)] for k, t, v in values["meta_rows"]], "ranked_by": ranked_by(table.metric),
     }
     key = sha256_bytes(compact_json(shown).encode("utf-8"))
     return Markup(remember(f"entry-body:{key}", lambda: _environment().get_template("entry_body.html").render(**values)))
 
 
-def entry_page(standing: Standing, table: TrackTable, context: Context, compared: Sequence[tuple[str, bool]] = (), remember: Remember = _fresh) -> bytes:
+def entry_page(
+    standing: Standing, table: TrackTable, context: Context, compared: Sequence[tuple[str, bool]] = (), remember: Remember = _fresh, made_of: str | None = None
+) -> bytes:
     """An entry's page in the terms of ``table``, the first that shows it (its references, those a
     verified entry is scored on, and its ranking metric); ``compared``: (track, whether ranked
     there) of every table that shows it. Its :func:`entry_body` goes through ``remember``."""
@@ -352,17 +357,20 @@ def entry_page(standing: Standing, table: TrackTable, context: Context, compared
         root="../../",
         context=Context((table.refs.sha256,), context.scorer),
         s=standing,
-        body=entry_body(standing, table, context.scorer, remember),
+        body=entry_body(standing, table, context.scorer, remember, made_of),
         compared=[(track, compare_href(track), ranked) for track, ranked in compared],
         **ranked_by(table.metric),
     )
 
 
-def render(tables: list[TrackTable], signatures: dict[str, str], references: dict[str, dict], context: Context, remember: Remember = _fresh) -> dict[str, bytes]:
+def render(
+    tables: list[TrackTable], signatures: dict[str, str], references: dict[str, dict], context: Context, remember: Remember = _fresh, made_of: dict[str, str] | None = None
+) -> dict[str, bytes]:
     """Relative path -> bytes for the pages and static assets: the index, one compare view per
     track and one page per entry (from the first table that shows it; a reference row made from
     text is shown in every table on its references), which links to the compare view of every
-    track whose table shows it; ``remember`` keeps the entry pages' bodies (:func:`entry_body`)."""
+    track whose table shows it; ``remember`` keeps the entry pages' bodies (:func:`entry_body`),
+    ``made_of`` has each verified entry's score key (slug -> key)."""
     files = {f"assets/{name}": _asset(f"static/{name}") for name in STATIC}
     files["index.html"] = index_page(tables, signatures, references, context)
     compared: dict[str, list[tuple[str, bool]]] = {}
@@ -375,5 +383,5 @@ def render(tables: list[TrackTable], signatures: dict[str, str], references: dic
         for standing in table.ranked.verified + table.reported:
             path = f"entries/{standing.slug}/index.html"
             if path not in files:
-                files[path] = entry_page(standing, table, context, compared[standing.slug], remember)
+                files[path] = entry_page(standing, table, context, compared[standing.slug], remember, (made_of or {}).get(standing.slug))
     return files

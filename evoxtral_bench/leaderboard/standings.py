@@ -10,7 +10,7 @@ import numpy as np
 
 from evoxtral_bench.leaderboard import ranking
 from evoxtral_bench.leaderboard.entries import Entry, track_options
-from evoxtral_bench.leaderboard.ranking import Pair, rank_metric
+from evoxtral_bench.leaderboard.ranking import Pairs, rank_metric
 from evoxtral_bench.scoring.core import Options, ReferenceSet
 from evoxtral_bench.scoring.metrics import METRIC_NAMES, MetricDef
 from evoxtral_bench.scoring.results import Estimate
@@ -69,7 +69,7 @@ class Ranked:
 
     ranked: list[Standing]
     references: list[Standing]
-    pairs: list[Pair]
+    pairs: Pairs
     compared: tuple[str, ...] = ()
     floor: str | None = None
     computed: tuple[tuple[str, str, float, float], ...] = ()
@@ -134,13 +134,12 @@ def verified(
     if intervals is None:
         intervals = ranking.rank_intervals(units, metric)
     floor = floor_of(order)
-    at = {(p.a, p.b): p for p in found}
 
     def above(i: int) -> dict | None:
         if floor is None or order[i] is floor:
             return None
         f = slugs.index(floor.slug)
-        pair = at[(min(i, f), max(i, f))]
+        pair = found.get(i, f)
         sign = 1.0 if pair.a == i else -1.0
         delta = sign * pair.delta
         return {"delta": delta, "se": pair.se, "p_value": pair.p_value, "significant": pair.significant and delta > 0}
@@ -155,7 +154,7 @@ def verified(
     ]
     ranked.sort(key=lambda s: s.rank)  # stable: equal ranks keep the value order
     references = [row(e) for e in sorted((e for e in entries if e.meta.reference), key=lambda e: (-value(e), e.slug))]
-    done = tuple((slugs[a], slugs[b], at[(a, b)].delta, at[(a, b)].se) for a, b in computed)
+    done = tuple((slugs[a], slugs[b], float(found.delta[k]), float(found.se[k])) for a, b in computed for k in (found.index_of(a, b),))
     return Ranked(ranked, references, found, slugs, floor.slug if floor else None, done, fresh, len(units[0]) if units else 0)
 
 

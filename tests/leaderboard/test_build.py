@@ -162,6 +162,12 @@ def test_rebuild_rescores_nothing_and_is_byte_identical(tmp_path, cli):
     shutil.rmtree(submissions / "d")
     verified_entry(submissions, "b", seed=99, tag_drop=0.9)  # one entry changes: only it is re-scored and re-tested
     assert "1 scored (2 from the cache), 3 pairs compared (2 tested" in build(cli, submissions, site)
+    meta = submissions / "c/meta.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("organization: ", "organization: Renamed "), encoding="utf-8")
+    assert "0 scored (3 from the cache)" in build(cli, submissions, site)  # a meta edit re-scores nothing
+    build(cli, submissions, tmp_path / "cold")  # but every page is what a cold build writes (cached bodies included)
+    pages = lambda folder: {k: v for k, v in site_files(folder).items() if not k.startswith(".")}  # noqa: E731
+    assert pages(site) == pages(tmp_path / "cold") and b"Renamed " in pages(site)["entries/c/index.html"]
     shutil.rmtree(submissions / "c")  # an entry leaves: its pages and cache documents go too
     (submissions / "a/predictions.jsonl").unlink()  # and one becomes reported: its results go
     (submissions / "a/meta.yaml").write_text(yaml.safe_dump(REPORTED_META), encoding="utf-8")
