@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -57,6 +56,8 @@ def _write_bytes(path: Path, data: bytes, replace: bool, durable: bool = True) -
         path = Path(os.path.realpath(path))
     mode = stat.S_IMODE(st.st_mode) if st is not None and stat.S_ISREG(st.st_mode) else 0o666 & ~_umask()
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # here: its import (random, hashlib's sha512) is 5 ms of every cold start, and scoring to stdout never writes
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as fh:
