@@ -402,3 +402,38 @@ def test_rank_intervals_and_the_floor_are_readable(browser, floor_site, width):
         assert "Floor:" in browser.find_element(By.CSS_SELECTOR, ".track-floor").text
     finally:
         browser.set_window_size(1400, 1000)
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory) -> Path:
+    """45 ranked entries on one track: more than the compare matrix (40) and the figures (30) show."""
+    root = tmp_path_factory.mktemp("big")
+    for i in range(45):
+        verified_entry(root / "submissions", f"sys-{i:02d}", seed=i, tag_drop=(i % 15) / 15)
+    assert main(["leaderboard", "build", "--submissions", str(root / "submissions"), "--out", str(root / "site"), "--no-progress"]) == 0
+    return root / "site"
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_a_big_track_keeps_its_pages_readable(browser, big_site, width):
+    from evoxtral_bench.leaderboard.pairwise import MATRIX_MAX
+    from evoxtral_bench.leaderboard.plots import PLOT_MAX
+
+    browser.set_window_size(width, 900)
+    try:
+        open_page(browser, big_site / "compare/espeak-v1.html")
+        assert no_page_overflow(browser) and severe(browser) == []
+        matrix = browser.find_element(By.CSS_SELECTOR, "table.matrix")
+        assert len(matrix.find_elements(By.CSS_SELECTOR, "tbody tr")) == MATRIX_MAX
+        assert len(matrix.find_elements(By.CSS_SELECTOR, "thead th.col")) == MATRIX_MAX
+        following = browser.find_elements(By.CSS_SELECTOR, "table.neighbours tbody tr")
+        assert len(following) == 45
+        for slug in (p.name for p in (big_site / "entries").iterdir()):  # every entry's link from its page lands on a row
+            assert len(browser.find_elements(By.ID, f"row-{slug}")) == 1, slug
+        screenshot(browser, f"leaderboard-compare-big-{width}.png", width)
+        open_page(browser, big_site / "index.html")
+        assert no_page_overflow(browser) and severe(browser) == []
+        assert len(browser.find_elements(By.CSS_SELECTOR, "ol.plot-key li")) == PLOT_MAX
+        assert f"the best {PLOT_MAX} of the 45 ranked entries" in browser.find_element(By.CSS_SELECTOR, ".plots h3").text
+    finally:
+        browser.set_window_size(1400, 1000)
