@@ -56,8 +56,13 @@ def browser():
 
 
 def _build(root: Path, *, injection: bool) -> Path:
-    submissions = make_submissions(root / "submissions", injection=injection)
-    assert main(["leaderboard", "build", "--submissions", str(submissions), "--out", str(root / "site"), "--no-progress"]) == 0
+    make_submissions(root / "submissions", injection=injection)
+    return _site(root)
+
+
+def _site(root: Path) -> Path:
+    """``root/site`` built from ``root/submissions``."""
+    assert main(["leaderboard", "build", "--submissions", str(root / "submissions"), "--out", str(root / "site"), "--no-progress"]) == 0
     return root / "site"
 
 
@@ -371,8 +376,7 @@ def floor_site(tmp_path_factory) -> Path:
     verified_entry(root / "submissions", "strong", 1, tag_drop=0.1)
     verified_entry(root / "submissions", "close", 2, tag_drop=0.8)
     verified_entry(root / "submissions", "prior", 3, tag_drop=0.8, baseline="text-prior")
-    assert main(["leaderboard", "build", "--submissions", str(root / "submissions"), "--out", str(root / "site"), "--no-progress"]) == 0
-    return root / "site"
+    return _site(root)
 
 
 @pytest.mark.parametrize("width", [390, 1400])
@@ -410,8 +414,7 @@ def big_site(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("big")
     for i in range(45):
         verified_entry(root / "submissions", f"sys-{i:02d}", seed=i, tag_drop=(i % 15) / 15)
-    assert main(["leaderboard", "build", "--submissions", str(root / "submissions"), "--out", str(root / "site"), "--no-progress"]) == 0
-    return root / "site"
+    return _site(root)
 
 
 @pytest.mark.parametrize("width", [390, 1400])
