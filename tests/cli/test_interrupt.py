@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TRIALS = 5
 ROWS = 3000
 RUN = (
+    # Ctrl-C as in a terminal: a job started in the background by a non-interactive shell (CI's
+    # runner, `cmd &`) inherits SIGINT ignored, and Python then never raises KeyboardInterrupt
+    "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
     "import sys; from evoxtral_bench.scoring import core; core.PARALLEL_MIN_ROWS = 0; "  # the worker pool from the first utterance
     "from evoxtral_bench.cli import run; sys.argv[0] = 'evoxtral-bench'; run()"
 )
