@@ -20,7 +20,7 @@ import torch  # noqa: E402
 
 from evoxtral_bench.corpus.export import export_dataset  # noqa: E402
 from evoxtral_bench.corpus.synth import synthesize  # noqa: E402
-from tests.training.test_whisper_recipe import ROWS, settings  # noqa: E402
+from tests.training.test_whisper_recipe import ROWS, greedy, settings  # noqa: E402
 from training.__main__ import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,8 +57,7 @@ def test_converted_base_decodes_like_faster_whisper(base: dict[str, Path]) -> No
     CTranslate2 model (same log-mel input, float32 both), English transcription prompt."""
     import soundfile as sf
     from faster_whisper import WhisperModel
-    from transformers import GenerationMixin, WhisperForConditionalGeneration, WhisperProcessor
-    from transformers.modeling_outputs import BaseModelOutput
+    from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
     processor = WhisperProcessor.from_pretrained(base["model"])
     assert processor.tokenizer.prefix_tokens == PROMPT
@@ -72,14 +71,8 @@ def test_converted_base_decodes_like_faster_whisper(base: dict[str, Path]) -> No
             audio, language="en", task="transcribe", beam_size=1, temperature=0.0, without_timestamps=True, condition_on_previous_text=False
         )
         expected = "".join(s.text for s in segments).strip()
-        features = fw.feature_extractor(audio)
-        features = np.pad(features, ((0, 0), (0, max(0, 3000 - features.shape[1]))))[:, :3000]
-        with torch.inference_mode():
-            states = hf.model.encoder(torch.from_numpy(features)[None]).last_hidden_state
-            ids = GenerationMixin.generate(
-                hf, encoder_outputs=BaseModelOutput(last_hidden_state=states), decoder_input_ids=torch.tensor([PROMPT]), do_sample=False, max_new_tokens=60
-            )
-        got = processor.tokenizer.decode(ids[0, len(PROMPT) :].tolist(), skip_special_tokens=True).strip()
+        _, _, ids = greedy(hf, fw, audio, PROMPT)
+        got = processor.tokenizer.decode(ids, skip_special_tokens=True).strip()
         assert expected and got == expected, rid
 
 

@@ -78,13 +78,28 @@ def settings(whisper: dict[str, Path], out: Path, **extra: object) -> list[str]:
     return ["--config", str(CONFIG), *[arg for key, value in values.items() for arg in ("--set", f"{key}={value}")]]
 
 
+def greedy(hf, fw, audio: np.ndarray, prompt: list[int]) -> tuple[np.ndarray, torch.Tensor, list[int]]:
+    """faster-whisper's features of ``audio`` padded to 30 s, the converted model's encoder states
+    on them, and its greedy tokens after ``prompt`` (at most 60; transformers' generate)."""
+    from transformers import GenerationMixin
+    from transformers.modeling_outputs import BaseModelOutput
+
+    features = fw.feature_extractor(audio)
+    features = np.pad(features, ((0, 0), (0, max(0, 3000 - features.shape[1]))))[:, :3000]
+    with torch.inference_mode():
+        states = hf.model.encoder(torch.from_numpy(features)[None]).last_hidden_state
+        ids = GenerationMixin.generate(
+            hf, encoder_outputs=BaseModelOutput(last_hidden_state=states), decoder_input_ids=torch.tensor([prompt]), do_sample=False, max_new_tokens=60
+        )
+    return features, states, ids[0, len(prompt) :].tolist()
+
+
 def test_converted_model_decodes_like_faster_whisper(whisper: dict[str, Path]) -> None:
     """Greedy decoding of the converted model = faster-whisper's transcript (same log-mel input,
     float32 both), and the per-step log-probabilities agree with CTranslate2's."""
     import soundfile as sf
     from faster_whisper import WhisperModel
-    from transformers import GenerationMixin, WhisperForConditionalGeneration
-    from transformers.modeling_outputs import BaseModelOutput
+    from transformers import WhisperForConditionalGeneration
 
     from evoxtral_bench.runner.backends.ct2 import SHIPPED, model_dir
 
@@ -96,14 +111,8 @@ def test_converted_model_decodes_like_faster_whisper(whisper: dict[str, Path]) -
         audio, _ = sf.read(whisper["audio"] / "audio" / f"{rid}.wav", dtype="float32")
         segments, _ = fw.transcribe(audio, language="en", beam_size=1, temperature=0.0, without_timestamps=True, condition_on_previous_text=False)
         expected = "".join(s.text for s in segments).strip()
-        features = fw.feature_extractor(audio)
-        features = np.pad(features, ((0, 0), (0, max(0, 3000 - features.shape[1]))))[:, :3000]
-        with torch.inference_mode():
-            states = hf.model.encoder(torch.from_numpy(features)[None]).last_hidden_state
-            ids = GenerationMixin.generate(
-                hf, encoder_outputs=BaseModelOutput(last_hidden_state=states), decoder_input_ids=torch.tensor([prompt]), do_sample=False, max_new_tokens=60
-            )
-        got = fw.hf_tokenizer.decode(ids[0, 2:].tolist(), skip_special_tokens=True).strip()
+        features, states, ids = greedy(hf, fw, audio, prompt)
+        got = fw.hf_tokenizer.decode(ids, skip_special_tokens=True).strip()
         assert got == expected, rid
         # CTranslate2's log-probabilities of its greedy tokens vs the converted model's
         import ctranslate2
