@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evoxtral_bench.scoring.stats import label_columns
+from evoxtral_bench.scoring.stats import family_columns, label_columns
+from evoxtral_bench.scoring.tags import tag_table
 
 Sums = Mapping[str, np.ndarray]
 
@@ -102,6 +103,25 @@ TAG_F1_ANCHORED = MetricDef(
 )
 """Benchmark v2's headline: tags only count where the words around them are right (docs/spec.md §3.10)."""
 
+def _family_metrics() -> tuple[MetricDef, ...]:
+    """Per tag family (docs/spec.md §3.11, the tag table's ``families``): the anchored headline,
+    then position-free tag F1, each restricted to the family's labels."""
+    anchored, plain = [], []
+    for family, (label, tags) in tag_table().families.items():
+        tp, pred, ref, tp_anch = family_columns(family)
+        anchored.append(MetricDef(
+            f"tag_f1_anchored_{family}", True, f1(tp_anch, pred, ref),
+            f"tag F1 (anchored, ±1) over the {label} tags only ({', '.join(tags)})", f"Tag F1 (anchored, ±1), {label}", f"Anch. {family}",
+        ))
+        plain.append(MetricDef(
+            f"tag_f1_{family}", True, f1(tp, pred, ref), f"tag F1 over the {label} tags only ({', '.join(tags)})", f"Tag F1, {label}", f"F1 {family}",
+        ))
+    return (*anchored, *plain)
+
+
+FAMILY_METRICS: tuple[MetricDef, ...] = _family_metrics()
+"""Benchmark version 2 reports these after its headline: what kind of tag a system gets right."""
+
 POSITION_METRICS: tuple[MetricDef, ...] = (
     TAG_F1_POS,
     MetricDef(
@@ -156,13 +176,14 @@ TAG_MACRO_F1 = MetricDef(
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in CORPUS_METRICS)
 """The seven headline metrics, in the order every table shows them."""
 
-METRICS: dict[str, MetricDef] = {m.name: m for m in CORPUS_METRICS + (TAG_F1_ANCHORED,) + POSITION_METRICS + (TAG_MACRO_F1,)}
+METRICS: dict[str, MetricDef] = {m.name: m for m in CORPUS_METRICS + (TAG_F1_ANCHORED,) + FAMILY_METRICS + POSITION_METRICS + (TAG_MACRO_F1,)}
 """Every reported metric by name (legacy metrics share the names and the presentation)."""
 
 
 def position_metrics(benchmark_version: int) -> tuple[MetricDef, ...]:
-    """The position-aware extras of a benchmark version: v2 adds its anchored headline first."""
-    return ((TAG_F1_ANCHORED,) if benchmark_version >= 2 else ()) + POSITION_METRICS
+    """The position-aware extras of a benchmark version: v2 adds its anchored headline first, then
+    the headline and tag F1 per tag family."""
+    return ((TAG_F1_ANCHORED, *FAMILY_METRICS) if benchmark_version >= 2 else ()) + POSITION_METRICS
 
 
 def headline(benchmark_version: int) -> MetricDef:

@@ -41,6 +41,18 @@ BASE_COLUMNS: tuple[str, ...] = (
     "tag_tp_pos",
     "tag_tp_anch",
 )
+_CORE_COLUMNS = len(BASE_COLUMNS)
+
+
+def family_columns(family: str) -> tuple[str, str, str, str]:
+    """Names of a tag family's columns (docs/spec.md §3.11): matched, predicted and reference tags
+    of its labels, and its anchored matches (position ±1)."""
+    return f"tag_tp:{family}", f"tag_pred:{family}", f"tag_ref:{family}", f"tag_tp_anch:{family}"
+
+
+_FAMILIES = tuple(tag_table().families)
+_FAMILY_OF = tag_table().family_of
+BASE_COLUMNS += tuple(c for family in _FAMILIES for c in family_columns(family))
 
 
 @dataclass(frozen=True)
@@ -195,9 +207,10 @@ def _multiset_tp(a: dict[str, int] | None, b: dict[str, int] | None) -> int:
     return sum(min(n, b[k]) for k, n in a.items() if k in b)
 
 
-def _positions(ref: Side, hyp: Side, common: list[str], tolerance: int) -> tuple[int, int, int, int, int]:
+def _positions(ref: Side, hyp: Side, common: list[str], tolerance: int, family_anch: list[int]) -> tuple[int, int, int, int, int]:
     """(tp within 0 words, within 1 word, least total offset, tp within ``tolerance``, tp within
-    ``tolerance`` among anchored reference tags) summed over the labels on both sides; predicted
+    ``tolerance`` among anchored reference tags) summed over the labels on both sides (the last
+    also added per tag family into ``family_anch``, by :data:`_FAMILY_OF` index); predicted
     gaps move to reference gaps through the alignment (the identity when both sides have the
     same words). A reference tag is *anchored* when a reference word next to its gap is a hit of
     the alignment (:func:`.position.anchored_gaps`, docs/spec.md §3.10)."""
@@ -208,13 +221,17 @@ def _positions(ref: Side, hyp: Side, common: list[str], tolerance: int) -> tuple
     for label in common:
         r = ref.positions[label]
         p = hyp.positions[label] if same else [position.ref_gap(alignment, g) for g in hyp.positions[label]]
+        family = _FAMILY_OF.get(label)
         if len(r) == 1 and len(p) == 1:  # the common case: one tag of the label on each side
             d = abs(r[0] - p[0])
             at0 += d == 0
             at1 += d <= 1
             offsets += d
             tp_pos += d <= tolerance
-            tp_anch += d <= tolerance and (anchored is None or r[0] in anchored)
+            hit = d <= tolerance and (anchored is None or r[0] in anchored)
+            tp_anch += hit
+            if family is not None:
+                family_anch[family] += hit
             continue
         if not same:  # gaps are sorted as recorded; mapped ones are sorted again
             p.sort()
@@ -225,7 +242,10 @@ def _positions(ref: Side, hyp: Side, common: list[str], tolerance: int) -> tuple
         # the size of match_within's maximum matching: greedy on sorted gaps is optimal
         pos = within1 if tolerance == 1 else position.tp_within(r, p, tolerance)
         tp_pos += pos
-        tp_anch += pos if anchored is None else position.tp_within([g for g in r if g in anchored], p, tolerance)
+        hits = pos if anchored is None else position.tp_within([g for g in r if g in anchored], p, tolerance)
+        tp_anch += hits
+        if family is not None:
+            family_anch[family] += hits
     return at0, at1, offsets, tp_pos, tp_anch
 
 
@@ -248,6 +268,8 @@ class _Builder:
         positions = _NO_POSITIONS
         if ref_tags or hyp_tags:
             rows, names, cells = self.rows, self.names, self.cells
+            families = [0] * (4 * len(_FAMILIES))  # per family: tp, pred, ref (anchored tp below)
+            anch = [0] * len(_FAMILIES)
             common = []
             for label, r in ref_tags.items():
                 p = hyp_tags.get(label, 0)
@@ -258,17 +280,28 @@ class _Builder:
                 rows.append(i)
                 names.append(label)
                 cells += (tp, p, r)
+                family = _FAMILY_OF.get(label)
+                if family is not None:
+                    families[4 * family] += tp
+                    families[4 * family + 1] += p
+                    families[4 * family + 2] += r
             for label, p in hyp_tags.items():
                 if label not in ref_tags:
                     hallucinated += p
                     rows.append(i)
                     names.append(label)
                     cells += (0, p, 0)
+                    family = _FAMILY_OF.get(label)
+                    if family is not None:
+                        families[4 * family + 1] += p
             if common:
-                positions = _positions(ref, hyp, common, tolerance)
+                positions = _positions(ref, hyp, common, tolerance, anch)
+                for family, hits in enumerate(anch):
+                    families[4 * family + 3] = hits
             if hyp.oov:
                 self.oov.update(hyp.oov)
-        self.base[i] = (
+            self.base[i, _CORE_COLUMNS:] = families
+        self.base[i, :_CORE_COLUMNS] = (
             Levenshtein.distance(ref.words, hyp.words),
             len(ref.words),
             Levenshtein.distance(ref.norm, hyp.norm),

@@ -34,6 +34,12 @@ class TagTable:
     canonical: dict[str, str]  # label -> one-line gloss, in the benchmark's order
     aliases: dict[str, str]
     adapters: dict[str, dict]
+    families: dict[str, tuple[str, tuple[str, ...]]]  # family -> (its label, its canonical labels)
+
+    @property
+    def family_of(self) -> dict[str, int]:
+        """Canonical label -> the index of its family (in :attr:`families` order)."""
+        return {tag: i for i, (_, tags) in enumerate(self.families.values()) for tag in tags}
 
     def canonicalize(self, raw: str) -> str:
         """Canonical label for a raw tag label; an unknown label comes back normalized (OOV)."""
@@ -65,6 +71,7 @@ def tag_table() -> TagTable:
         canonical=dict(raw["canonical"]),
         aliases=dict(raw["aliases"]),
         adapters=dict(raw["adapters"]),
+        families={name: (family["label"], tuple(family["tags"])) for name, family in raw["families"].items()},
     )
 
 
