@@ -12,7 +12,7 @@ import numpy as np
 
 from evoxtral_bench.leaderboard.entries import OPTIONS
 from evoxtral_bench.leaderboard.ranking import ALPHA, CORRECTION, RANK_BOOT, RANK_CI, RULE, TEST, rank_metric
-from evoxtral_bench.leaderboard.standings import Ranked, Standing, TrackTable
+from evoxtral_bench.leaderboard.standings import Ranked, Standing, TrackTable, shown_metrics
 from evoxtral_bench.reporters import to_json
 from evoxtral_bench.scoring.metrics import METRIC_NAMES
 
@@ -166,10 +166,11 @@ def leaderboard_csv(tables: list[TrackTable]) -> str:
     track; ``averaging`` is the row's, ``corpus-level`` for a verified one), the floor test
     (``floor`` true for the track's floor entry; ``above_floor`` true/false with Δ and p for the
     other ranked rows, empty otherwise), then each metric with its interval: the ranking metrics
-    of the tables (empty where a row's table is ranked by another), then the seven."""
+    of the tables and, for version-2 tables, the headline of each tag family (empty where a row's
+    table does not carry it), then the seven."""
     verified = _once([(s, t) for t in tables for s in t.ranked.verified])
     reported = _once([(s, t) for t in tables for s in t.reported])
-    names = [*dict.fromkeys(t.metric.name for t in tables), *METRIC_NAMES] if tables else [rank_metric(1).name, *METRIC_NAMES]
+    names = [*dict.fromkeys(n for t in tables for n in shown_metrics(t.version) if n not in METRIC_NAMES), *METRIC_NAMES] if tables else [rank_metric(1).name, *METRIC_NAMES]
     header = ["kind", "reference", "rank", "rank_low", "rank_high", "rank_metric", "slug", "n", *META_COLUMNS]
     header += ["floor", "above_floor", "above_floor_delta", "above_floor_p"]
     for name in names:

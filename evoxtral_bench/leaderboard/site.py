@@ -24,7 +24,8 @@ from evoxtral_bench.leaderboard.ranking import RULE, rank_metric
 from evoxtral_bench.leaderboard.samples import diff_html
 from evoxtral_bench.leaderboard.standings import Standing, TrackTable, reported_order, track_description
 from evoxtral_bench.reporters import is_percent, label
-from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS, MetricDef
+from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS, MetricDef, family_headlines
+from evoxtral_bench.tracks import BENCHMARK_VERSIONS
 
 _CHECKOUT = Path(__file__).resolve().parents[2] / "leaderboard"
 _IN_CHECKOUT = (_CHECKOUT.parent / "pyproject.toml").is_file() and (_CHECKOUT / "templates").is_dir()
@@ -38,8 +39,9 @@ STATIC = ("style.css", "leaderboard.js")
 
 def table_metrics(metric: MetricDef) -> tuple[str, ...]:
     """The metric columns of a track's table ranked by ``metric`` (the rest are on each entry's
-    page and in the downloads): that metric first."""
-    return (metric.name, "tag_f1", "wer", "emphasis_f1", "tag_hallucination_rate")
+    page and in the downloads): that metric first, then (version 2) the headline of each tag family."""
+    version = next(v for v in BENCHMARK_VERSIONS if rank_metric(v) == metric)
+    return (metric.name, *(m.name for m in family_headlines(version)), "tag_f1", "wer", "emphasis_f1", "tag_hallucination_rate")
 
 
 REPORTED_METRICS: tuple[str, ...] = table_metrics(rank_metric(1))[1:]

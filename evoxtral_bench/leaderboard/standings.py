@@ -12,15 +12,16 @@ from evoxtral_bench.leaderboard import ranking
 from evoxtral_bench.leaderboard.entries import Entry, track_options
 from evoxtral_bench.leaderboard.ranking import Pairs, rank_metric
 from evoxtral_bench.scoring.core import Options, ReferenceSet
-from evoxtral_bench.scoring.metrics import METRIC_NAMES, MetricDef
+from evoxtral_bench.scoring.metrics import METRIC_NAMES, MetricDef, family_headlines
 from evoxtral_bench.scoring.results import Estimate
 from evoxtral_bench.tracks import TEXT_ONLY, TRACK_NAMES, TRACKS
 
 
 def shown_metrics(version: int) -> tuple[str, ...]:
     """The metrics every row of a table on benchmark ``version`` carries (downloads): its
-    headline (:func:`.ranking.rank_metric`), then the seven."""
-    return (rank_metric(version).name, *METRIC_NAMES)
+    headline (:func:`.ranking.rank_metric`), on version 2 the headline of each tag family, then
+    the seven."""
+    return (rank_metric(version).name, *(m.name for m in family_headlines(version)), *METRIC_NAMES)
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,10 @@ def reported_order(standings: list[Standing]) -> list[Standing]:
     return sorted(standings, key=lambda s: (s.metrics["tag_f1"]["value"] is None, -(s.metrics["tag_f1"]["value"] or 0), s.slug))
 
 
-def _metrics(results: dict, metric: MetricDef) -> dict[str, dict]:
-    return {name: results["extras"][name] if name == metric.name else results["metrics"][name] for name in (metric.name, *METRIC_NAMES)}
+def _metrics(results: dict) -> dict[str, dict]:
+    """The :func:`shown_metrics` of a results document's benchmark version, from its metrics and extras."""
+    names = shown_metrics(results["benchmark"]["version"])
+    return {name: results["metrics"][name] if name in METRIC_NAMES else results["extras"][name] for name in names}
 
 
 def floor_of(entries: list[Entry]) -> Entry | None:
@@ -146,7 +149,7 @@ def verified(
 
     def row(entry: Entry, rank: int | None = None, up: tuple[str, ...] = (), interval: tuple[int, int] | None = None, floor_test: dict | None = None) -> Standing:
         doc = scored[entry.slug]
-        return Standing(entry, _metrics(doc["results"], metric), rank, up, doc["results"], doc["samples"], interval, floor_test)
+        return Standing(entry, _metrics(doc["results"]), rank, up, doc["results"], doc["samples"], interval, floor_test)
 
     ranked = [
         row(e, 1 + len(b), tuple(slugs[j] for j in b), (intervals[0][i], intervals[1][i]), above(i))

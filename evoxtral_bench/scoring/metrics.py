@@ -186,6 +186,11 @@ def position_metrics(benchmark_version: int) -> tuple[MetricDef, ...]:
     return ((TAG_F1_ANCHORED, *FAMILY_METRICS) if benchmark_version >= 2 else ()) + POSITION_METRICS
 
 
+def family_headlines(benchmark_version: int) -> tuple[MetricDef, ...]:
+    """The headline of each tag family (§3.11): version 2 only."""
+    return tuple(m for m in FAMILY_METRICS if m.name.startswith("tag_f1_anchored_")) if benchmark_version >= 2 else ()
+
+
 def headline(benchmark_version: int) -> MetricDef:
     """The ranking metric of a benchmark version (v1: ``tag_f1_pos``, v2: ``tag_f1_anchored``)."""
     return TAG_F1_ANCHORED if benchmark_version >= 2 else TAG_F1_POS

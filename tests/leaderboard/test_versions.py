@@ -84,6 +84,9 @@ def test_a_v2_table_is_ranked_by_the_anchored_headline(boards, cli):
         scored = json.loads(out)
         assert row["metrics"]["tag_f1_anchored"]["value"] == scored["extras"]["tag_f1_anchored"]["value"]
         assert scored["benchmark"]["n"] == 768
+        for family in ("sounds", "delivery", "pause", "stammer"):  # each tag family's headline, as the document has it
+            assert row["metrics"][f"tag_f1_anchored_{family}"] == {k: scored["extras"][f"tag_f1_anchored_{family}"][k] for k in ("value", "ci_low", "ci_high", "defined")}
+    assert "Anch. delivery" in html.split('id="track-espeak-v2"')[1] and "Anch. delivery" not in html.split('id="track-espeak-v2"')[0]
     (pair,) = v2["pairs"]
     a, b = (row["metrics"]["tag_f1_anchored"]["value"] for row in v2["verified"])
     assert pair["delta"] == pytest.approx(a - b, abs=1e-12) and pair["significant"]  # 20% against 70% of the tags dropped
@@ -100,6 +103,8 @@ def test_the_v1_table_is_unchanged_by_a_v2_entry(boards):
     rows = {r["slug"]: r for r in csv.DictReader(io.StringIO(csv_text))}
     assert rows["two-a"]["rank_metric"] == "tag_f1_anchored" and rows["one-a"]["rank_metric"] == "tag_f1_pos"
     assert rows["one-a"]["tag_f1_anchored"] == "" and float(rows["two-a"]["tag_f1_anchored"]) > 0
+    assert rows["one-a"]["tag_f1_anchored_sounds"] == "" and rows["two-a"]["tag_f1_anchored_sounds"] != ""  # the family columns: v2 rows only
+    assert not any(k.startswith("tag_f1_anchored") for k in after["verified"][0]["metrics"])
 
 
 def test_check_accepts_a_v2_entry_and_refuses_ids_of_other_references(tmp_path, cli):
