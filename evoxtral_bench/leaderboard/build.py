@@ -209,12 +209,12 @@ class PairMemo:
         delta, se = np.full((n, n), np.nan), np.full((n, n), np.nan)
         for i, slug in enumerate(slugs if n > 1 else ()):  # one entry has no pair: no document read (nor kept)
             stored = self._doc(slug)
-            at = [index.get(other, -1) for other in stored]
             if not stored:
                 continue
-            values = np.array(list(stored.values()), dtype=np.float64).reshape(-1, 2)
-            keep = np.flatnonzero(np.asarray(at) >= 0)
-            j = np.asarray(at)[keep]
+            at = np.array([index.get(other, -1) for other in stored])
+            values = np.array(list(stored.values()), dtype=np.float64)
+            keep = np.flatnonzero(at >= 0)
+            j = at[keep]
             delta[i, j], se[i, j] = values[keep, 0], values[keep, 1]
             delta[j, i], se[j, i] = -values[keep, 0], values[keep, 1]
         return delta, se

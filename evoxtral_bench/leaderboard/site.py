@@ -25,7 +25,6 @@ from evoxtral_bench.leaderboard.samples import diff_html
 from evoxtral_bench.leaderboard.standings import Standing, TrackTable, reported_order, track_description
 from evoxtral_bench.reporters import is_percent, label
 from evoxtral_bench.scoring.metrics import METRIC_NAMES, METRICS, MetricDef, family_headlines
-from evoxtral_bench.tracks import BENCHMARK_VERSIONS
 
 _CHECKOUT = Path(__file__).resolve().parents[2] / "leaderboard"
 _IN_CHECKOUT = (_CHECKOUT.parent / "pyproject.toml").is_file() and (_CHECKOUT / "templates").is_dir()
@@ -37,14 +36,13 @@ TEMPLATES = ASSETS / "templates"
 STATIC = ("style.css", "leaderboard.js")
 
 
-def table_metrics(metric: MetricDef) -> tuple[str, ...]:
-    """The metric columns of a track's table ranked by ``metric`` (the rest are on each entry's
-    page and in the downloads): that metric first, then (version 2) the headline of each tag family."""
-    version = next(v for v in BENCHMARK_VERSIONS if rank_metric(v) == metric)
-    return (metric.name, *(m.name for m in family_headlines(version)), "tag_f1", "wer", "emphasis_f1", "tag_hallucination_rate")
+def table_metrics(version: int) -> tuple[str, ...]:
+    """The metric columns of a track's table on benchmark ``version`` (the rest are on each entry's
+    page and in the downloads): its ranking metric first, then (version 2) the headline of each tag family."""
+    return (rank_metric(version).name, *(m.name for m in family_headlines(version)), "tag_f1", "wer", "emphasis_f1", "tag_hallucination_rate")
 
 
-REPORTED_METRICS: tuple[str, ...] = table_metrics(rank_metric(1))[1:]
+REPORTED_METRICS: tuple[str, ...] = table_metrics(1)[1:]
 """The metric columns of the reported entries' table: a track table's, less the ranking metric,
 which no source quotes."""
 
@@ -117,10 +115,11 @@ def _th(text: str, sort: str, first: str, title: str | None = None, css: str | N
     return {"text": text, "sort": sort, "first": first, "title": title, "css": css, "higher_is_better": higher_is_better}
 
 
-def _columns(metric: MetricDef) -> list[dict]:
-    """The header cells of a track's table ranked by ``metric``."""
+def _columns(version: int) -> list[dict]:
+    """The header cells of a track's table on benchmark ``version``."""
+    metric = rank_metric(version)
     cells = [_th("Rank", "num", "ascending"), _th("Entry", "text", "ascending", css="text")]
-    for name in table_metrics(metric):
+    for name in table_metrics(version):
         hib = METRICS[name].higher_is_better
         title = f"{label(name)}: {'higher' if hib else 'lower'} is better" + (" · the ranking metric" if name == metric.name else "")
         cells.append(_th(METRICS[name].short, "num", "descending" if hib else "ascending", title, "headline" if name == metric.name else None, hib))
@@ -256,9 +255,9 @@ def table_view(table: TrackTable, references: dict) -> dict:
     """What track.html needs beyond the table: its ranking metric (:func:`ranked_by`), metric
     columns, header, column count, plot captions and ``references`` (:func:`.build.references_info`)."""
     metric = table.metric
-    shown = table_metrics(metric)
+    shown = table_metrics(table.version)
     return ranked_by(metric) | {
-        "metrics": shown, "header": _columns(metric), "columns": 6 + len(shown), "plots": captions(metric), "references": references,
+        "metrics": shown, "header": _columns(table.version), "columns": 6 + len(shown), "plots": captions(metric), "references": references,
     }
 
 
@@ -321,7 +320,7 @@ def templates_version() -> str:
 
     digest = hashlib.sha256(f"jinja2 {version('jinja2')}\0".encode())
     for folder in (TEMPLATES, Path(__file__).parent):
-        for path in sorted(folder.glob("*.[hp][ty]*")):
+        for path in sorted(p for p in folder.iterdir() if p.suffix in (".html", ".py")):
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

@@ -62,7 +62,7 @@ def markdown(after: Board, before: Board | None, touched: list[str], removed: li
     old = {(t.track, s.slug): (s, t) for t in before.tables for s in _rows(t)} if before is not None else {}
     lines: list[str] = []
     for table in after.tables:
-        shown = table_metrics(table.metric)
+        shown = table_metrics(table.version)
         header = ["Entry", "Kind", "Rank", "Was", *(f"{METRICS[m].short} {METRICS[m].arrow}" for m in shown)]
         lines += ["", f"### Track `{table.track}`", "", f"Ranked by {table.metric.label} (benchmark version {table.version}).", ""]
         lines += ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
