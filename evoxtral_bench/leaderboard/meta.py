@@ -107,6 +107,24 @@ class _FastLoader(getattr(yaml, "CSafeLoader", _Loader)):
     yaml_constructors = _Loader.yaml_constructors
 
 
+FAST_DEPTH = 200
+"""Nesting that libyaml's C composer is trusted with (thousands crash it; MAX_DEPTH still applies)."""
+
+
+def _shallow(text: str) -> bool:
+    """True when no node of ``text`` can nest more than :data:`FAST_DEPTH` levels (a conservative bound).
+
+    libyaml's composer recurses in C: before libyaml 0.2.5 nothing limits its depth, and a few
+    thousand ``[`` crash the interpreter (a segfault, not an exception). Nesting comes from flow
+    brackets, and in block style from indentation and the ``-``, ``?``, ``:`` indicators on a line.
+    """
+    flow = text.count("[") + text.count("{")
+    if flow > FAST_DEPTH:
+        return False
+    block = max((2 * (len(line) - len(line.lstrip())) + line.count("-") + line.count("?") + line.count(":") for line in text.splitlines()), default=0)
+    return flow + block + 2 <= FAST_DEPTH
+
+
 def _check_nodes(root: yaml.Node) -> tuple[int | None, str] | None:
     """(line, reason) when a composed document cannot be constructed safely, else None.
 
@@ -306,15 +324,16 @@ def _compose(path: Path, display: str, problems: Problems) -> tuple[yaml.Mapping
     except UnicodeDecodeError as exc:
         problems.error(display, data[: exc.start].count(b"\n") + 1, None, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})")
         return None
-    fast = _FastLoader(text)
-    try:
-        node = fast.get_single_node()
-        if isinstance(node, yaml.MappingNode) and not _check_nodes(node):
-            return node, fast.construct_document(node)
-    except (yaml.YAMLError, RecursionError, ValueError):
-        pass  # read again below, for the message
-    finally:
-        fast.dispose()
+    if _shallow(text):
+        fast = _FastLoader(text)
+        try:
+            node = fast.get_single_node()
+            if isinstance(node, yaml.MappingNode) and not _check_nodes(node):
+                return node, fast.construct_document(node)
+        except (yaml.YAMLError, RecursionError, ValueError):
+            pass  # read again below, for the message
+        finally:
+            fast.dispose()
     loader = None
     try:
         loader = _Loader(text)

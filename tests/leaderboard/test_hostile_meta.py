@@ -3,6 +3,7 @@ are listed with exit 2 in bounded time and memory; YAML 1.2 core-schema scalars 
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +25,9 @@ CASES = {
     "bool": (BASE + "notes: !!bool maybe\n", "'maybe' is not a YAML bool"),
     "big-int": (BASE.replace("params_b: 3", "params_b: " + "9" * 400), "a number of 400 characters"),
     "nested": (BASE + "notes: " + "[" * 30_000 + "]" * 30_000 + "\n", "nested too deeply"),
+    # a libyaml before 0.2.5 has no depth limit: these crashed the interpreter (issue 23's CI, exit 139)
+    "nested-block": (BASE + "notes:\n" + "- " * 30_000 + "x\n", "nested too deeply"),
+    "nested-keys": (BASE + "notes:\n" + "? " * 30_000 + "x\n", "nested too deeply"),
     "laughs": ("a: &a [x, x, x, x, x, x, x, x, x]\n" + LAUGHS + BASE, "values once aliases are expanded"),
     "octal-date": (BASE.replace("date: '2026-01-02'", "date: 02026"), "date: expected a date YYYY-MM-DD (or YYYY-MM, YYYY), got '02026'"),
     "sexagesimal": (BASE.replace("params_b: 3", "params_b: 1:30"), "params_b: expected a number of parameters in billions (e.g. 4.8) or null, got a string"),
@@ -66,6 +70,55 @@ def test_core_schema_numbers(tmp_path, text, value):
     problems = Problems()
     meta = read_meta(path, "meta.yaml", problems)
     assert problems.items == [] and meta.params_b == value
+
+
+def _depth(text: str) -> int:
+    """Deepest node of ``text``, composed by the pure-Python loader and walked without recursion."""
+    from evoxtral_bench.leaderboard.meta import _Loader
+
+    loader = _Loader(text)
+    try:
+        stack, deepest = [(loader.get_single_node(), 1)], 0
+    finally:
+        loader.dispose()
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, yaml.MappingNode):
+            stack += [(n, depth + 1) for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(n, depth + 1) for n in node.value]
+    return deepest
+
+
+@pytest.mark.parametrize("style", ["flow", "flow-map", "block", "compact", "keys", "mapping", "mixed"])
+def test_libyaml_never_sees_a_document_nested_beyond_its_bound(style):
+    """_shallow must be conservative: a document nested deeper than FAST_DEPTH is never handed
+    to libyaml's recursive C composer (the depth is measured by the Python loader, not the bound)."""
+    from evoxtral_bench.leaderboard.meta import FAST_DEPTH, _shallow
+
+    def build(n: int) -> str:
+        return {
+            "flow": "a: " + "[" * n + "]" * n,
+            "flow-map": "a: " + "{b: " * n + "c" + "}" * n,
+            "block": "a:\n" + "".join(" " * i + "- \n" for i in range(n)) + " " * n + "x",
+            "compact": "a:\n" + "- " * n + "x",
+            "keys": "a:\n" + "? " * n + "x",
+            "mapping": "".join(" " * i + f"k{i}:\n" for i in range(n)) + " " * n + "x",
+            "mixed": "a:\n" + "".join(" " * (2 * i) + "- b:\n" for i in range(n // 2)) + " " * n + "- x",
+        }[style]
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(20 * FAST_DEPTH)  # the Python composer recurses a few frames a level
+    try:
+        depths = [_depth(build(n)) for n in range(1, 2 * FAST_DEPTH + 2, 7)]
+    finally:
+        sys.setrecursionlimit(limit)
+    assert max(depths) > FAST_DEPTH  # the builder nests as meant
+    for n, depth in zip(range(1, 2 * FAST_DEPTH + 2, 7), depths):
+        if depth > FAST_DEPTH:
+            assert not _shallow(build(n)), (style, n, depth)
+    assert _shallow(build(5))  # and a shallow document keeps the fast path
 
 
 def test_libyaml_reads_every_shipped_meta_as_the_python_loader_does():
