@@ -280,3 +280,20 @@ def test_leaderboard_new_refuses_a_limited_or_unfinished_run(audio_root: Path, u
     assert main(["leaderboard", "new", "x", "--run", str(tmp_path / "nothing"), "--submissions", str(tmp_path / "subs")]) == 2
     assert "--run is the --out folder of `evoxtral-bench run`" in capsys.readouterr().err
     assert not (tmp_path / "subs").exists()
+
+
+def test_a_limited_run_of_a_rendered_track_resamples_a_scripts_renderings_together(tmp_path: Path) -> None:
+    """``--limit`` scores the clips run against their rows; on a track that renders each test
+    script twice (neural-v2) those rows keep their script, so the bootstrap resamples scripts,
+    as the whole split's score does (no audio needed: the scoring step on prediction files)."""
+    from evoxtral_bench.runner.run import _score
+
+    track = get_track("neural-v2")
+    rows = split_rows(track, "test", 6)
+    assert [r["group"] for r in rows] == [rows[0]["group"]] * 2 + [rows[2]["group"]] * 2 + [rows[4]["group"]] * 2
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("".join(json.dumps({"id": r["id"], "prediction": r["tagged_text"].lower()}) + "\n" for r in rows), encoding="utf-8")
+    results = _score(preds, preds, track, "test", rows)
+    assert results.signature.groups == 3 and results.benchmark.n == 6
+    whole = evoxtral_bench.load_references(split="test", track="neural-v2")
+    assert whole.n_groups == len(whole.rows) // 2  # the same unit as a full run's
