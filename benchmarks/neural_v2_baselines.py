@@ -1,0 +1,89 @@
+"""What the baselines hear on neural-v2 (issue 21's evidence): headline and tag families, the
+grounding gap per family, each system against the text-only prior (paired), per-tag headline
+F1 and the masked leak.
+
+    python benchmarks/neural_v2_baselines.py DIR NAME... [--prior NAME] [--limit N]
+
+``DIR`` holds ``NAME.jsonl`` (full track) and ``NAME.masked.jsonl`` (``neural-v2-masked``) for
+each system. ``--limit N``: scored on the first N test rows by id (the clips of an
+``evoxtral-bench run --limit N`` try), a script's two renderings resampled together as on the
+whole split. Headline = anchored tag F1 (benchmark version 2, docs/spec.md §3.10); per tag, the
+headline of that label alone (every other tag deleted on both sides, as the family columns are
+checked in tests/scoring/test_v2.py). Values in %, 95% bootstrap intervals, B = 1000, seed 0.
+Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+from pathlib import Path
+
+import evoxtral_bench
+from evoxtral_bench.runner.audio import split_rows
+from evoxtral_bench.scoring.leak import masked_leak
+from evoxtral_bench.scoring.tags import split_tags, tag_table
+from evoxtral_bench.tracks import get_track
+
+TRACK = "neural-v2"
+HEADLINES = ("tag_f1_anchored", "tag_f1_anchored_sounds", "tag_f1_anchored_delivery", "tag_f1_anchored_pause", "tag_f1_anchored_stammer")
+
+
+def _pct(e) -> str:
+    return f"{100 * e.value:.1f} [{100 * e.ci_low:.1f}, {100 * e.ci_high:.1f}]"
+
+
+def _delta(d) -> str:
+    return f"{100 * d.delta:+.1f} [{100 * d.ci_low:+.1f}, {100 * d.ci_high:+.1f}], p = {d.p_value:.3g}"
+
+
+def _only(text: str, label: str) -> str:
+    """``text`` with every tag but ``label`` deleted."""
+    table = tag_table()
+    chunks, labels, _ = split_tags(text, table)
+    return chunks[0] + "".join((f" [{lab}] " if lab == label else " ") + chunk for lab, chunk in zip(labels, chunks[1:]))
+
+
+def _read(path: Path) -> dict[str, str]:
+    return {r["id"]: r["prediction"] for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if r}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("names", nargs="+")
+    parser.add_argument("--prior", default="prior", help="the text-only prior's NAME in the folder (compared with every other system)")
+    parser.add_argument("--limit", type=int)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")  # missing tags and ids are the systems' business here
+    rows = split_rows(get_track(TRACK), "test", args.limit)
+    records = [{"id": r["id"], "tagged_text": r["tagged_text"], "split": list(r["splits"]), "group": r["group"]} for r in rows]
+    refs = evoxtral_bench.load_references(records, split="test", track=TRACK)
+    print(f"{TRACK}: {len(rows)} test clips of {refs.n_groups} scripts; B = 1000\n")
+    files = {name: (args.folder / f"{name}.jsonl", args.folder / f"{name}.masked.jsonl") for name in dict.fromkeys([*args.names, args.prior])}
+    for name, (full, masked) in files.items():
+        results = evoxtral_bench.score(predictions=full, references=refs, split="test", track=TRACK)
+        gaps = evoxtral_bench.compare(a=full, b=masked, references=refs, split="test", track=TRACK)
+        print(f"## {name}: WER {_pct(results['wer'])}, tag F1 {_pct(results['tag_f1'])}")
+        for metric in HEADLINES:
+            line = f"  {metric}: {_pct(results[metric])}; masked {100 * gaps[metric].b:.1f}, gap {_delta(gaps[metric])}"
+            if name != args.prior:
+                line += f"; vs {args.prior} {_delta(evoxtral_bench.compare(a=full, b=files[args.prior][0], references=refs, split='test', track=TRACK)[metric])}"
+            print(line)
+        predictions = _read(full)
+        cells = []
+        for label in tag_table().canonical:
+            only_refs = [{**r, "tagged_text": _only(r["tagged_text"], label)} for r in records]
+            if any(f"[{label}]" in r["tagged_text"] for r in only_refs):
+                alone = evoxtral_bench.score(predictions={k: _only(v, label) for k, v in predictions.items()}, references=only_refs, split="test", track=TRACK, bootstrap=0)
+                cells.append(f"{label} {100 * alone['tag_f1_anchored'].value:.0f}")
+        print("  per-tag headline F1:", ", ".join(cells))
+        masked_predictions = _read(masked)
+        leak = masked_leak(predictions=[masked_predictions.get(r.id, "") for r in refs.rows], references=[r.tagged_text for r in refs.rows], groups=[r.group for r in refs.rows])
+        print(f"  masked leak: at events {_pct(leak.at_events)} ({leak.event_hits}/{leak.events}), at other gaps {_pct(leak.at_other_gaps)}, "
+              f"difference {100 * leak.difference.value:+.1f} [{100 * leak.difference.ci_low:+.1f}, {100 * leak.difference.ci_high:+.1f}], p = {leak.p_value:.3g}\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()
