@@ -266,11 +266,18 @@ def tune(model: TextPrior, validation: Sequence[Example], rounds: int = 1) -> di
     return {"validation_tag_f1": round(best, 4), "validation_emphasis_f1": round(scores[model.emphasis_threshold], 4)}
 
 
-def read_input(path: str | Path, split: str, track: str | None = None) -> list[Example]:
+def read_input(path: str | Path, split: str, track: str | None = None, limit: int | None = None) -> list[Example]:
     """The plain transcripts to tag: a predictions JSONL for the ids of ``split`` of the shipped
-    references (those of ``track``'s reference set when given, e.g. v2 for ``espeak-v2``),
-    validated like a submission (a missing id is an error). Tags in it are dropped."""
+    references (those of ``track``'s reference set when given, e.g. v2 for ``espeak-v2``; the
+    first ``limit`` by id when given, the clips of ``evoxtral-bench run --limit``), validated like
+    a submission (a missing id is an error). Tags in it are dropped."""
     refs = evoxtral_bench.load_references(split=split, track=track)
+    if limit is not None:
+        if limit < 1:
+            raise InputError(f"--limit: expected at least 1, got {limit}")
+        rows = sorted(refs.rows, key=lambda r: r.id)[:limit]
+        records = [{"id": r.id, "tagged_text": r.tagged_text, "split": list(r.splits)} | ({"group": r.group} if r.group else {}) for r in rows]
+        refs = evoxtral_bench.load_references(records, split=split, track=track)
     report = evoxtral_bench.validate(predictions=str(path), references=refs, strict=True)
     if not report.valid:
         raise InputError(problems=report.errors)
@@ -279,10 +286,10 @@ def read_input(path: str | Path, split: str, track: str | None = None) -> list[E
     return [Example(r.id, tuple(parse(texts[r.id]).text.split())) for r in refs.rows]
 
 
-def run(input_path: str | Path, out: str | Path, split: str = "test", track: str | None = None) -> dict:
+def run(input_path: str | Path, out: str | Path, split: str = "test", track: str | None = None, limit: int | None = None) -> dict:
     """Train on the train split, tune on validation, tag ``input_path`` and write ``out``; return
     (and print) the summary: thresholds and validation scores."""
-    examples = read_input(input_path, split, track)
+    examples = read_input(input_path, split, track, limit)
     model = fit(_split("train"))
     summary = tune(model, _split("validation"))
     write_jsonl(out, ({"id": e.id, "prediction": p} for e, p in zip(examples, model.predict(examples))))
@@ -300,7 +307,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="FILE", help="tagged predictions JSONL to write")
     parser.add_argument("--split", default="test", help="split of the shipped corpus that --input covers (default test)")
     parser.add_argument("--track", help="the track --input was transcribed on: its reference set's ids (e.g. espeak-v2: the v2 test set)")
+    parser.add_argument("--limit", type=int, metavar="N", help="--input covers only the first N ids of --split (as `evoxtral-bench run --limit N`)")
 
 
 def run_command(args: argparse.Namespace) -> dict:
-    return run(args.input, args.out, args.split, args.track)
+    return run(args.input, args.out, args.split, args.track, args.limit)

@@ -50,3 +50,19 @@ def test_input_must_cover_the_split_and_bad_input_exits_2(tmp_path, capsys):
         textprior.read_input(partial, "test")
     assert training_main(["text-prior", "--input", str(partial), "--out", str(tmp_path / "out.jsonl")]) == 2
     assert "error" in capsys.readouterr().err and not (tmp_path / "out.jsonl").exists()
+
+
+def test_limit_reads_the_first_ids_of_a_rendered_track_as_run_limit_runs_them(tmp_path):
+    """``--limit N`` takes the words of an ``evoxtral-bench run --limit N`` try: the first N ids
+    of the split (sorted), renderings included; one of them missing is still an error."""
+    from evoxtral_bench.runner.audio import split_rows
+    from evoxtral_bench.tracks import get_track
+
+    rows = split_rows(get_track("neural-v2"), "test", 5)
+    words = [{"id": r["id"], "prediction": f"words of {r['id']}"} for r in rows]
+    examples = textprior.read_input(write_jsonl(tmp_path / "in.jsonl", words), "test", "neural-v2", limit=5)
+    assert [e.id for e in examples] == [r["id"] for r in rows] and examples[0].tokens == ("words", "of", rows[0]["id"])
+    with pytest.raises(textprior.InputError, match=rows[4]["id"]):
+        textprior.read_input(write_jsonl(tmp_path / "short.jsonl", words[:4]), "test", "neural-v2", limit=5)
+    with pytest.raises(textprior.InputError, match="--limit"):
+        textprior.read_input(tmp_path / "in.jsonl", "test", "neural-v2", limit=0)
