@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 
 import evoxtral_bench
-from evoxtral_bench.runner.audio import split_rows
+from evoxtral_bench.runner.audio import reference_records, split_rows
 from evoxtral_bench.scoring.leak import masked_leak
 from evoxtral_bench.scoring.tags import split_tags, tag_table
 from evoxtral_bench.tracks import get_track
@@ -58,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # missing tags and ids are the systems' business here
     rows = split_rows(get_track(TRACK), "test", args.limit)
-    records = [{"id": r["id"], "tagged_text": r["tagged_text"], "split": list(r["splits"]), "group": r["group"]} for r in rows]
+    records = reference_records(rows)
     refs = evoxtral_bench.load_references(records, split="test", track=TRACK)
     print(f"{TRACK}: {len(rows)} test clips of {refs.n_groups} scripts; B = 1000\n")
     files = {name: (args.folder / f"{name}.jsonl", args.folder / f"{name}.masked.jsonl") for name in dict.fromkeys([*args.names, args.prior])}

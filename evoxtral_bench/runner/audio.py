@@ -69,6 +69,16 @@ def split_rows(track: Track, split: str, limit: int | None = None) -> list[dict]
     return rows[:limit] if limit is not None else rows
 
 
+def reference_records(rows: Sequence[dict]) -> list[dict]:
+    """Rows of :func:`split_rows` as reference records (``--references`` JSONL lines); a
+    rendering keeps its script as ``group``, so a script's renderings resample together."""
+    return [
+        {"id": r["id"], "tagged_text": r["tagged_text"], "split": list(r["splits"]), "domain": r["domain"], "slice": r["slice"]}
+        | ({"group": r["group"]} if r.get("group") else {})
+        for r in rows
+    ]
+
+
 def _complete(folder: Path, track: Track, ids: Sequence[str]) -> list[Clip] | None:
     """The clips of ``ids`` in ``folder`` if every one is there, by ``track``'s recipe, intact."""
     try:

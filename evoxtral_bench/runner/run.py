@@ -161,11 +161,7 @@ def _score(predictions: Path, masked: Path | None, track: Track, split: str, row
 
     references = None
     if rows is not None:  # --limit: the clips run, not the whole split
-        references = [
-            {"id": r["id"], "tagged_text": r["tagged_text"], "split": list(r["splits"]), "domain": r["domain"], "slice": r["slice"]}
-            | ({"group": r["group"]} if r.get("group") else {})  # a script's renderings resample together
-            for r in rows
-        ]
+        references = audio_mod.reference_records(rows)
     return score(predictions=predictions, masked=masked, references=references, split=split, track=track.name)
 
 
