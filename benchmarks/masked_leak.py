@@ -4,8 +4,9 @@
     python benchmarks/masked_leak.py --track neural-v2 --references refs.jsonl A.masked.jsonl B.masked.jsonl
 
 For each file: the share of reference tags with a predicted tag within ±1 word gap (at events),
-the same share at the utterances' other word gaps, and their difference with a 95% bootstrap
-interval over scripts (a script's renderings resample together) and its paired p. Without
+the same share at the utterances' other word gaps, and their difference; then the other gaps'
+share matched to the events' punctuation classes (start, sentence end, clause mark, none), and
+that difference; each with a 95% bootstrap interval over scripts (a script's renderings resample together) and its paired p. Without
 ``--references`` the track's shipped test references; with it, those rows (e.g. the clips of an
 ``evoxtral-bench run --limit`` try). A prediction missing for an id counts as an empty text.
 Nothing is asserted.
@@ -34,6 +35,10 @@ def _share(estimate, hits: int, n: int) -> str:
     return f"{100 * estimate.value:5.1f}% [{100 * estimate.ci_low:5.1f}, {100 * estimate.ci_high:5.1f}] ({hits}/{n})"
 
 
+def _signed(e) -> str:
+    return f"{100 * e.value:+.1f} [{100 * e.ci_low:+.1f}, {100 * e.ci_high:+.1f}]"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", type=Path, help="masked-track predictions JSONL ({id, prediction} per line)")
@@ -45,15 +50,16 @@ def main() -> None:
     texts = [r.tagged_text for r in refs.rows]
     groups = [r.group or r.id for r in refs.rows]
     print(f"{args.track}: {len(texts)} utterances, {len(set(groups))} scripts; B = {args.bootstrap}\n")
-    print("| masked predictions | at events | at other gaps | difference [95% CI] | p |")
-    print("|---|---|---|---|---|")
+    print("| masked predictions | at events | at other gaps | difference [95% CI] | p | at other gaps of the same punctuation | matched difference | p |")
+    print("|---|---|---|---|---|---|---|---|")
     for path in args.files:
         found = _predictions(path)
         leak = masked_leak(predictions=[found.get(r.id, "") for r in refs.rows], references=texts, groups=groups, n_boot=args.bootstrap)
-        d = leak.difference
+        d, m, matched = leak.difference, leak.matched_difference, leak.at_matched_gaps
         print(
             f"| {path} | {_share(leak.at_events, leak.event_hits, leak.events)} | {_share(leak.at_other_gaps, leak.gap_hits, leak.gaps)} "
-            f"| {100 * d.value:+.1f} [{100 * d.ci_low:+.1f}, {100 * d.ci_high:+.1f}] | {leak.p_value:.3g} |",
+            f"| {_signed(d)} | {leak.p_value:.3g} | {100 * matched.value:.1f}% [{100 * matched.ci_low:.1f}, {100 * matched.ci_high:.1f}] "
+            f"| {_signed(m)} | {leak.matched_p_value:.3g} |",
             flush=True,
         )
 

@@ -38,6 +38,10 @@ def _delta(d) -> str:
     return f"{100 * d.delta:+.1f} [{100 * d.ci_low:+.1f}, {100 * d.ci_high:+.1f}], p = {d.p_value:.3g}"
 
 
+def _signed(e) -> str:
+    return f"{100 * e.value:+.1f} [{100 * e.ci_low:+.1f}, {100 * e.ci_high:+.1f}]"
+
+
 def _only(text: str, label: str) -> str:
     """``text`` with every tag but ``label`` deleted."""
     table = tag_table()
@@ -82,7 +86,8 @@ def main() -> None:
         masked_predictions = _read(masked)
         leak = masked_leak(predictions=[masked_predictions.get(r.id, "") for r in refs.rows], references=[r.tagged_text for r in refs.rows], groups=[r.group for r in refs.rows])
         print(f"  masked leak: at events {_pct(leak.at_events)} ({leak.event_hits}/{leak.events}), at other gaps {_pct(leak.at_other_gaps)}, "
-              f"difference {100 * leak.difference.value:+.1f} [{100 * leak.difference.ci_low:+.1f}, {100 * leak.difference.ci_high:+.1f}], p = {leak.p_value:.3g}\n", flush=True)
+              f"difference {_signed(leak.difference)}, p = {leak.p_value:.3g}; at gaps of the same punctuation {_pct(leak.at_matched_gaps)}, "
+              f"difference {_signed(leak.matched_difference)}, p = {leak.matched_p_value:.3g}\n", flush=True)
 
 
 if __name__ == "__main__":
