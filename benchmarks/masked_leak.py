@@ -46,6 +46,9 @@ def main() -> None:
     parser.add_argument("--references", type=Path, help="reference rows (default: the track's shipped test references)")
     parser.add_argument("--bootstrap", type=int, default=1000)
     args = parser.parse_args()
+    missing = [str(path) for path in args.files if not path.is_file()]
+    if missing:
+        parser.error(f"no such file: {', '.join(missing)} (give masked-track predictions JSONL files)")
     refs = evoxtral_bench.load_references(args.references, split="test", track=args.track)
     texts = [r.tagged_text for r in refs.rows]
     groups = [r.group or r.id for r in refs.rows]

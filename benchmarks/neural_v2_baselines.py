@@ -66,6 +66,9 @@ def main() -> None:
     refs = evoxtral_bench.load_references(records, split="test", track=TRACK)
     print(f"{TRACK}: {len(rows)} test clips of {refs.n_groups} scripts; B = 1000\n")
     files = {name: (args.folder / f"{name}.jsonl", args.folder / f"{name}.masked.jsonl") for name in dict.fromkeys([*args.names, args.prior])}
+    missing = [str(path) for pair in files.values() for path in pair if not path.is_file()]
+    if missing:
+        parser.error(f"no such file: {', '.join(missing)} (each NAME needs NAME.jsonl and NAME.masked.jsonl in {args.folder})")
     for name, (full, masked) in files.items():
         results = evoxtral_bench.score(predictions=full, references=refs, split="test", track=TRACK)
         gaps = evoxtral_bench.compare(a=full, b=masked, references=refs, split="test", track=TRACK)
