@@ -2,15 +2,16 @@
 grounding gap per family, each system against the text-only prior (paired), per-tag headline
 F1 and the masked leak.
 
-    python benchmarks/neural_v2_baselines.py DIR NAME... [--prior NAME] [--limit N]
+    python benchmarks/neural_v2_baselines.py DIR NAME... [--prior NAME] [--limit N] [--audio FOLDER]
 
 ``DIR`` holds ``NAME.jsonl`` (full track) and ``NAME.masked.jsonl`` (``neural-v2-masked``) for
 each system. ``--limit N``: scored on the first N test rows by id (the clips of an
 ``evoxtral-bench run --limit N`` try), a script's two renderings resampled together as on the
 whole split. Headline = anchored tag F1 (benchmark version 2, docs/spec.md §3.10); per tag, the
 headline of that label alone (every other tag deleted on both sides, as the family columns are
-checked in tests/scoring/test_v2.py). Values in %, 95% bootstrap intervals, B = 1000, seed 0.
-Nothing is asserted.
+checked in tests/scoring/test_v2.py). ``--audio``: the rendered test folder (its manifest names
+each clip's voice) adds the headline per test voice. Values in %, 95% bootstrap intervals,
+B = 1000, seed 0. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def main() -> None:
     parser.add_argument("names", nargs="+")
     parser.add_argument("--prior", default="prior", help="the text-only prior's NAME in the folder (compared with every other system)")
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--audio", type=Path, help="the rendered neural-v2 test folder (manifest.jsonl): the headline per voice")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # missing tags and ids are the systems' business here
     rows = split_rows(get_track(TRACK), "test", args.limit)
@@ -86,6 +88,14 @@ def main() -> None:
                 alone = evoxtral_bench.score(predictions={k: _only(v, label) for k, v in predictions.items()}, references=only_refs, split="test", track=TRACK, bootstrap=0)
                 cells.append(f"{label} {100 * alone['tag_f1_anchored'].value:.0f}")
         print("  per-tag headline F1:", ", ".join(cells))
+        if args.audio:
+            voices = {e["id"]: e["voice"] for e in map(json.loads, (args.audio / "manifest.jsonl").read_text(encoding="utf-8").splitlines())}
+            cells = []
+            for voice in sorted({voices[r["id"]] for r in records}):
+                subset = [r for r in records if voices[r["id"]] == voice]
+                alone = evoxtral_bench.score(predictions={r["id"]: predictions.get(r["id"], "") for r in subset}, references=subset, split="test", track=TRACK)
+                cells.append(f"{voice} ({len(subset)} clips) {_pct(alone['tag_f1_anchored'])}")
+            print("  headline per voice:", "; ".join(cells))
         masked_predictions = _read(masked)
         leak = masked_leak(predictions=[masked_predictions.get(r.id, "") for r in refs.rows], references=[r.tagged_text for r in refs.rows], groups=[r.group for r in refs.rows])
         print(f"  masked leak: at events {_pct(leak.at_events)} ({leak.event_hits}/{leak.events}), at other gaps {_pct(leak.at_other_gaps)}, "
