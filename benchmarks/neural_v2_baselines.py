@@ -94,8 +94,8 @@ def main() -> None:
             for voice in sorted({voices[r["id"]] for r in records}):
                 subset = [r for r in records if voices[r["id"]] == voice]
                 alone = evoxtral_bench.score(predictions={r["id"]: predictions.get(r["id"], "") for r in subset}, references=subset, split="test", track=TRACK)
-                cells.append(f"{voice} ({len(subset)} clips) {_pct(alone['tag_f1_anchored'])}")
-            print("  headline per voice:", "; ".join(cells))
+                cells.append(f"{voice} ({len(subset)} clips) {_pct(alone['tag_f1_anchored'])}, pause {_pct(alone['tag_f1_anchored_pause'])}")
+            print("  headline (and pause family) per voice:", "; ".join(cells))
         masked_predictions = _read(masked)
         leak = masked_leak(predictions=[masked_predictions.get(r.id, "") for r in refs.rows], references=[r.tagged_text for r in refs.rows], groups=[r.group for r in refs.rows])
         print(f"  masked leak: at events {_pct(leak.at_events)} ({leak.event_hits}/{leak.events}), at other gaps {_pct(leak.at_other_gaps)}, "
