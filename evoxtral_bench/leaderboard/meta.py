@@ -47,6 +47,7 @@ class Meta:
     reported_metrics: dict[str, float | None] | None = None
     averaging: str | None = None
     command: str | None = None
+    machine: str | None = None
     notes: str | None = None
     reference: bool = False
     in_distribution: bool | None = None
@@ -294,6 +295,7 @@ FIELDS: dict[str, Callable[[object], object]] = {
     "reported_metrics": lambda value: value,  # checked key by key in _reported_metrics
     "averaging": _text(120),
     "command": _text(2000, multiline=True),
+    "machine": _text(500),
     "notes": _text(2000, multiline=True),
     "reference": _bool,
     "in_distribution": _bool,

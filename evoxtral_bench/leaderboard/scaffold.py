@@ -2,7 +2,8 @@
 
 With ``--run DIR`` (the ``--out`` of ``evoxtral-bench run``) the entry takes the run's
 ``predictions.jsonl`` and ``predictions.masked.jsonl``, and ``run.json`` fills ``track``,
-``base_model``, ``command`` and ``notes`` (backend, decoding options, hardware, RTFx): only
+``base_model``, ``command``, ``machine`` (hardware and library versions) and ``notes`` (backend,
+decoding options, RTFx): only
 ``license`` is ``unknown`` (a run cannot tell; replace it when you know it): only name and
 organization are left to write.
 """
@@ -44,6 +45,7 @@ track: {track}                 # the audio track the predictions were made on: {
 {command_notes}"""
 COMMAND_NOTES = """\
 # command: how the predictions were made (a command line others can re-run)
+# machine: the CPU/GPU and library versions the predictions were made with
 # notes: >-
 #   Free text; blank lines part paragraphs, `backticks` mark code.
 """
@@ -51,7 +53,9 @@ REFERENCE_LINE = "# reference: true              # only for baselines built from
 
 
 def run_fields(run: dict) -> dict[str, str]:
-    """``base_model``, ``command`` and ``notes`` of a meta.yaml from an ``evoxtral-bench run``'s run.json."""
+    """``base_model``, ``command``, ``machine`` and ``notes`` of a meta.yaml from an ``evoxtral-bench run``'s run.json."""
+    from evoxtral_bench.runner.provenance import machine_line  # the runner package is only needed here
+
     model, env = run["model"], run["environment"]
     decoding = {k: v for k, v in model.get("options", {}).items() if k not in ("prompt",)}
     rates = "; ".join(
@@ -62,13 +66,13 @@ def run_fields(run: dict) -> dict[str, str]:
     notes = (
         f"Made by `evoxtral-bench run` {env['evoxtral_bench']} with the {model['backend']} backend: model {model.get('model')} "
         f"(weights sha256 or served model: {weights}); options {json.dumps(decoding, sort_keys=True)}. "
-        f"Track {run['track']['name']} (recipe {run['track']['recipe']}) and its masked twin {run['track']['masked_twin']}. "
-        f"Hardware: {env['cpu']} ({env['usable_cpus']} usable CPUs), GPU {env['gpu'] or 'none'}. {rates}."
+        f"Track {run['track']['name']} (recipe {run['track']['recipe']}) and its masked twin {run['track']['masked_twin']}. {rates}."
     )
     base = str(model["spec"])
     return {
         "base_model": json.dumps(base if len(base) <= 120 else base[:117] + "..."),
         "command": json.dumps(run["command"] or model["spec"]),
+        "machine": json.dumps(machine_line(env)),
         "notes": json.dumps(notes[:2000]),
     }
 
@@ -84,7 +88,7 @@ def meta_template(slug: str, date: str, track: str, run: dict | None = None) -> 
         fields = run_fields(run)
         base_model = fields["base_model"]
         license_ = '"unknown"               # the run cannot tell: write the model\'s license if you know it'
-        command_notes = f"command: {fields['command']}\nnotes: {fields['notes']}\n"
+        command_notes = f"command: {fields['command']}\nmachine: {fields['machine']}\nnotes: {fields['notes']}\n"
     return META_TEMPLATE.format(
         slug=slug, date=date, track=track, reference=reference, placeholder=PLACEHOLDER, tracks=" | ".join(TRACK_CHOICES),
         base_model=base_model, command_notes=command_notes, license=license_,
@@ -173,7 +177,7 @@ def _check_rendered(text: str, date: str, track: str, *, from_run: bool = False)
         fields = None
     expected = {"name", "organization", "url", "base_model", "params_b", "license", "date", "kind", "in_distribution", "track"}
     expected |= {"reference"} if track == TEXT_ONLY else set()
-    expected |= {"command", "notes"} if from_run else set()
+    expected |= {"command", "machine", "notes"} if from_run else set()
     if not isinstance(fields, dict) or set(fields) != expected or str(fields["date"]) != date or fields["track"] != track:
         raise InputError(f"--date {shown(date, 40)} / --track {shown(track, 40)} would change meta.yaml's fields; give plain values")
 

@@ -173,6 +173,7 @@ _META_FIELDS = (
     ("in_distribution", "In-distribution"),
     ("reference", "Reference row"),
     ("command", "Command"),
+    ("machine", "Machine"),
     ("notes", "Notes"),
 )
 

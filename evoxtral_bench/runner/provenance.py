@@ -76,3 +76,14 @@ def environment() -> dict:
         "gpu": _gpu(),
         "libraries": versions,
     }
+
+
+def machine_line(env: dict) -> str:
+    """One line for meta.yaml's ``machine``: CPU (usable cores), GPU, OS, Python and the library
+    versions of an :func:`environment` record, at most 500 characters."""
+    libraries = ", ".join(f"{name} {version}" for name, version in sorted(env.get("libraries", {}).items()))
+    line = (
+        f"{env['cpu']} ({env['usable_cpus']} usable CPUs), GPU {env.get('gpu') or 'none'}; {env['platform']}; "
+        f"Python {env['python']}, evoxtral-bench {env['evoxtral_bench']}; {libraries}"
+    )
+    return line if len(line) <= 500 else line[:497] + "..."

@@ -77,6 +77,8 @@ BROKEN = {
     "track-missing-reported": (_reported(track=DROP), None, "broken/meta.yaml: track: missing (required)"),
     "audio-replaced": (_verified(track=DROP, audio="offline"), True, f"broken/meta.yaml:10: audio: replaced by track; write track: NAME, the audio track the predictions were made on: one of {CHOICES}"),
     "track-none-not-reference": (_verified(track="none"), True, "broken/meta.yaml:10: track: none: predictions made without audio are a reference row; add reference: true"),
+    "machine-too-long": (_verified(machine="x" * 501), True, "broken/meta.yaml:11: machine: 501 characters long; at most 500"),
+    "machine-two-lines": (_verified(machine="AMD EPYC\nPython 3.11"), True, "broken/meta.yaml:11: machine: spans several lines; expected one line"),
     "test-size-zero": (_reported(test_size=0), None, "test_size: expected a positive integer, got 0"),
     "verified-no-predictions": (_verified(), None, "broken: predictions.jsonl is missing (required for kind: verified)"),
     "reported-with-predictions": (_reported(), True, "broken/predictions.jsonl: a reported entry carries no predictions"),

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 import evoxtral_bench
 from evoxtral_bench.cli import main
@@ -193,6 +194,10 @@ def test_run_then_leaderboard_new_then_check_passes_and_scores_like_score(
     assert main(["leaderboard", "new", "my-model", "--run", str(out), "--submissions", str(subs), "--date", "2026-12-07"]) == 0
     meta = (subs / "my-model" / "meta.yaml").read_text(encoding="utf-8")
     assert "track: espeak-v1" in meta and f'command: "evoxtral-bench run --model python:{user_module}:transcribe' in meta
+    env = json.loads((out / "run.json").read_text(encoding="utf-8"))["environment"]
+    (machine,) = (yaml.safe_load(line)["machine"] for line in meta.splitlines() if line.startswith("machine: "))
+    assert machine.startswith(f"{env['cpu']} ({env['usable_cpus']} usable CPUs), GPU none; ")
+    assert f"Python {env['python']}" in machine and f"numpy {env['libraries']['numpy']}" in machine and len(machine) <= 500
     edited = re.sub(r"(?m)^name: .*$", "name: My model", re.sub(r"(?m)^organization: .*$", "organization: Me", meta))
     assert len(edited.splitlines()) == len(meta.splitlines()) and sum(a != b for a, b in zip(edited.splitlines(), meta.splitlines())) == 2
     meta = edited
