@@ -85,8 +85,8 @@ def main() -> None:
         for label in tag_table().canonical:
             only_refs = [{**r, "tagged_text": _only(r["tagged_text"], label)} for r in records]
             if any(f"[{label}]" in r["tagged_text"] for r in only_refs):
-                alone = evoxtral_bench.score(predictions={k: _only(v, label) for k, v in predictions.items()}, references=only_refs, split="test", track=TRACK, bootstrap=0)
-                cells.append(f"{label} {100 * alone['tag_f1_anchored'].value:.0f}")
+                alone = evoxtral_bench.score(predictions={k: _only(v, label) for k, v in predictions.items()}, references=only_refs, split="test", track=TRACK)
+                cells.append(f"{label} {_pct(alone['tag_f1_anchored'])}")
         print("  per-tag headline F1:", ", ".join(cells))
         if args.audio:
             voices = {e["id"]: e["voice"] for e in map(json.loads, (args.audio / "manifest.jsonl").read_text(encoding="utf-8").splitlines())}

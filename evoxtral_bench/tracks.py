@@ -237,6 +237,9 @@ TRACKS: Mapping[str, Track] = MappingProxyType(
 )
 """Every registered track by name (the ``--track`` choices)."""
 TRACK_NAMES = tuple(TRACKS)
+FEATURED = "neural-v2"
+"""The track of the site's first table and of the README's examples: held-out voices, held-out
+event generators and a masked twin without a timing leak (docs/spec.md §12.7)."""
 
 
 def get_track(name: str) -> Track:

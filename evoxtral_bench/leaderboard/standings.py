@@ -14,7 +14,7 @@ from evoxtral_bench.leaderboard.ranking import Pairs, rank_metric
 from evoxtral_bench.scoring.core import Options, ReferenceSet
 from evoxtral_bench.scoring.metrics import METRIC_NAMES, MetricDef, family_headlines
 from evoxtral_bench.scoring.results import Estimate
-from evoxtral_bench.tracks import TEXT_ONLY, TRACK_NAMES, TRACKS
+from evoxtral_bench.tracks import FEATURED, TEXT_ONLY, TRACK_NAMES, TRACKS
 
 
 def shown_metrics(version: int) -> tuple[str, ...]:
@@ -199,10 +199,10 @@ def track_description(name: str) -> str:
 
 
 def tracks_of(entries: list[Entry]) -> list[str]:
-    """The tracks that get a table: the registered ones with an entry, in registry order (``none``
-    alone when every entry is made from text)."""
+    """The tracks that get a table: the registered ones with an entry, :data:`.tracks.FEATURED`
+    first, then in registry order (``none`` alone when every entry is made from text)."""
     present = {e.track for e in entries}
-    names = [name for name in TRACK_NAMES if name in present]
+    names = [name for name in sorted(TRACK_NAMES, key=lambda name: name != FEATURED) if name in present]
     return names or ([TEXT_ONLY] if TEXT_ONLY in present else [])
 
 

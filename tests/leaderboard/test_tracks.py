@@ -102,3 +102,15 @@ def test_entry_page_names_its_track(tmp_path, cli):
     assert "<dt>Audio track</dt><dd><code>neural-v1</code>" in page and "|track:neural-v1|" in page
     meta = yaml.safe_load((submissions / "neu-a/meta.yaml").read_text(encoding="utf-8"))
     assert meta["track"] == "neural-v1"
+
+
+def test_the_featured_track_gets_the_first_table():
+    from types import SimpleNamespace
+
+    from evoxtral_bench.leaderboard.standings import tracks_of
+    from evoxtral_bench.tracks import FEATURED, TRACK_NAMES
+
+    assert FEATURED == "neural-v2" and TRACK_NAMES.index(FEATURED) > 0  # not first by registry order alone
+    entries = [SimpleNamespace(track=t) for t in ("neural-v1", "none", "neural-v2", "espeak-v1")]
+    assert tracks_of(entries) == ["neural-v2", "espeak-v1", "neural-v1"]
+    assert tracks_of(entries[:2]) == ["neural-v1"]  # without it, registry order
