@@ -74,10 +74,12 @@ def test_repository_site(tmp_path, cli):
     site = tmp_path / "site"
     for name in ("index.html", "leaderboard.json", "leaderboard.csv", "assets/style.css", "assets/leaderboard.js"):
         assert (site / name).is_file()
-    tracks = ["espeak-v1", "espeak-v2", "neural-v1", "elevenlabs-v3"]  # registry order; only the tracks with entries
+    tracks = ["neural-v2", "espeak-v1", "espeak-v2", "neural-v1", "elevenlabs-v3"]  # the featured track, then registry order; only the tracks with entries
     assert sorted(p.name for p in (site / "plots").iterdir()) == sorted(tracks)
     for track in tracks:
         assert sorted(p.name for p in (site / "plots" / track).iterdir()) == sorted(plots.FILES)  # each figure wide and narrow
+    machine = yaml.safe_load((SUBMISSIONS / "whisper-tiny-en-neural-v2" / "meta.yaml").read_text(encoding="utf-8"))["machine"]
+    assert f"<dt>Machine</dt><dd>{machine}</dd>" in (site / "entries/whisper-tiny-en-neural-v2/index.html").read_text(encoding="utf-8")
     for slug, kind in kinds.items():
         assert (site / "entries" / slug / "index.html").is_file()
         assert (site / "entries" / slug / "results.json").is_file() == (kind == "verified")
@@ -97,14 +99,15 @@ def test_repository_site(tmp_path, cli):
     html = (site / "index.html").read_text(encoding="utf-8")
     rows = "".join(re.findall(r'<tbody class="rows" data-kind="(?:verified|reference)">(.*?)</tbody>', html, re.S))  # every track's table
     assert all(f'data-slug="{slug}"' in rows for slug in verified)
-    assert 'data-track="elevenlabs-v3"' in html and html.index('id="track-espeak-v1"') < html.index('id="track-elevenlabs-v3"')
+    assert 'data-track="elevenlabs-v3"' in html and html.index('id="track-neural-v2"') < html.index('id="track-espeak-v1"') < html.index('id="track-elevenlabs-v3"')
     assert all(t["signature"] in html and f"|track:{t['track']}|" in t["signature"] for t in board["tracks"])
     assert all(t["references"]["references_sha256"] in html for t in board["tracks"])
     assert {t["track"]: t["metric"] for t in board["tracks"]} == {
-        t: "tag_f1_anchored" if t == "espeak-v2" else "tag_f1_pos" for t in tracks
+        t: "tag_f1_anchored" if t in ("espeak-v2", "neural-v2") else "tag_f1_pos" for t in tracks
     }  # each table ranked by its benchmark version's headline
     assert {t["track"]: (t["references"]["references"], t["references"]["n"]) for t in board["tracks"]} == {
-        t: ("evoxtral_bench/corpus/data/test-v2.jsonl", 768) if t == "espeak-v2" else ("evoxtral_bench/corpus/data/corpus.jsonl", 128) for t in tracks
+        t: ("evoxtral_bench/corpus/data/test-v2.jsonl", 1536 if t == "neural-v2" else 768) if t in ("espeak-v2", "neural-v2") else ("evoxtral_bench/corpus/data/corpus.jsonl", 128)
+        for t in tracks
     }
     assert 'href="leaderboard.json"' in html and 'href="leaderboard.csv"' in html
     assert "corrected together by Holm–Bonferroni at α = 0.05" in html

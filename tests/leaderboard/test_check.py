@@ -227,6 +227,7 @@ def test_every_track_with_ranked_entries_names_its_text_prior_floor():
         "espeak-v1": ["whisper-tiny-en-text-prior"],
         "espeak-v2": ["whisper-tiny-en-text-prior-espeak-v2"],
         "neural-v1": ["whisper-tiny-en-text-prior-neural-v1"],
+        "neural-v2": ["whisper-tiny-en-text-prior-neural-v2"],
     }
 
 
