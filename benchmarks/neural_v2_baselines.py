@@ -13,8 +13,8 @@ headline of that label alone (every other tag deleted on both sides, as the fami
 checked in tests/scoring/test_v2.py). ``--audio``: the rendered test folder (its manifest names
 each clip's voice) adds the headline per test voice; ``--voice VOICE`` scores everything on that
 voice's clips only, ``--without-voice VOICE`` on the other voices' clips (e.g. ``hibari:heart``,
-neural-v1's train voice). Values in %, 95% bootstrap intervals,
-B = 1000, seed 0. Nothing is asserted.
+neural-v1's train voice). Values in %, 95% bootstrap intervals, B = 1000, seed 0. Nothing is
+asserted.
 """
 
 from __future__ import annotations
@@ -101,23 +101,21 @@ def main() -> None:
             if name != args.prior:
                 line += f"; vs {args.prior} {_delta(evoxtral_bench.compare(a=full, b=prior, references=refs, split='test', track=TRACK)[metric])}"
             print(line)
-        predictions = full
         cells = []
         for label in tag_table().canonical:
             only_refs = [{**r, "tagged_text": _only(r["tagged_text"], label)} for r in records]
             if any(f"[{label}]" in r["tagged_text"] for r in only_refs):
-                alone = evoxtral_bench.score(predictions={k: _only(v, label) for k, v in predictions.items()}, references=only_refs, split="test", track=TRACK)
+                alone = evoxtral_bench.score(predictions={k: _only(v, label) for k, v in full.items()}, references=only_refs, split="test", track=TRACK)
                 cells.append(f"{label} {_pct(alone['tag_f1_anchored'])}")
         print("  per-tag headline F1:", ", ".join(cells))
         if args.audio:
             cells = []
             for voice in sorted({voices[r["id"]] for r in records}):
                 subset = [r for r in records if voices[r["id"]] == voice]
-                alone = evoxtral_bench.score(predictions={r["id"]: predictions.get(r["id"], "") for r in subset}, references=subset, split="test", track=TRACK)
+                alone = evoxtral_bench.score(predictions={r["id"]: full.get(r["id"], "") for r in subset}, references=subset, split="test", track=TRACK)
                 cells.append(f"{voice} ({len(subset)} clips) {_pct(alone['tag_f1_anchored'])}, pause {_pct(alone['tag_f1_anchored_pause'])}")
             print("  headline (and pause family) per voice:", "; ".join(cells))
-        masked_predictions = masked
-        leak = masked_leak(predictions=[masked_predictions.get(r.id, "") for r in refs.rows], references=[r.tagged_text for r in refs.rows], groups=[r.group for r in refs.rows])
+        leak = masked_leak(predictions=[masked.get(r.id, "") for r in refs.rows], references=[r.tagged_text for r in refs.rows], groups=[r.group for r in refs.rows])
         print(f"  masked leak: at events {_pct(leak.at_events)} ({leak.event_hits}/{leak.events}), at other gaps {_pct(leak.at_other_gaps)}, "
               f"difference {_signed(leak.difference)}, p = {leak.p_value:.3g}; at gaps of the same punctuation {_pct(leak.at_matched_gaps)}, "
               f"difference {_signed(leak.matched_difference)}, p = {leak.matched_p_value:.3g}\n", flush=True)

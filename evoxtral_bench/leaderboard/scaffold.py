@@ -3,9 +3,8 @@
 With ``--run DIR`` (the ``--out`` of ``evoxtral-bench run``) the entry takes the run's
 ``predictions.jsonl`` and ``predictions.masked.jsonl``, and ``run.json`` fills ``track``,
 ``base_model``, ``command``, ``machine`` (hardware and library versions) and ``notes`` (backend,
-decoding options, RTFx): only
-``license`` is ``unknown`` (a run cannot tell; replace it when you know it): only name and
-organization are left to write.
+decoding options, RTFx); ``license`` is ``unknown`` (a run cannot tell; replace it when you know
+it): only name and organization are left to write.
 """
 
 from __future__ import annotations
