@@ -1,6 +1,6 @@
 """What the baselines hear on neural-v2 (issue 21's evidence): headline and tag families, the
-grounding gap per family, each system against the text-only prior (paired), per-tag headline
-F1 and the masked leak.
+grounding gap per family, each system against the text-only prior (paired), the voiced tags,
+per-tag headline F1 and the masked leak.
 
     python benchmarks/neural_v2_baselines.py DIR NAME... [--prior NAME] [--limit N] [--audio FOLDER [--voice VOICE | --without-voice VOICE]]
 
@@ -10,7 +10,8 @@ of each entry). ``--limit N``: scored on the first N test rows by id (the clips 
 ``evoxtral-bench run --limit N`` try), a script's two renderings resampled together as on the
 whole split. Headline = anchored tag F1 (benchmark version 2, docs/spec.md §3.10); per tag, the
 headline of that label alone (every other tag deleted on both sides, as the family columns are
-checked in tests/scoring/test_v2.py). ``--audio``: the rendered test folder (its manifest names
+checked in tests/scoring/test_v2.py); the voiced tags (:data:`VOICED`: every tag but pause and
+stammers) the same way, with their grounding gap and their paired difference from the prior. ``--audio``: the rendered test folder (its manifest names
 each clip's voice) adds the headline per test voice; ``--voice VOICE`` scores everything on that
 voice's clips only, ``--without-voice VOICE`` on the other voices' clips (e.g. ``hibari:heart``,
 neural-v1's train voice). Values in %, 95% bootstrap intervals, B = 1000, seed 0. Nothing is
@@ -46,11 +47,20 @@ def _signed(e) -> str:
     return f"{100 * e.value:+.1f} [{100 * e.ci_low:+.1f}, {100 * e.ci_high:+.1f}]"
 
 
-def _only(text: str, label: str) -> str:
-    """``text`` with every tag but ``label`` deleted."""
-    table = tag_table()
-    chunks, labels, _ = split_tags(text, table)
-    return chunks[0] + "".join((f" [{lab}] " if lab == label else " ") + chunk for lab, chunk in zip(labels, chunks[1:]))
+VOICED = ("sounds", "delivery")
+"""The voiced tags: the families a speaking voice makes (on neural-v2 test, voiced by the test voice
+itself), that is every tag but ``[pause]`` and ``[stammers]``."""
+
+
+def _only(text: str, keep: frozenset[str]) -> str:
+    """``text`` with every tag whose canonical label is not in ``keep`` deleted."""
+    chunks, labels, _ = split_tags(text, tag_table())
+    return chunks[0] + "".join((f" [{lab}] " if lab in keep else " ") + chunk for lab, chunk in zip(labels, chunks[1:]))
+
+
+def _restricted(records: list[dict], keep: frozenset[str]) -> list[dict]:
+    """The reference records with only the tags in ``keep``."""
+    return [{**r, "tagged_text": _only(r["tagged_text"], keep)} for r in records]
 
 
 def _read(path: Path) -> dict[str, str]:
@@ -91,6 +101,7 @@ def main() -> None:
     ids = {r["id"] for r in records}
     kept = {path: {k: v for k, v in _read(path).items() if k in ids} for pair in files.values() for path in pair}
     prior = kept[files[args.prior][0]]
+    voiced = frozenset(label for family in VOICED for label in tag_table().families[family][1])
     for name, (full_file, masked_file) in files.items():
         full, masked = kept[full_file], kept[masked_file]
         results = evoxtral_bench.score(predictions=full, references=refs, split="test", track=TRACK)
@@ -101,11 +112,19 @@ def main() -> None:
             if name != args.prior:
                 line += f"; vs {args.prior} {_delta(evoxtral_bench.compare(a=full, b=prior, references=refs, split='test', track=TRACK)[metric])}"
             print(line)
+        voiced_refs = _restricted(records, voiced)
+        voiced_full, voiced_masked = ({k: _only(v, voiced) for k, v in side.items()} for side in (full, masked))
+        line = f"  voiced tags ({' + '.join(VOICED)}; pause and stammers deleted on both sides): {_pct(evoxtral_bench.score(predictions=voiced_full, references=voiced_refs, split='test', track=TRACK)['tag_f1_anchored'])}"
+        line += f"; gap {_delta(evoxtral_bench.compare(a=voiced_full, b=voiced_masked, references=voiced_refs, split='test', track=TRACK)['tag_f1_anchored'])}"
+        if name != args.prior:
+            voiced_prior = {k: _only(v, voiced) for k, v in prior.items()}
+            line += f"; vs {args.prior} {_delta(evoxtral_bench.compare(a=voiced_full, b=voiced_prior, references=voiced_refs, split='test', track=TRACK)['tag_f1_anchored'])}"
+        print(line)
         cells = []
         for label in tag_table().canonical:
-            only_refs = [{**r, "tagged_text": _only(r["tagged_text"], label)} for r in records]
+            only_refs = _restricted(records, frozenset([label]))
             if any(f"[{label}]" in r["tagged_text"] for r in only_refs):
-                alone = evoxtral_bench.score(predictions={k: _only(v, label) for k, v in full.items()}, references=only_refs, split="test", track=TRACK)
+                alone = evoxtral_bench.score(predictions={k: _only(v, frozenset([label])) for k, v in full.items()}, references=only_refs, split="test", track=TRACK)
                 cells.append(f"{label} {_pct(alone['tag_f1_anchored'])}")
         print("  per-tag headline F1:", ", ".join(cells))
         if args.audio:
