@@ -561,7 +561,8 @@ def score_tables(
     gaps = {}
     for name in GROUNDING_METRICS:
         f, m = results.metrics[name], on_masked[name]
-        share = 1.0 - m.value / f.value if f.value > 0 else None
+        # no share of a score that is not distinguishable from 0: the ratio's interval is unbounded
+        share = None if f.value <= 0 or (f.ci_low is not None and f.ci_low <= 0) else 1.0 - m.value / f.value
         gaps[name] = Gap(f, m, paired.metrics[name], share)
     return replace(results, grounding=Grounding(_submission_info(masked, masked_oov), gaps, track)), table
 

@@ -369,7 +369,7 @@ class Gap:
 
     ``gap`` is the paired comparison full − masked (``a`` full, ``b`` masked) from the same
     bootstrap as ``compare``; ``grounded_share`` = 1 − masked / full, None when the full value
-    is 0 (nothing to share).
+    is 0 or its interval reaches 0 (nothing to share, or a share without bounds).
     """
 
     full: Estimate

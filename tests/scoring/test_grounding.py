@@ -122,3 +122,17 @@ def test_same_inputs_give_the_same_grounding_bytes(cli, files):
     args = ("score", full, "--masked", masked, "--references", SMALL_REFS, "--format", "json", "--bootstrap", "200", "--seed", "3")
     first, second = cli(*args), cli(*args)
     assert first[0] == 0 and first[1] == second[1]
+
+
+def test_no_share_of_a_full_score_whose_interval_reaches_zero(tmp_path):
+    """One of the rows keeps its tags, the others have none: tag F1 is above 0, but a resample
+    without that row scores 0, so the interval reaches 0 and 1 − masked / full has no bounds."""
+    rows = refs_rows()
+    plain = [evoxtral_bench.plain_text(r["tagged_text"]) for r in rows]
+    full = write_jsonl(tmp_path / "full.jsonl", [{"id": r["id"], "prediction": r["tagged_text"] if i == 0 else plain[i]} for i, r in enumerate(rows)])
+    masked = write_jsonl(tmp_path / "masked.jsonl", [{"id": r["id"], "prediction": text} for r, text in zip(rows, plain)])
+    tag = evoxtral_bench.score(predictions=full, masked=masked, references=SMALL_REFS, bootstrap=500).grounding["tag_f1"]
+    assert tag.full.value > 0 and tag.full.ci_low == 0
+    assert tag.grounded_share is None and tag.gap.delta == tag.full.value
+    without_intervals = evoxtral_bench.score(predictions=full, masked=masked, references=SMALL_REFS, bootstrap=0).grounding["tag_f1"]
+    assert without_intervals.grounded_share == pytest.approx(1.0)  # no interval to judge by: the share of a nonzero score
