@@ -154,9 +154,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from evoxtral_bench.corpus.export import export_dataset
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    rows = [
+    rows = [  # the rows the track renders: on a v2 track, the test renderings of its own reference set
         {"id": r.id, "tagged_text": r.tagged_text, "split": r.splits[0], "domain": r.domain, "slice": r.slice}
-        for r in _corpus_rows(args.corpus)
+        for r in corpus.track_rows(get_track(args.track), _corpus_rows(args.corpus))
     ]
     out = Path(args.out)
     manifests = [Path(folder) / "manifest.jsonl" for folder in args.audio]

@@ -268,3 +268,19 @@ def test_export_of_a_track_refuses_other_audio(rendered: dict[str, Path], tmp_pa
     with pytest.raises(InputError, match=r"copy/manifest\.jsonl:1: duplicate id 't-1' \(first in .*train/manifest\.jsonl:1\)"):
         export_dataset(corpus_rows=_track_corpus(), manifests=[train, copy / "manifest.jsonl"], out_dir=out, track="espeak-v1")
     assert not out.exists()
+
+
+def test_export_of_a_v2_track_takes_its_own_test_scripts(tmp_path: Path, cli) -> None:
+    """espeak-v2 renders the v2 test set (768 scripts; the corpus's test split holds its first
+    128): a v2-only script rendered by `data synthesize` is exported with its v2 text."""
+    need(libraries=("espeak-ng",))
+    from evoxtral_bench.corpus import scripts as corpus
+    from evoxtral_bench.corpus.synth import synthesize
+
+    v1_test = {r.id for r in corpus.load() if "test" in r.splits}
+    script = next(r for r in corpus.load(corpus.v2_path()) if r.id not in v1_test)
+    folder = synthesize(rows=[{"id": script.id, "tagged_text": script.tagged_text, "splits": ["test"]}], out_dir=tmp_path / "test", track="espeak-v2", progress=False).parent
+    code, _, err = cli("data", "export", "--track", "espeak-v2", "--audio", folder, "--out", tmp_path / "hf")
+    assert code == 0, err
+    loaded = datasets.load_from_disk(str(tmp_path / "hf"))
+    assert list(loaded) == ["test"] and loaded["test"]["id"] == [script.id] and loaded["test"]["tagged_text"] == [script.tagged_text]
