@@ -102,6 +102,8 @@ def main() -> None:
     kept = {path: {k: v for k, v in _read(path).items() if k in ids} for pair in files.values() for path in pair}
     prior = kept[files[args.prior][0]]
     voiced = frozenset(label for family in VOICED for label in tag_table().families[family][1])
+    voiced_refs = _restricted(records, voiced)
+    voiced_prior = {k: _only(v, voiced) for k, v in prior.items()}
     for name, (full_file, masked_file) in files.items():
         full, masked = kept[full_file], kept[masked_file]
         results = evoxtral_bench.score(predictions=full, references=refs, split="test", track=TRACK)
@@ -112,12 +114,10 @@ def main() -> None:
             if name != args.prior:
                 line += f"; vs {args.prior} {_delta(evoxtral_bench.compare(a=full, b=prior, references=refs, split='test', track=TRACK)[metric])}"
             print(line)
-        voiced_refs = _restricted(records, voiced)
         voiced_full, voiced_masked = ({k: _only(v, voiced) for k, v in side.items()} for side in (full, masked))
         line = f"  voiced tags ({' + '.join(VOICED)}; pause and stammers deleted on both sides): {_pct(evoxtral_bench.score(predictions=voiced_full, references=voiced_refs, split='test', track=TRACK)['tag_f1_anchored'])}"
         line += f"; gap {_delta(evoxtral_bench.compare(a=voiced_full, b=voiced_masked, references=voiced_refs, split='test', track=TRACK)['tag_f1_anchored'])}"
         if name != args.prior:
-            voiced_prior = {k: _only(v, voiced) for k, v in prior.items()}
             line += f"; vs {args.prior} {_delta(evoxtral_bench.compare(a=voiced_full, b=voiced_prior, references=voiced_refs, split='test', track=TRACK)['tag_f1_anchored'])}"
         print(line)
         cells = []
